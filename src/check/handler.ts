@@ -1,0 +1,108 @@
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { CheckRequest, CheckResponse } from '../envoy/types.js';
+import { JwtxError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { deny, type Decision } from './decision.js';
+import { toRequestContext, type Direction, type RequestContext } from './request-context.js';
+import { toCheckResponse } from './response.js';
+
+export type DirectionCheck = (ctx: RequestContext) => Promise<Decision>;
+
+export interface CheckDeps {
+  readonly inbound: DirectionCheck;
+  readonly outbound: DirectionCheck;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/** Request → context → direction pipeline → decision. Never throws: anything unexpected denies. */
+export async function evaluate(
+  deps: CheckDeps,
+  req: CheckRequest,
+): Promise<{ decision: Decision; ctx: RequestContext | undefined }> {
+  let ctx: RequestContext | undefined;
+  try {
+    ctx = toRequestContext(req);
+    const decision = await (ctx.direction === 'outbound' ? deps.outbound(ctx) : deps.inbound(ctx));
+    return { decision, ctx };
+  } catch (err) {
+    if (err instanceof JwtxError) return { decision: deny(err.code, err.message), ctx };
+    deps.logger.error('check failed unexpectedly; denying', { error: err as Error });
+    return { decision: deny('internal', 'internal error'), ctx };
+  }
+}
+
+/** Tracks in-flight checks so shutdown can wait for them. */
+export class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.count;
+  }
+
+  enter(): void {
+    this.count++;
+  }
+
+  leave(): void {
+    this.count--;
+    if (this.count === 0) for (const w of this.waiters.splice(0)) w();
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
+}
+
+function logDecision(
+  logger: Logger,
+  decision: Decision,
+  ctx: RequestContext | undefined,
+  direction: Direction | 'unknown',
+): void {
+  if (decision.allow && !decision.wouldDeny) {
+    if (logger.enabled('debug'))
+      logger.debug('allow', {
+        direction,
+        reason: decision.reason,
+        path: ctx?.path,
+        requestId: ctx?.requestId,
+      });
+    return;
+  }
+  logger.info(decision.allow ? 'dry-run deny' : 'deny', {
+    direction,
+    reason: decision.wouldDeny ?? decision.reason,
+    message: decision.message,
+    method: ctx?.method,
+    path: ctx?.path,
+    requestId: ctx?.requestId,
+  });
+}
+
+/** The grpc-js handler for envoy.service.auth.v3.Authorization/Check. */
+export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
+  return (
+    call: ServerUnaryCall<CheckRequest, CheckResponse>,
+    callback: sendUnaryData<CheckResponse>,
+  ): void => {
+    const start = process.hrtime.bigint();
+    inFlight.enter();
+    deps.metrics.checksInFlight.inc();
+    void evaluate(deps, call.request).then(({ decision, ctx }) => {
+      const direction = ctx?.direction ?? 'unknown';
+      const label = decision.wouldDeny ? 'dry_run' : decision.allow ? 'allow' : 'deny';
+      deps.metrics.countCheck(direction, label, decision.reason);
+      deps.metrics.checkDuration.observe(
+        { direction },
+        Number(process.hrtime.bigint() - start) / 1e9,
+      );
+      deps.metrics.checksInFlight.dec();
+      logDecision(deps.logger, decision, ctx, direction);
+      callback(null, toCheckResponse(decision, ctx));
+      inFlight.leave();
+    });
+  };
+}

@@ -1,0 +1,44 @@
+import { JwtxError } from '../../errors.js';
+import type { VerifiedTokenCache } from '../../jwt/verified-cache.js';
+import type { TokenVerifier } from '../../jwt/verifier.js';
+import { deny } from '../decision.js';
+import type { Phase } from '../pipeline.js';
+import { bearerToken } from './bearer.js';
+
+export interface CacheObserver {
+  (result: 'hit' | 'miss'): void;
+}
+
+/** Identity phase: the bearer token must verify; the result is cached until the token's exp. */
+export function authenticatePhase(
+  verifier: TokenVerifier,
+  cache: VerifiedTokenCache,
+  observeCache?: CacheObserver,
+): Phase {
+  return {
+    name: 'authenticate',
+    async run(ev) {
+      let token: string;
+      try {
+        token = bearerToken(ev.request.headers.authorization);
+      } catch (err) {
+        const e = err as JwtxError;
+        return deny(e.code, e.message);
+      }
+      let identity = cache.get(token);
+      observeCache?.(identity ? 'hit' : 'miss');
+      if (!identity) {
+        try {
+          identity = await verifier.verify(token);
+        } catch (err) {
+          if (err instanceof JwtxError) return deny(err.code, err.message);
+          throw err;
+        }
+        cache.set(token, identity);
+      }
+      ev.identity = identity;
+      ev.setHeaders.push(...identity.headers);
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { Decision } from '../decision.js';
+import type { Pipeline } from '../pipeline.js';
+import type { RequestContext } from '../request-context.js';
+import { spoofedHeaders } from './spoofed.js';
+
+export type InboundMode = 'enforce' | 'dry-run';
+
+/**
+ * Wraps the inbound pipeline with what holds for every inbound request: spoofed identity
+ * headers are removed, and in dry-run a denial is logged and counted but the request allowed.
+ */
+export function inboundCheck(pipeline: Pipeline, mode: InboundMode) {
+  return async (ctx: RequestContext): Promise<Decision> => {
+    const decision = await pipeline.run(ctx);
+    if (decision.allow) {
+      return { ...decision, removeHeaders: spoofedHeaders(ctx.headers, decision.setHeaders) };
+    }
+    if (mode === 'dry-run') {
+      return {
+        allow: true,
+        reason: 'dry_run',
+        message: decision.message,
+        setHeaders: [],
+        removeHeaders: spoofedHeaders(ctx.headers, []),
+        wouldDeny: decision.reason,
+      };
+    }
+    return decision;
+  };
+}

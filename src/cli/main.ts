@@ -1,0 +1,41 @@
+/**
+ * `jwtexchange <command>`: each command lives in commands/<name>.ts and is loaded on demand, so
+ * `jwtexchange check` does not pay for the server's imports.
+ */
+type Command = { run(args: string[]): Promise<number>; summary: string };
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: () => import('./commands/serve.js'),
+  config: () => import('./commands/config.js'),
+  dev: () => import('./commands/dev.js'),
+  check: () => import('./commands/check.js'),
+  'dev-token': () => import('./commands/dev-token.js'),
+};
+
+async function usage(): Promise<string> {
+  const lines = ['usage: jwtexchange <command> [options]', '', 'commands:'];
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(12)} ${(await load()).summary}`);
+  }
+  lines.push('', 'Run `jwtexchange <command> --help` for the options of one command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await usage());
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`unknown command ${JSON.stringify(name)}\n\n${await usage()}`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (err) {
+    console.error(`jwtexchange ${name}: ${(err as Error).message}`);
+    return 1;
+  }
+}

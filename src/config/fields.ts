@@ -1,0 +1,51 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** What section schemas need to know about where the config file lives. */
+export interface SchemaContext {
+  /** Relative file paths in the config are resolved against this directory. */
+  readonly baseDir: string;
+}
+
+/** A file path; relative paths are resolved against the config file's directory. */
+export const filePath = (ctx: SchemaContext) =>
+  z
+    .string()
+    .min(1, 'must be a file path')
+    .transform((p) => path.resolve(ctx.baseDir, p));
+
+/** host:port, [v6]:port, or unix:/path. */
+export const listenAddress = z
+  .string()
+  .refine(
+    (v) => v.startsWith('unix:') || /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v),
+    'must be host:port, [ipv6]:port or unix:/path',
+  );
+
+export const durationMs = (max = 3_600_000) => z.number().int().positive().max(max);
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1';
+  return false;
+}
+
+/** https anywhere, plain http only on loopback (a JWKS over plain http can be swapped in transit). */
+export const secureUrl = z.string().superRefine((v, issue) => {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    issue.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+    return;
+  }
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
+  issue.addIssue({
+    code: 'custom',
+    message: 'must use https (plain http is accepted only for loopback hosts)',
+  });
+});

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { durationMs, filePath, secureUrl, type SchemaContext } from '../fields.js';
+
+/** Asymmetric algorithms only: an HMAC key would be shared with every verifier. */
+export const ALLOWED_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+] as const;
+
+const jwksSettings = () =>
+  z
+    .strictObject({
+      /** Background refresh period. */
+      refreshIntervalMs: durationMs().default(300_000),
+      /** Minimum time between refetches triggered by an unknown kid. */
+      cooldownMs: durationMs().default(30_000),
+      /** How long a key set may be used after refreshes started failing. */
+      maxStaleMs: durationMs(7 * 86_400_000).default(86_400_000),
+      /** Timeout of one JWKS fetch. */
+      timeoutMs: durationMs(60_000).default(5_000),
+    })
+    .prefault({});
+
+const issuer = (ctx: SchemaContext) =>
+  z
+    .strictObject({
+      /** Exact `iss` value. */
+      issuer: z.string().min(1),
+      jwksUri: secureUrl.optional(),
+      jwksFile: filePath(ctx).optional(),
+      /** PEM bundle that signs the JWKS endpoint's certificate (default: system CAs). */
+      jwksCaFile: filePath(ctx).optional(),
+      /** Accepted `aud` values; at least one must be present in the token. */
+      audiences: z.array(z.string().min(1)).min(1),
+      algorithms: z.array(z.enum(ALLOWED_ALGORITHMS)).min(1).default(['ES256']),
+      /** Required JWS `typ` header (e.g. `at+jwt`), compared case-insensitively. */
+      typ: z.string().min(1).optional(),
+      /** Claims that must be present besides iss, aud, exp. */
+      requiredClaims: z.array(z.string().min(1)).default([]),
+      jwks: jwksSettings(),
+    })
+    .refine((i) => (i.jwksUri === undefined) !== (i.jwksFile === undefined), {
+      message: 'set exactly one of jwksUri or jwksFile',
+    });
+
+export const inboundSection = (ctx: SchemaContext) =>
+  z
+    .strictObject({
+      /** enforce: deny as decided. dry-run: decide, log and count, but allow. */
+      mode: z.enum(['enforce', 'dry-run']).default('enforce'),
+      /** Tokens longer than this are refused before any parsing. */
+      maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
+      clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+      /** Verified-token cache entries (each lives at most until the token's exp). */
+      verifiedCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+      issuers: z.array(issuer(ctx)).default([]),
+    })
+    .prefault({})
+    .superRefine((inb, issue) => {
+      const seen = new Set<string>();
+      inb.issuers.forEach((i, n) => {
+        if (seen.has(i.issuer))
+          issue.addIssue({
+            code: 'custom',
+            path: ['issuers', n, 'issuer'],
+            message: `duplicate issuer ${JSON.stringify(i.issuer)}`,
+          });
+        seen.add(i.issuer);
+      });
+    });
+
+export type InboundConfig = z.output<ReturnType<typeof inboundSection>>;
+export type IssuerConfig = InboundConfig['issuers'][number];

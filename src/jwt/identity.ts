@@ -1,0 +1,50 @@
+import type { JWTPayload } from 'jose';
+
+/** The verified caller: what the sidecar hands the app as the "jwtauth context". */
+export interface VerifiedIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+  /** 'service' when the token was issued to a service for itself (sub = client_id, no act). */
+  readonly kind: 'user' | 'service';
+  readonly claims: JWTPayload;
+  /** exp in epoch milliseconds. */
+  readonly expiresAtMs: number;
+  /** x-jwtauth-* headers, computed once per token and reused for every request that carries it. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+export const IDENTITY_HEADER_PREFIX = 'x-jwtauth-';
+
+/** Header values must be visible ASCII; anything else (and '%') is percent-encoded. */
+export function headerSafe(value: string): string {
+  return /^[\x20-\x24\x26-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+export function tokenKind(claims: JWTPayload): 'user' | 'service' {
+  return claims.client_id !== undefined &&
+    claims.client_id === claims.sub &&
+    claims.act === undefined
+    ? 'service'
+    : 'user';
+}
+
+export function buildIdentity(issuer: string, claims: JWTPayload): VerifiedIdentity {
+  const subject = claims.sub as string;
+  const kind = tokenKind(claims);
+  return {
+    issuer,
+    subject,
+    kind,
+    claims,
+    expiresAtMs: (claims.exp as number) * 1000,
+    headers: [
+      [`${IDENTITY_HEADER_PREFIX}subject`, headerSafe(subject)],
+      [`${IDENTITY_HEADER_PREFIX}issuer`, headerSafe(issuer)],
+      [`${IDENTITY_HEADER_PREFIX}kind`, kind],
+      [
+        `${IDENTITY_HEADER_PREFIX}claims`,
+        Buffer.from(JSON.stringify(claims)).toString('base64url'),
+      ],
+    ],
+  };
+}

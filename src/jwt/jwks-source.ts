@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import {
+  createLocalJWKSet,
+  errors as joseErrors,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+  type JWSHeaderParameters,
+  type CryptoKey,
+} from 'jose';
+import type { Clock } from '../clock.js';
+import { JwtxError } from '../errors.js';
+import { httpRequest } from '../net/http-client.js';
+
+export type JwksLoader = () => Promise<JSONWebKeySet>;
+
+export interface JwksSourceOptions {
+  /** Label for logs and metrics (the issuer). */
+  readonly name: string;
+  readonly load: JwksLoader;
+  readonly clock: Clock;
+  readonly refreshIntervalMs: number;
+  readonly cooldownMs: number;
+  readonly maxStaleMs: number;
+  /** Called after every load attempt; keeps metrics and logs out of this file. */
+  readonly onLoad?: (result: {
+    ok: boolean;
+    keys?: number;
+    error?: Error;
+    trigger: string;
+  }) => void;
+}
+
+type KeyResolver = ReturnType<typeof createLocalJWKSet>;
+
+/**
+ * One issuer's key set: loaded at start, refreshed in the background, refetched when a token
+ * names an unknown kid (at most once per cooldown), and still served while the endpoint is
+ * down — but only for maxStaleMs after the last successful load.
+ */
+export class JwksSource {
+  private resolver: KeyResolver | undefined;
+  private keyCount = 0;
+  private lastSuccess = -Infinity;
+  private lastAttempt = -Infinity;
+  private inflight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: JwksSourceOptions) {}
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** True once a key set has been loaded and is not older than maxStaleMs. */
+  isUsable(): boolean {
+    return (
+      this.resolver !== undefined &&
+      this.opts.clock.now() - this.lastSuccess <= this.opts.maxStaleMs
+    );
+  }
+
+  /** Seconds since the last successful load (Infinity before the first). */
+  ageSeconds(): number {
+    return (this.opts.clock.now() - this.lastSuccess) / 1000;
+  }
+
+  get size(): number {
+    return this.keyCount;
+  }
+
+  /** Starts background refreshes. The first load is not awaited here (see refresh()). */
+  start(): void {
+    if (this.timer) return;
+    void this.refresh('start');
+    this.timer = setInterval(() => void this.refresh('interval'), this.opts.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Loads the key set now; concurrent callers share one load. Never throws. */
+  refresh(trigger = 'manual'): Promise<void> {
+    if (this.inflight) return this.inflight;
+    this.lastAttempt = this.opts.clock.now();
+    this.inflight = this.opts
+      .load()
+      .then((jwks) => {
+        if (!jwks || !Array.isArray(jwks.keys)) throw new Error('response is not a JWK Set');
+        this.resolver = createLocalJWKSet(jwks);
+        this.keyCount = jwks.keys.length;
+        this.lastSuccess = this.opts.clock.now();
+        this.opts.onLoad?.({ ok: true, keys: jwks.keys.length, trigger });
+      })
+      .catch((error: unknown) => {
+        this.opts.onLoad?.({ ok: false, error: error as Error, trigger });
+      })
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
+  }
+
+  /** Key resolver in the shape jose's jwtVerify expects. Throws JwtxError with a reason code. */
+  readonly getKey = async (
+    header: JWSHeaderParameters,
+    token: FlattenedJWSInput,
+  ): Promise<CryptoKey> => {
+    if (!this.resolver) await this.refresh('first-use');
+    if (!this.isUsable()) {
+      throw new JwtxError('jwks_unavailable', `no usable key set for issuer ${this.opts.name}`);
+    }
+    try {
+      return await this.resolver!(header, token);
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+      // Unknown kid: the issuer may have rotated. Refetch, but not more than once per cooldown.
+      if (this.opts.clock.now() - this.lastAttempt < this.opts.cooldownMs) throw err;
+      await this.refresh('unknown-kid');
+      return this.resolver!(header, token);
+    }
+  };
+}
+
+/** Loads a JWKS over HTTP(S), optionally trusting a private CA. */
+export function httpJwksLoader(url: string, timeoutMs: number, ca?: Buffer): JwksLoader {
+  return async () => {
+    const res = await httpRequest(url, { timeoutMs, ca, maxBytes: 512 * 1024 });
+    if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+    return JSON.parse(res.body) as JSONWebKeySet;
+  };
+}
+
+/** Loads a JWKS from a file, re-read on every refresh so a rotated file is picked up. */
+export function fileJwksLoader(file: string): JwksLoader {
+  return async () => JSON.parse(await readFile(file, 'utf8')) as JSONWebKeySet;
+}

@@ -1,0 +1,67 @@
+/**
+ * Structured JSON logs, one line per event. A last line of defence scrubs anything shaped like a
+ * JWT or a PEM block from every field, so a token can never reach the log even by mistake.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g;
+const PEM_SHAPE = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
+
+export function scrub(value: string): string {
+  return value.replace(JWT_SHAPE, '[token]').replace(PEM_SHAPE, '[pem]');
+}
+
+function scrubValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (value instanceof Error) return scrub(value.message);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubValue(v, depth + 1);
+  return out;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+  enabled(level: LogLevel): boolean;
+}
+
+export type LogSink = (line: string) => void;
+
+const stderrSink: LogSink = (line) => process.stderr.write(line + '\n');
+
+export function createLogger(
+  level: LogLevel = 'info',
+  sink: LogSink = stderrSink,
+  base: LogFields = {},
+): Logger {
+  const min = ORDER[level];
+  const write = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
+    if (ORDER[lvl] < min) return;
+    const record = scrubValue({
+      time: new Date().toISOString(),
+      level: lvl,
+      msg,
+      ...base,
+      ...fields,
+    });
+    sink(JSON.stringify(record));
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+    child: (fields) => createLogger(level, sink, { ...base, ...fields }),
+    enabled: (lvl) => ORDER[lvl] >= min,
+  };
+}
+
+export const silentLogger: Logger = createLogger('error', () => {});

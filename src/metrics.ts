@@ -1,0 +1,122 @@
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type LabelValues,
+} from 'prom-client';
+import type { ReasonCode } from './errors.js';
+
+/**
+ * Every metric the sidecar exports, in one place. Label values come from closed sets (reason
+ * codes, phase names, configured issuers and audiences), never from users, tokens or paths.
+ * docs/metrics.md documents each one; a test keeps the two in sync.
+ */
+
+// Sub-millisecond work on the hot path, up to the Envoy timeout range.
+const CHECK_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+export const REMOTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export type CheckDecisionLabel = 'allow' | 'deny' | 'dry_run';
+
+export class Metrics {
+  readonly registry: Registry;
+  readonly checks: Counter<'direction' | 'decision' | 'reason'>;
+  readonly checkDuration: Histogram<'direction'>;
+  readonly phaseDuration: Histogram<'phase'>;
+  readonly checksInFlight: Gauge;
+  readonly verifiedCache: Counter<'result'>;
+  readonly jwksFetches: Counter<'issuer' | 'result'>;
+  readonly jwksAge: Gauge<'issuer'>;
+  readonly jwksKeys: Gauge<'issuer'>;
+
+  private readonly checkChildren = new Map<string, { inc(): void }>();
+  private readonly collectHooks = new Map<string, (() => void)[]>();
+
+  /** Runs fn whenever the gauge is scraped, so values like ages are computed, not polled. */
+  onCollect(gauge: Gauge<string>, fn: () => void): void {
+    const name = (gauge as unknown as { name: string }).name;
+    const hooks = this.collectHooks.get(name) ?? [];
+    hooks.push(fn);
+    this.collectHooks.set(name, hooks);
+  }
+
+  private hooked(name: string) {
+    return () => {
+      for (const fn of this.collectHooks.get(name) ?? []) fn();
+    };
+  }
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+    const r = [registry];
+    this.checks = new Counter({
+      name: 'jwtexchange_checks_total',
+      help: 'ext_authz checks by direction, decision (allow, deny, dry_run) and reason code.',
+      labelNames: ['direction', 'decision', 'reason'],
+      registers: r,
+    });
+    this.checkDuration = new Histogram({
+      name: 'jwtexchange_check_duration_seconds',
+      help: 'Time from CheckRequest received to CheckResponse sent, by direction.',
+      labelNames: ['direction'],
+      buckets: CHECK_BUCKETS,
+      registers: r,
+    });
+    this.phaseDuration = new Histogram({
+      name: 'jwtexchange_phase_duration_seconds',
+      help: 'Time spent in each pipeline phase.',
+      labelNames: ['phase'],
+      buckets: CHECK_BUCKETS,
+      registers: r,
+    });
+    this.checksInFlight = new Gauge({
+      name: 'jwtexchange_checks_in_flight',
+      help: 'Checks being evaluated right now.',
+      registers: r,
+    });
+    this.verifiedCache = new Counter({
+      name: 'jwtexchange_verified_token_cache_total',
+      help: 'Verified-token cache lookups by result (hit, miss).',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.jwksFetches = new Counter({
+      name: 'jwtexchange_jwks_fetches_total',
+      help: 'JWKS loads by issuer and result (success, failure).',
+      labelNames: ['issuer', 'result'],
+      registers: r,
+    });
+    this.jwksAge = new Gauge({
+      name: 'jwtexchange_jwks_age_seconds',
+      help: 'Seconds since the issuer key set was last loaded successfully.',
+      labelNames: ['issuer'],
+      registers: r,
+      collect: this.hooked('jwtexchange_jwks_age_seconds'),
+    });
+    this.jwksKeys = new Gauge({
+      name: 'jwtexchange_jwks_keys',
+      help: 'Keys in the issuer key set.',
+      labelNames: ['issuer'],
+      registers: r,
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  }
+
+  /** Counts one check; labelled children are cached so the hot path does no label hashing. */
+  countCheck(direction: string, decision: CheckDecisionLabel, reason: ReasonCode): void {
+    const key = `${direction}|${decision}|${reason}`;
+    let child = this.checkChildren.get(key);
+    if (!child) {
+      child = this.checks.labels({ direction, decision, reason } as LabelValues<
+        'direction' | 'decision' | 'reason'
+      >);
+      this.checkChildren.set(key, child);
+    }
+    child.inc();
+  }
+}

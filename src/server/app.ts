@@ -1,0 +1,109 @@
+import type { Server as HttpServer } from 'node:http';
+import { systemClock, type Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import { createCheckHandler, InFlight, type CheckDeps } from '../check/handler.js';
+import { outboundWithoutTokens } from '../check/outbound/outbound-check.js';
+import type { Logger } from '../log.js';
+import { Metrics } from '../metrics.js';
+import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
+import { createHttpServer, listenHttp } from './http-server.js';
+import { setupInbound } from './inbound-setup.js';
+import { Readiness } from './readiness.js';
+
+export interface RunningApp {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
+  readonly deps: CheckDeps;
+  /** Resolves once every readiness gate is ready (or rejects after timeoutMs). */
+  whenReady(timeoutMs?: number): Promise<void>;
+  /** Graceful stop: NOT_SERVING, wait drainDelay, stop accepting, finish in-flight checks, close. */
+  shutdown(): Promise<void>;
+}
+
+export interface AppOptions {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+}
+
+/** The composition root: config → components → listening servers. */
+export async function startApp(config: Config, options: AppOptions): Promise<RunningApp> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger;
+  const metrics = options.metrics ?? new Metrics();
+  const readiness = new Readiness();
+  const inbound = setupInbound(config.inbound, { clock, metrics, logger, readiness });
+  const deps: CheckDeps = {
+    inbound: inbound.check,
+    outbound: outboundWithoutTokens,
+    metrics,
+    logger,
+  };
+  const inFlight = new InFlight();
+  let grpc: GrpcServer | undefined;
+  let http: HttpServer | undefined;
+  try {
+    grpc = await startGrpcServer(config.server.grpcAddress, createCheckHandler(deps, inFlight));
+    http = createHttpServer(readiness, metrics, logger);
+    const httpPort = await listenHttp(http, config.server.httpAddress);
+    for (const s of inbound.sources) s.start();
+
+    const healthTimer = setInterval(
+      () => setServing(grpc!.health, readiness.report().ready),
+      1_000,
+    );
+    healthTimer.unref();
+    const syncHealth = () => setServing(grpc!.health, readiness.report().ready);
+
+    const app: RunningApp = {
+      grpcPort: grpc.port,
+      httpPort,
+      readiness,
+      metrics,
+      deps,
+      async whenReady(timeoutMs = 30_000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const report = readiness.report();
+          if (report.ready) return syncHealth();
+          if (Date.now() > deadline) {
+            const waiting = Object.entries(report.gates)
+              .filter(([, g]) => !g.ready)
+              .map(([n, g]) => `${n} (${g.detail ?? 'not ready'})`);
+            throw new Error(`not ready after ${timeoutMs} ms: ${waiting.join(', ')}`);
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      },
+      async shutdown() {
+        readiness.startDraining();
+        syncHealth();
+        clearInterval(healthTimer);
+        for (const s of inbound.sources) s.stop();
+        if (config.server.drainDelayMs > 0) {
+          await new Promise((r) => setTimeout(r, config.server.drainDelayMs));
+        }
+        const grace = new Promise<'timeout'>((r) =>
+          setTimeout(() => r('timeout'), config.server.shutdownGraceMs).unref(),
+        );
+        const grpcStopped = new Promise<void>((r) => grpc!.server.tryShutdown(() => r()));
+        const drained = await Promise.race([inFlight.idle().then(() => grpcStopped), grace]);
+        if (drained === 'timeout') {
+          logger.warn('shutdown grace elapsed; closing remaining connections', {
+            inFlight: inFlight.size,
+          });
+          grpc!.server.forceShutdown();
+        }
+        await new Promise<void>((r) => http!.close(() => r()));
+        http!.closeAllConnections();
+      },
+    };
+    return app;
+  } catch (err) {
+    grpc?.server.forceShutdown();
+    http?.close();
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { authorizationService } from '../envoy/proto.js';
+import type { createCheckHandler } from '../check/handler.js';
+
+export const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
+
+export interface GrpcServer {
+  readonly server: Server;
+  readonly health: HealthImplementation;
+  readonly port: number;
+}
+
+/** ext_authz and grpc.health.v1 on one listener (plaintext: the sidecar talks over loopback). */
+export async function startGrpcServer(
+  address: string,
+  check: ReturnType<typeof createCheckHandler>,
+): Promise<GrpcServer> {
+  const server = new Server({
+    // Envoy keeps one long-lived HTTP/2 connection; let it ping, and cap message sizes.
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+  });
+  server.addService(authorizationService(), { Check: check });
+  const health = new HealthImplementation({
+    '': 'NOT_SERVING',
+    [AUTHORIZATION_SERVICE_NAME]: 'NOT_SERVING',
+  });
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return { server, health, port };
+}
+
+export function setServing(health: HealthImplementation, serving: boolean): void {
+  const status = serving ? 'SERVING' : 'NOT_SERVING';
+  health.setStatus('', status);
+  health.setStatus(AUTHORIZATION_SERVICE_NAME, status);
+}

@@ -1,0 +1,58 @@
+import http from 'node:http';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Readiness } from './readiness.js';
+import { listenTarget } from './address.js';
+
+/** /healthz (process is alive), /readyz (ready to decide), /metrics (Prometheus text format). */
+export function createHttpServer(
+  readiness: Readiness,
+  metrics: Metrics,
+  logger: Logger,
+): http.Server {
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (url === '/readyz') {
+      const report = readiness.report();
+      res
+        .writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(report) + '\n');
+    } else if (url === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((text) =>
+          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        )
+        .catch((err: unknown) => {
+          logger.error('metrics collection failed', { error: err as Error });
+          res.writeHead(500).end();
+        });
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  return server;
+}
+
+export function listenHttp(server: http.Server, address: string): Promise<number> {
+  const target = listenTarget(address);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    };
+    if ('path' in target) server.listen(target.path, done);
+    else server.listen(target.port, target.host, done);
+  });
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import type { Clock } from '../clock.js';
+import type { InboundConfig } from '../config/sections/inbound.js';
+import { authenticatePhase } from '../check/inbound/authenticate.js';
+import { exemptPhase } from '../check/inbound/exempt.js';
+import { inboundCheck } from '../check/inbound/inbound-check.js';
+import { createPipeline, type Phase } from '../check/pipeline.js';
+import type { DirectionCheck } from '../check/handler.js';
+import { fileJwksLoader, httpJwksLoader, JwksSource } from '../jwt/jwks-source.js';
+import { VerifiedTokenCache } from '../jwt/verified-cache.js';
+import { TokenVerifier, type TrustedIssuer } from '../jwt/verifier.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Readiness } from './readiness.js';
+
+export interface Inbound {
+  readonly check: DirectionCheck;
+  readonly sources: readonly JwksSource[];
+  readonly verifier: TokenVerifier;
+}
+
+/** Builds the key sources, verifier, cache and the inbound pipeline from config. */
+export function setupInbound(
+  config: InboundConfig,
+  deps: {
+    clock: Clock;
+    metrics: Metrics;
+    logger: Logger;
+    readiness: Readiness;
+    /** Extra phases after authentication (authorization), in order. */
+    extraPhases?: readonly Phase[];
+  },
+): Inbound {
+  const { clock, metrics, logger } = deps;
+  const trusted: TrustedIssuer[] = config.issuers.map((cfg) => {
+    const loader = cfg.jwksUri
+      ? httpJwksLoader(
+          cfg.jwksUri,
+          cfg.jwks.timeoutMs,
+          cfg.jwksCaFile ? readFileSync(cfg.jwksCaFile) : undefined,
+        )
+      : fileJwksLoader(cfg.jwksFile!);
+    const keys = new JwksSource({
+      name: cfg.issuer,
+      load: loader,
+      clock,
+      refreshIntervalMs: cfg.jwks.refreshIntervalMs,
+      cooldownMs: cfg.jwks.cooldownMs,
+      maxStaleMs: cfg.jwks.maxStaleMs,
+      onLoad: ({ ok, keys: n, error, trigger }) => {
+        metrics.jwksFetches.inc({ issuer: cfg.issuer, result: ok ? 'success' : 'failure' });
+        if (ok) {
+          metrics.jwksKeys.set({ issuer: cfg.issuer }, n ?? 0);
+          logger.debug('jwks loaded', { issuer: cfg.issuer, keys: n, trigger });
+        } else {
+          logger.warn('jwks load failed', { issuer: cfg.issuer, trigger, error });
+        }
+      },
+    });
+    return { config: cfg, keys };
+  });
+  for (const t of trusted) {
+    deps.readiness.register(`jwks:${t.config.issuer}`, () => ({
+      ready: t.keys.isUsable(),
+      detail: t.keys.isUsable() ? `${t.keys.size} keys` : 'key set not loaded',
+    }));
+  }
+  metrics.onCollect(metrics.jwksAge, () => {
+    for (const t of trusted) metrics.jwksAge.set({ issuer: t.config.issuer }, t.keys.ageSeconds());
+  });
+  const verifier = new TokenVerifier({
+    issuers: trusted,
+    clock,
+    maxTokenBytes: config.maxTokenBytes,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  });
+  const cache = new VerifiedTokenCache(config.verifiedCacheSize, clock);
+  const hits = metrics.verifiedCache.labels({ result: 'hit' });
+  const misses = metrics.verifiedCache.labels({ result: 'miss' });
+  const pipeline = createPipeline(
+    [
+      exemptPhase,
+      authenticatePhase(verifier, cache, (r) => (r === 'hit' ? hits.inc() : misses.inc())),
+      ...(deps.extraPhases ?? []),
+    ],
+    'allowed',
+    (phase, seconds) => metrics.phaseDuration.observe({ phase }, seconds),
+  );
+  return {
+    check: inboundCheck(pipeline, config.mode),
+    sources: trusted.map((t) => t.keys),
+    verifier,
+  };
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { createLogger, silentLogger, type Logger } from '../../src/log.js';
+import { startApp, type RunningApp } from '../../src/server/app.js';
+
+export interface TestApp {
+  readonly app: RunningApp;
+  readonly issuer: DevIssuer;
+  readonly grpcAddress: string;
+  readonly dir: string;
+  readonly logs: string[];
+}
+
+type Doc = Record<string, unknown>;
+
+/**
+ * Starts the real server in-process on ephemeral ports, trusting a freshly generated dev issuer
+ * (audience `gateway`). `overrides` is merged into the config document section by section.
+ */
+export async function startTestApp(
+  overrides: (issuer: DevIssuer, dir: string) => Doc = () => ({}),
+): Promise<TestApp> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-app-'));
+  const issuer = await ensureDevIssuer(dir);
+  const extra = overrides(issuer, dir);
+  const inbound = (extra.inbound ?? {}) as Doc;
+  const doc: Doc = {
+    ...extra,
+    server: {
+      grpcAddress: '127.0.0.1:0',
+      httpAddress: '127.0.0.1:0',
+      shutdownGraceMs: 2000,
+      ...(extra.server as Doc),
+    },
+    inbound: {
+      issuers: [
+        {
+          issuer: issuer.issuer,
+          jwksFile: issuer.jwksFile,
+          audiences: ['gateway'],
+          algorithms: ['ES256'],
+        },
+      ],
+      ...inbound,
+    },
+  };
+  const config = parseConfig(doc, dir);
+  const logs: string[] = [];
+  const logger: Logger = process.env.JWTX_TEST_LOGS
+    ? createLogger('debug')
+    : createLogger('debug', (l) => logs.push(l));
+  const app = await startApp(config, { logger: logger ?? silentLogger });
+  await app.whenReady(15_000);
+  return { app, issuer, grpcAddress: `127.0.0.1:${app.grpcPort}`, dir, logs };
+}
