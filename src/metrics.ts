@@ -32,6 +32,18 @@ export class Metrics {
   readonly jwksFetches: Counter<'issuer' | 'result'>;
   readonly jwksAge: Gauge<'issuer'>;
   readonly jwksKeys: Gauge<'issuer'>;
+  readonly serviceTokenExchanges: Counter<'audience' | 'result'>;
+  readonly serviceTokenExchangeDuration: Histogram;
+  readonly serviceTokenRefreshes: Counter<'audience' | 'result'>;
+  readonly serviceTokenServedStale: Counter<'audience'>;
+  readonly serviceTokenWaits: Counter<'audience'>;
+  readonly serviceTokenExpiry: Gauge<'audience'>;
+  readonly spicedbChecks: Counter<'resource_type' | 'permission' | 'result'>;
+  readonly spicedbCheckDuration: Histogram;
+  readonly spicedbDecisionCache: Counter<'result'>;
+  readonly stsRequests: Counter<'grant' | 'result'>;
+  readonly stsRequestDuration: Histogram<'grant'>;
+  readonly buildInfo: Gauge<'version'>;
 
   private readonly checkChildren = new Map<string, { inc(): void }>();
   private readonly collectHooks = new Map<string, (() => void)[]>();
@@ -102,6 +114,80 @@ export class Metrics {
       name: 'jwtexchange_jwks_keys',
       help: 'Keys in the issuer key set.',
       labelNames: ['issuer'],
+      registers: r,
+    });
+    this.serviceTokenExchanges = new Counter({
+      name: 'jwtexchange_service_token_exchanges_total',
+      help: 'Calls to token-exchange for service tokens, by audience and result (success, refused, error).',
+      labelNames: ['audience', 'result'],
+      registers: r,
+    });
+    this.serviceTokenExchangeDuration = new Histogram({
+      name: 'jwtexchange_service_token_exchange_duration_seconds',
+      help: 'Duration of one call to token-exchange.',
+      buckets: REMOTE_BUCKETS,
+      registers: r,
+    });
+    this.serviceTokenRefreshes = new Counter({
+      name: 'jwtexchange_service_token_refreshes_total',
+      help: 'Background refreshes of cached service tokens, by audience and result (success, failure).',
+      labelNames: ['audience', 'result'],
+      registers: r,
+    });
+    this.serviceTokenServedStale = new Counter({
+      name: 'jwtexchange_service_token_served_stale_total',
+      help: 'Injections that used a cached token past its refresh point because refreshing failed.',
+      labelNames: ['audience'],
+      registers: r,
+    });
+    this.serviceTokenWaits = new Counter({
+      name: 'jwtexchange_service_token_waits_total',
+      help: 'Checks that had to wait for an exchange because no usable token was cached (cold start).',
+      labelNames: ['audience'],
+      registers: r,
+    });
+    this.serviceTokenExpiry = new Gauge({
+      name: 'jwtexchange_service_token_expiry_seconds',
+      help: 'Seconds until the cached service token for the audience expires (negative: expired).',
+      labelNames: ['audience'],
+      registers: r,
+      collect: this.hooked('jwtexchange_service_token_expiry_seconds'),
+    });
+    this.spicedbChecks = new Counter({
+      name: 'jwtexchange_spicedb_checks_total',
+      help: 'CheckPermission calls to SpiceDB by resource type, permission and result (allowed, denied, error).',
+      labelNames: ['resource_type', 'permission', 'result'],
+      registers: r,
+    });
+    this.spicedbCheckDuration = new Histogram({
+      name: 'jwtexchange_spicedb_check_duration_seconds',
+      help: 'Duration of one CheckPermission call to SpiceDB.',
+      buckets: REMOTE_BUCKETS,
+      registers: r,
+    });
+    this.spicedbDecisionCache = new Counter({
+      name: 'jwtexchange_spicedb_decision_cache_total',
+      help: 'Permission decision cache lookups by result (hit, miss).',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.stsRequests = new Counter({
+      name: 'jwtexchange_sts_requests_total',
+      help: 'Token-exchange server requests by grant and result (issued, or the RFC 6749 error code).',
+      labelNames: ['grant', 'result'],
+      registers: r,
+    });
+    this.stsRequestDuration = new Histogram({
+      name: 'jwtexchange_sts_request_duration_seconds',
+      help: 'Token-exchange server request duration by grant.',
+      labelNames: ['grant'],
+      buckets: REMOTE_BUCKETS,
+      registers: r,
+    });
+    this.buildInfo = new Gauge({
+      name: 'jwtexchange_build_info',
+      help: 'Always 1; the version label says which build is running.',
+      labelNames: ['version'],
       registers: r,
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
