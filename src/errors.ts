@@ -80,6 +80,17 @@ export const REASONS = {
     summary: 'the issuer JWKS could not be loaded and no usable copy is cached',
   },
 
+  token_exchange_refused: {
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    http: 401,
+    summary: 'token-exchange refused to exchange the caller token for an internal one',
+  },
+  token_exchange_unavailable: {
+    grpc: GrpcStatus.UNAVAILABLE,
+    http: 503,
+    summary: 'token-exchange could not be reached to exchange the caller token',
+  },
+
   // Authorization.
   permission_denied: {
     grpc: GrpcStatus.PERMISSION_DENIED,

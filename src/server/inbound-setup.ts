@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { InboundConfig } from '../config/sections/inbound.js';
 import { authenticatePhase } from '../check/inbound/authenticate.js';
 import { exemptPhase } from '../check/inbound/exempt.js';
+import { identityHeadersPhase } from '../check/inbound/identity-headers.js';
 import { inboundCheck } from '../check/inbound/inbound-check.js';
 import { createPipeline, type Phase } from '../check/pipeline.js';
 import type { DirectionCheck } from '../check/handler.js';
@@ -82,6 +83,7 @@ export function setupInbound(
       exemptPhase,
       authenticatePhase(verifier, cache, (r) => (r === 'hit' ? hits.inc() : misses.inc())),
       ...(deps.extraPhases ?? []),
+      identityHeadersPhase,
     ],
     'allowed',
     (phase, seconds) => metrics.phaseDuration.observe({ phase }, seconds),

@@ -37,7 +37,6 @@ export function authenticatePhase(
         cache.set(token, identity);
       }
       ev.identity = identity;
-      ev.setHeaders.push(...identity.headers);
       return undefined;
     },
   };
