@@ -10,6 +10,8 @@ import type { RequestContext } from './request-context.js';
 export interface Evaluation {
   readonly request: RequestContext;
   identity: VerifiedIdentity | undefined;
+  /** The caller's bearer token, once the identity phase has read it. */
+  credential: string | undefined;
   /** Headers to set on the upstream request if the check allows. */
   readonly setHeaders: (readonly [string, string])[];
 }
@@ -36,7 +38,12 @@ export function createPipeline(
 ): Pipeline {
   return {
     async run(request) {
-      const ev: Evaluation = { request, identity: undefined, setHeaders: [] };
+      const ev: Evaluation = {
+        request,
+        identity: undefined,
+        credential: undefined,
+        setHeaders: [],
+      };
       for (const phase of phases) {
         const start = observe ? process.hrtime.bigint() : 0n;
         const pending = phase.run(ev);

@@ -37,6 +37,7 @@ export function authenticatePhase(
         cache.set(token, identity);
       }
       ev.identity = identity;
+      ev.credential = token;
       return undefined;
     },
   };

@@ -45,6 +45,12 @@ const issuer = (ctx: SchemaContext) =>
       typ: z.string().min(1).optional(),
       /** Claims that must be present besides iss, aud, exp. */
       requiredClaims: z.array(z.string().min(1)).default([]),
+      /**
+       * Exchange this issuer's tokens (e.g. auth.service user tokens) at token-exchange for an
+       * internal token with this audience before the app sees the request (RFC 8693). Needs
+       * outbound.tokenExchange and the internal issuer in this list.
+       */
+      exchange: z.strictObject({ audience: z.string().min(1) }).optional(),
       jwks: jwksSettings(),
     })
     .refine((i) => (i.jwksUri === undefined) !== (i.jwksFile === undefined), {

@@ -1,0 +1,76 @@
+import { JwtxError } from '../../errors.js';
+import type { VerifiedIdentity } from '../../jwt/identity.js';
+import type { TokenVerifier } from '../../jwt/verifier.js';
+import { deny } from '../decision.js';
+import type { Phase } from '../pipeline.js';
+import type { ExchangedTokenCache } from './exchanged-cache.js';
+
+/** RFC 8693 exchange of a caller's token for an internal one (see src/tokens for the client). */
+export interface SubjectTokenExchanger {
+  /** Resolves with the issued token; throws JwtxError (token_exchange_refused/unavailable). */
+  exchange(subjectToken: string, audience: string): Promise<string>;
+}
+
+export interface ExchangePhaseOptions {
+  /** issuer → audience of the internal token to exchange its tokens for. */
+  readonly exchangeFor: ReadonlyMap<string, string>;
+  readonly exchanger: SubjectTokenExchanger;
+  /** Verifies the internal token (token-exchange must be a configured issuer). */
+  readonly verifier: TokenVerifier;
+  readonly cache: ExchangedTokenCache;
+}
+
+/**
+ * Exchange phase (pipeline mode A): a verified auth.service token is swapped for an internal JWT
+ * before the app sees the request. The app then receives `authorization: Bearer <internal>` and
+ * the internal token's identity. Results are cached per caller token and shared while in flight.
+ */
+export function exchangePhase(opts: ExchangePhaseOptions): Phase {
+  const inflight = new Map<string, Promise<{ token: string; identity: VerifiedIdentity }>>();
+
+  const exchangeAndVerify = async (subjectToken: string, audience: string) => {
+    const token = await opts.exchanger.exchange(subjectToken, audience);
+    const identity = await opts.verifier.verify(token).catch((err: unknown) => {
+      // The token-exchange answer itself did not verify: a misconfiguration, never the caller's fault.
+      throw new JwtxError(
+        'token_exchange_unavailable',
+        `exchanged token did not verify: ${(err as Error).message}`,
+      );
+    });
+    return { token, identity };
+  };
+
+  return {
+    name: 'exchange',
+    async run(ev) {
+      const caller = ev.identity;
+      const subjectToken = ev.credential;
+      const audience = caller && opts.exchangeFor.get(caller.issuer);
+      if (!caller || !subjectToken || audience === undefined) return undefined;
+      let result = opts.cache.get(subjectToken);
+      if (!result) {
+        let pending = inflight.get(subjectToken);
+        if (!pending) {
+          pending = exchangeAndVerify(subjectToken, audience).finally(() =>
+            inflight.delete(subjectToken),
+          );
+          inflight.set(subjectToken, pending);
+        }
+        try {
+          result = await pending;
+        } catch (err) {
+          if (err instanceof JwtxError) return deny(err.code, err.message);
+          throw err;
+        }
+        opts.cache.set(
+          subjectToken,
+          result,
+          Math.min(caller.expiresAtMs, result.identity.expiresAtMs),
+        );
+      }
+      ev.identity = result.identity;
+      ev.setHeaders.push(['authorization', `Bearer ${result.token}`]);
+      return undefined;
+    },
+  };
+}
