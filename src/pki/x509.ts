@@ -1,0 +1,12 @@
+/**
+ * The one place that loads @peculiar/x509: its dependency tsyringe needs Reflect metadata
+ * functions before it loads (ESM evaluates imports in order, so the shim runs first), and the
+ * library needs Node's WebCrypto as its provider.
+ */
+import './reflect-shim.js';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export { x509 };

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { formatPath } from '../config/load.js';
+import {
+  durationMs,
+  filePath,
+  listenAddress,
+  secureUrl,
+  type SchemaContext,
+} from '../config/fields.js';
+import { ALLOWED_ALGORITHMS } from '../config/sections/inbound.js';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_SPIFFE_PREFIX, isServiceName } from '../pki/service-name.js';
+
+/**
+ * The token-exchange server's own YAML file (docs/token-exchange.md documents every key). It is
+ * separate from the sidecar's config: the two run as different processes with different secrets.
+ */
+const serviceName = z
+  .string()
+  .refine(isServiceName, 'must be a service name (lowercase letters, digits, "-")');
+
+const clientIdentity = z
+  .strictObject({
+    /** Which certificate field names the calling service; compared exactly, never as a pattern. */
+    source: z.enum(['uri-san', 'dns-san', 'cn']).default('uri-san'),
+    /** For uri-san: the URI is this prefix followed by the service name. */
+    uriPrefix: z.string().min(1).default(DEFAULT_SPIFFE_PREFIX),
+  })
+  .prefault({});
+
+const service = z
+  .strictObject({
+    /** Audiences (target services) this service may ask tokens for. */
+    audiences: z.array(z.string().min(1)).default([]),
+    /** Exchanged tokens carry act: { sub: <this service> } (RFC 8693 delegation). */
+    delegate: z.boolean().default(false),
+  })
+  .prefault({});
+
+const subjectIssuer = (ctx: SchemaContext) =>
+  z
+    .strictObject({
+      issuer: z.string().min(1),
+      jwksUri: secureUrl.optional(),
+      jwksFile: filePath(ctx).optional(),
+      jwksCaFile: filePath(ctx).optional(),
+      /** The subject token's aud must contain one of these. */
+      audiences: z.array(z.string().min(1)).min(1),
+      algorithms: z.array(z.enum(ALLOWED_ALGORITHMS)).min(1).default(['ES256']),
+      typ: z.string().min(1).optional(),
+      requiredClaims: z.array(z.string().min(1)).default([]),
+      jwks: z
+        .strictObject({
+          refreshIntervalMs: durationMs().default(300_000),
+          cooldownMs: durationMs().default(30_000),
+          maxStaleMs: durationMs(7 * 86_400_000).default(86_400_000),
+          timeoutMs: durationMs(60_000).default(5_000),
+        })
+        .prefault({}),
+    })
+    .refine((i) => (i.jwksUri === undefined) !== (i.jwksFile === undefined), {
+      message: 'set exactly one of jwksUri or jwksFile',
+    });
+
+export const stsConfigSchema = (ctx: SchemaContext) =>
+  z
+    .strictObject({
+      listen: listenAddress.default('127.0.0.1:8443'),
+      /** The iss of every issued token; also where discovery says the server lives. */
+      issuer: z.url(),
+      tls: z.strictObject({
+        certFile: filePath(ctx),
+        keyFile: filePath(ctx),
+        /** CA bundle that client certificates must chain to. */
+        clientCaFile: filePath(ctx),
+      }),
+      clientIdentity,
+      /** Services that may get tokens (merged with ENABLED_TLS_SERVICE_NAME). */
+      allowlist: z.array(serviceName).default([]),
+      services: z.record(serviceName, service).default({}),
+      tokens: z
+        .strictObject({
+          ttlSeconds: z.number().int().min(30).max(86_400).default(300),
+          /** Subject tokens longer than this are refused before parsing. */
+          maxSubjectTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
+          clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+        })
+        .prefault({}),
+      keys: z
+        .strictObject({
+          rotateEverySeconds: z
+            .number()
+            .int()
+            .min(60)
+            .max(365 * 86_400)
+            .default(86_400),
+          /** A new key is published this long before it signs, so verifiers already have it. */
+          publishAheadSeconds: z.number().int().min(0).max(86_400).default(300),
+        })
+        .prefault({}),
+      subjectIssuers: z.array(subjectIssuer(ctx)).default([]),
+      limits: z
+        .strictObject({
+          maxBodyBytes: z.number().int().min(1_024).max(1_048_576).default(65_536),
+          requestTimeoutMs: durationMs(120_000).default(10_000),
+        })
+        .prefault({}),
+      log: z
+        .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+        .prefault({}),
+    })
+    .superRefine((c, issue) => {
+      if (c.keys.publishAheadSeconds >= c.keys.rotateEverySeconds) {
+        issue.addIssue({
+          code: 'custom',
+          path: ['keys', 'publishAheadSeconds'],
+          message: 'must be shorter than keys.rotateEverySeconds',
+        });
+      }
+      if (c.subjectIssuers.some((i) => i.issuer === c.issuer)) {
+        issue.addIssue({
+          code: 'custom',
+          path: ['subjectIssuers'],
+          message: "must not list this server's own issuer (its tokens are always accepted)",
+        });
+      }
+    });
+
+export type StsConfig = z.output<ReturnType<typeof stsConfigSchema>>;
+export type SubjectIssuerConfig = StsConfig['subjectIssuers'][number];
+export type ServicePolicy = StsConfig['services'][string];
+
+/** Validates an already-parsed document. Relative paths resolve against baseDir. */
+export function parseStsConfig(document: unknown, baseDir = process.cwd()): StsConfig {
+  const result = stsConfigSchema({ baseDir }).safeParse(document ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({
+        path: formatPath(i.path),
+        message:
+          i.code === 'unrecognized_keys' ? `unknown key(s): ${i.keys.join(', ')}` : i.message,
+      })),
+    );
+  }
+  return result.data;
+}
+
+/** Reads, parses and validates the token-exchange YAML file. Throws ConfigError. */
+export function loadStsConfigFile(file: string): StsConfig {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true, maxAliasCount: 100 });
+  } catch (err) {
+    const message =
+      err instanceof YAMLParseError
+        ? `is not valid YAML: ${err.message}`
+        : `cannot be read: ${(err as Error).message}`;
+    throw new ConfigError([{ path: '', message: `${file} ${message}` }]);
+  }
+  return parseStsConfig(document, path.dirname(path.resolve(file)));
+}

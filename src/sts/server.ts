@@ -1,0 +1,173 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { systemClock, type Clock } from '../clock.js';
+import { silentLogger, type Logger } from '../log.js';
+import { Metrics } from '../metrics.js';
+import { listenTarget } from '../server/address.js';
+import { resolveAllowlist } from './allowlist.js';
+import type { StsConfig } from './config.js';
+import { sendJson } from './http-io.js';
+import { KeyStore } from './key-store.js';
+import { createSubjectIssuers } from './subject-issuers.js';
+import { SubjectTokens } from './subject-tokens.js';
+import { createTokenEndpoint, type TokenRequestOutcome } from './token-endpoint.js';
+import { TokenIssuer } from './token-issuer.js';
+import {
+  DISCOVERY_PATHS,
+  discoveryDocument,
+  JWKS_PATH,
+  sendJwks,
+  TOKEN_PATH,
+} from './well-known.js';
+
+export interface StsServerOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Reuse keys across restarts of the listener (tokens issued earlier keep verifying). */
+  readonly keyStore?: KeyStore;
+  /** Where ENABLED_TLS_SERVICE_NAME is read from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly onRequest?: (outcome: TokenRequestOutcome) => void;
+}
+
+export interface StsServer {
+  readonly port: number;
+  /** https://127.0.0.1:<port> (or the configured host). */
+  readonly url: string;
+  readonly tokenUrl: string;
+  readonly jwksUrl: string;
+  readonly keyStore: KeyStore;
+  readonly allowlist: readonly string[];
+  close(): Promise<void>;
+}
+
+/** Retired keys stay published this much longer than the token lifetime (verifier clock skew). */
+const RETAIN_MARGIN_SECONDS = 300;
+
+export function createKeyStore(config: StsConfig, clock: Clock = systemClock): KeyStore {
+  return new KeyStore({
+    clock,
+    rotateEverySeconds: config.keys.rotateEverySeconds,
+    publishAheadSeconds: config.keys.publishAheadSeconds,
+    retainSeconds:
+      config.tokens.ttlSeconds + config.tokens.clockToleranceSeconds + RETAIN_MARGIN_SECONDS,
+  });
+}
+
+function tlsOptions(config: StsConfig): https.ServerOptions {
+  return {
+    cert: readFileSync(config.tls.certFile),
+    key: readFileSync(config.tls.keyFile),
+    ca: readFileSync(config.tls.clientCaFile),
+    // Ask for a certificate but let the handshake finish without a trusted one, so the caller
+    // gets an RFC 6749 invalid_client answer instead of a bare TLS alert.
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+    maxHeaderSize: 16_384,
+  };
+}
+
+/** Starts the reference token-exchange server (RFC 8693 over mTLS). */
+export async function startStsServer(
+  config: StsConfig,
+  options: StsServerOptions = {},
+): Promise<StsServer> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
+  const keyStore = options.keyStore ?? createKeyStore(config, clock);
+  const allowlist = resolveAllowlist(config.allowlist, options.env);
+  const external = createSubjectIssuers(config.subjectIssuers, { clock, logger, metrics });
+  for (const i of external) i.keys.start();
+  const subjects = new SubjectTokens({
+    issuer: config.issuer,
+    keyStore,
+    external,
+    clock,
+    maxTokenBytes: config.tokens.maxSubjectTokenBytes,
+    clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+  });
+  const issuer = new TokenIssuer({
+    issuer: config.issuer,
+    keyStore,
+    clock,
+    ttlSeconds: config.tokens.ttlSeconds,
+  });
+  const token = createTokenEndpoint({
+    config,
+    allowlist,
+    issuer,
+    subjects,
+    logger,
+    metrics,
+    onRequest: options.onRequest,
+  });
+
+  let baseUrl = '';
+  const route = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === TOKEN_PATH) return void token(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
+    }
+    if (path === JWKS_PATH)
+      return sendJwks(res, keyStore, Math.min(300, config.keys.publishAheadSeconds));
+    if (DISCOVERY_PATHS.includes(path!))
+      return sendJson(res, 200, discoveryDocument(config.issuer, baseUrl));
+    sendJson(res, 404, { error: 'not_found' });
+  };
+  const server = https.createServer(tlsOptions(config), route);
+  server.requestTimeout = config.limits.requestTimeoutMs;
+  server.headersTimeout = Math.min(config.limits.requestTimeoutMs, 10_000);
+  server.keepAliveTimeout = 5_000;
+  server.on('tlsClientError', (err) => logger.debug('TLS handshake failed', { error: err }));
+
+  const port = await listen(server, config.listen);
+  const target = listenTarget(config.listen);
+  const host =
+    'host' in target && target.host !== '0.0.0.0' && target.host !== '::'
+      ? target.host
+      : '127.0.0.1';
+  baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('token-exchange listening', {
+    url: baseUrl,
+    issuer: config.issuer,
+    allowlist: allowlist.names,
+  });
+  return {
+    port,
+    url: baseUrl,
+    tokenUrl: `${baseUrl}${TOKEN_PATH}`,
+    jwksUrl: `${baseUrl}${JWKS_PATH}`,
+    keyStore,
+    allowlist: allowlist.names,
+    close: () => close(server, () => external.forEach((i) => i.keys.stop())),
+  };
+}
+
+function listen(server: https.Server, address: string): Promise<number> {
+  const target = listenTarget(address);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    };
+    if ('path' in target) server.listen(target.path, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+function close(server: https.Server, cleanup: () => void): Promise<void> {
+  cleanup();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Idle keep-alive connections would hold close() open; in-flight requests are cut too,
+    // which is what a restart in tests wants.
+    server.closeAllConnections();
+  });
+}

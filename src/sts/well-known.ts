@@ -1,0 +1,38 @@
+import type { ServerResponse } from 'node:http';
+import { sendJson } from './http-io.js';
+import type { KeyStore } from './key-store.js';
+import {
+  GRANT_CLIENT_CREDENTIALS,
+  GRANT_TOKEN_EXCHANGE,
+  TOKEN_TYPE_ACCESS_TOKEN,
+  TOKEN_TYPE_JWT,
+} from './token-request.js';
+
+export const TOKEN_PATH = '/token';
+export const JWKS_PATH = '/.well-known/jwks.json';
+export const DISCOVERY_PATHS = [
+  '/.well-known/openid-configuration',
+  '/.well-known/oauth-authorization-server',
+];
+
+/** RFC 8414 authorization server metadata (also served at the OpenID discovery path). */
+export function discoveryDocument(issuer: string, baseUrl: string): Record<string, unknown> {
+  return {
+    issuer,
+    token_endpoint: `${baseUrl}${TOKEN_PATH}`,
+    jwks_uri: `${baseUrl}${JWKS_PATH}`,
+    grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE],
+    token_endpoint_auth_methods_supported: ['tls_client_auth'],
+    tls_client_certificate_bound_access_tokens: false,
+    token_types_supported: [TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT],
+    access_token_signing_alg_values_supported: ['ES256'],
+  };
+}
+
+/**
+ * The public keys. Verifiers cache them, but only briefly: the next key is announced
+ * publishAheadSeconds before it signs, and a cache must not outlive that window.
+ */
+export function sendJwks(res: ServerResponse, keyStore: KeyStore, maxAgeSeconds: number): void {
+  sendJson(res, 200, keyStore.jwks(), { 'cache-control': `public, max-age=${maxAgeSeconds}` });
+}

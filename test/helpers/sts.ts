@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Clock } from '../../src/clock.js';
+import { startDevAuth, DEV_AUTH_AUDIENCE, type DevAuth } from '../../src/dev/dev-auth.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { httpRequest } from '../../src/net/http-client.js';
+import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
+import { parseStsConfig, type StsConfig } from '../../src/sts/config.js';
+import type { KeyStore } from '../../src/sts/key-store.js';
+import { createKeyStore, startStsServer, type StsServer } from '../../src/sts/server.js';
+import { freePort } from './ports.js';
+
+export interface TestStsOptions {
+  /** Services that get a client certificate from the dev PKI. */
+  readonly services: readonly string[];
+  /** Services on the allowlist (default: all of `services`). */
+  readonly allowlist?: readonly string[];
+  /** Allowed audiences per service (default: every service may ask for every service). */
+  readonly audiences?: Record<string, string[]>;
+  readonly ttlSeconds?: number;
+  /** Services allowed to delegate (exchanged tokens carry act). */
+  readonly delegate?: readonly string[];
+  /** Start a dev auth.service and trust it as a subject-token issuer. */
+  readonly devAuth?: boolean;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Extra keys merged into the STS config document (e.g. keys, clientIdentity). */
+  readonly extra?: Record<string, unknown>;
+}
+
+export interface TestSts {
+  readonly pki: DevPki;
+  readonly url: string;
+  readonly tokenUrl: string;
+  readonly jwksUrl: string;
+  readonly issuer: string;
+  readonly port: number;
+  readonly config: StsConfig;
+  readonly keyStore: KeyStore;
+  readonly devAuth?: DevAuth;
+  /** POSTs to /token answered since the helper started (across restarts). */
+  requestCount(): number;
+  /** Stops the listener; the keys are kept. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same keys. */
+  start(): Promise<void>;
+  /** Stops everything and removes the temporary PKI. */
+  close(): Promise<void>;
+}
+
+/**
+ * A real token-exchange server over real mTLS on 127.0.0.1, with a fresh dev PKI in a temp dir.
+ * The issuer is the server's own URL (https://127.0.0.1:<port>), as OIDC discovery expects.
+ */
+export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-'));
+  const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: options.services });
+  const devAuth = options.devAuth ? await startDevAuth({ clock: options.clock }) : undefined;
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const services: Record<string, unknown> = {};
+  for (const s of options.services) {
+    services[s] = {
+      audiences: options.audiences?.[s] ?? [...options.services],
+      delegate: options.delegate?.includes(s) ?? false,
+    };
+  }
+  const config = parseStsConfig(
+    {
+      listen: `127.0.0.1:${port}`,
+      issuer: url,
+      tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, clientCaFile: pki.caFile },
+      allowlist: options.allowlist ?? options.services,
+      services,
+      tokens: { ttlSeconds: options.ttlSeconds ?? 300 },
+      subjectIssuers: devAuth
+        ? [{ issuer: devAuth.issuer, jwksUri: devAuth.jwksUrl, audiences: [DEV_AUTH_AUDIENCE] }]
+        : [],
+      ...options.extra,
+    },
+    dir,
+  );
+  const keyStore = createKeyStore(config, options.clock);
+  let requests = 0;
+  let server: StsServer | undefined;
+  const start = async () => {
+    if (server) return;
+    server = await startStsServer(config, {
+      keyStore,
+      clock: options.clock,
+      logger: options.logger ?? silentLogger,
+      env: {},
+      onRequest: () => void requests++,
+    });
+  };
+  const stop = async () => {
+    const s = server;
+    server = undefined;
+    await s?.close();
+  };
+  await start();
+  return {
+    pki,
+    url,
+    tokenUrl: `${url}/token`,
+    jwksUrl: `${url}/.well-known/jwks.json`,
+    issuer: url,
+    port,
+    config,
+    keyStore,
+    devAuth,
+    requestCount: () => requests,
+    stop,
+    start,
+    async close() {
+      await stop();
+      await devAuth?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface StsAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * POSTs a form to the token endpoint over mTLS as `client` (a service of the PKI, explicit
+ * cert/key files, or none for no client certificate).
+ */
+export async function postToken(
+  sts: Pick<TestSts, 'pki' | 'tokenUrl'>,
+  client: string | { certFile: string; keyFile: string } | undefined,
+  form: Record<string, string | string[]>,
+  options: { contentType?: string; method?: 'GET' | 'POST' } = {},
+): Promise<StsAnswer> {
+  const files = typeof client === 'string' ? sts.pki.clients[client] : client;
+  if (typeof client === 'string' && !files) throw new Error(`no certificate for ${client}`);
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(form)) for (const x of [v].flat()) body.append(k, x);
+  const res = await httpRequest(sts.tokenUrl, {
+    method: options.method ?? 'POST',
+    headers: { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded' },
+    body: body.toString(),
+    timeoutMs: 5_000,
+    ca: readFileSync(sts.pki.caFile),
+    ...(files ? { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) } : {}),
+  });
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: JSON.parse(res.body) as Record<string, unknown>,
+  };
+}
+
+export const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
