@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   Counter,
   Gauge,
@@ -21,6 +22,18 @@ const CHECK_BUCKETS = [
 export const REMOTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export type CheckDecisionLabel = 'allow' | 'deny' | 'dry_run';
+
+/** The package version, read once; from src/ and from dist/ alike, package.json is one level up. */
+export const PACKAGE_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export class Metrics {
   readonly registry: Registry;
@@ -62,7 +75,7 @@ export class Metrics {
     };
   }
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
     const registry = new Registry();
     this.registry = registry;
     const r = [registry];
@@ -190,6 +203,7 @@ export class Metrics {
       labelNames: ['version'],
       registers: r,
     });
+    this.buildInfo.set({ version: options.version ?? PACKAGE_VERSION }, 1);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   }
 
