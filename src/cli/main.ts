@@ -10,6 +10,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dev: () => import('./commands/dev.js'),
   check: () => import('./commands/check.js'),
   'dev-token': () => import('./commands/dev-token.js'),
+  sts: () => import('./commands/sts.js'),
+  token: () => import('./commands/token.js'),
+  pki: () => import('./commands/pki.js'),
+  'dev-auth': () => import('./commands/dev-auth.js'),
 };
 
 async function usage(): Promise<string> {

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JSONWebKeySet,
+} from 'jose';
+import { httpRequest } from '../../net/http-client.js';
+import { describeCertificateNames } from '../../pki/describe.js';
+import { refusalHints, transportHints } from '../../sts/error-hints.js';
+import { callTokenEndpoint, type TokenCallResult } from '../../sts/token-client.js';
+import {
+  GRANT_CLIENT_CREDENTIALS,
+  GRANT_TOKEN_EXCHANGE,
+  TOKEN_TYPE_ACCESS_TOKEN,
+  TOKEN_TYPE_JWT,
+} from '../../sts/token-request.js';
+import { parseCommandArgs } from '../args.js';
+
+export const summary = 'get a token from token-exchange over mTLS and print its header and claims';
+
+const HELP = `usage: jwtexchange token --sts URL --cert FILE --key FILE --ca FILE --audience AUD [options]
+
+Asks token-exchange for a token the way the sidecar does and prints what it got: the decoded
+header and claims, and whether the signature verifies against the server's published JWKS.
+The token itself is printed only with --raw. On a refusal it prints the RFC 6749 error and what
+to check.
+
+  --sts URL                  token-exchange base URL (https://host:port) or its token endpoint
+  --cert FILE, --key FILE    the client certificate naming the calling service, and its key
+  --ca FILE                  CA bundle that signed the token-exchange server certificate
+  --audience AUD             the service the token is for
+  --subject-token T          exchange this user token (RFC 8693) instead of a service token
+  --subject-token-type TYPE  jwt (default) or access_token
+  --actor-token T            delegation: the caller's own service token as actor
+  --raw                      also print the token
+  --timeout MS               request timeout (default 10000)`;
+
+const OPTIONS = {
+  sts: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  ca: { type: 'string' },
+  audience: { type: 'string' },
+  'subject-token': { type: 'string' },
+  'subject-token-type': { type: 'string', default: 'jwt' },
+  'actor-token': { type: 'string' },
+  raw: { type: 'boolean', default: false },
+  timeout: { type: 'string', default: '10000' },
+} as const;
+
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+};
+
+function tokenType(name: string): string {
+  if (name === 'jwt') return TOKEN_TYPE_JWT;
+  if (name === 'access_token') return TOKEN_TYPE_ACCESS_TOKEN;
+  if (name.startsWith('urn:')) return name;
+  throw new Error(`--subject-token-type must be jwt or access_token, not ${JSON.stringify(name)}`);
+}
+
+function buildForm(v: Values): URLSearchParams {
+  const form = new URLSearchParams({ audience: v.audience! });
+  if (v['subject-token'] === undefined) {
+    if (v['actor-token'] !== undefined) throw new Error('--actor-token needs --subject-token');
+    form.set('grant_type', GRANT_CLIENT_CREDENTIALS);
+    return form;
+  }
+  form.set('grant_type', GRANT_TOKEN_EXCHANGE);
+  form.set('subject_token', v['subject-token']);
+  form.set('subject_token_type', tokenType(v['subject-token-type'] ?? 'jwt'));
+  if (v['actor-token'] !== undefined) {
+    form.set('actor_token', v['actor-token']);
+    form.set('actor_token_type', TOKEN_TYPE_ACCESS_TOKEN);
+  }
+  return form;
+}
+
+/** The token endpoint and the JWKS URL from --sts (a base URL or the token endpoint itself). */
+export function stsUrls(sts: string): { tokenUrl: string; jwksUrl: string } {
+  const url = new URL(sts);
+  if (url.protocol !== 'https:')
+    throw new Error('--sts must be an https URL: token-exchange requires mTLS');
+  const tokenUrl = url.pathname === '/' ? `${url.origin}/token` : url.href;
+  return { tokenUrl, jwksUrl: `${url.origin}/.well-known/jwks.json` };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseCommandArgs(args, OPTIONS, HELP);
+  if (!parsed) return 0;
+  const v = parsed.values as Values;
+  const missing = (['sts', 'cert', 'key', 'ca', 'audience'] as const).filter(
+    (k) => v[k] === undefined,
+  );
+  if (missing.length > 0) {
+    console.error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${HELP}`);
+    return 2;
+  }
+  const timeoutMs = Number(v.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    console.error('--timeout must be a positive integer (milliseconds)');
+    return 2;
+  }
+  const { tokenUrl, jwksUrl } = stsUrls(v.sts!);
+  const cert = readFileSync(v.cert!);
+  const ca = readFileSync(v.ca!);
+  const result = await callTokenEndpoint({
+    tokenUrl,
+    form: buildForm(v),
+    cert,
+    key: readFileSync(v.key!),
+    ca,
+    timeoutMs,
+  });
+  if (result.kind !== 'issued') return reportFailure(result, tokenUrl, cert);
+  return reportToken(result.body, { jwksUrl, ca, timeoutMs, raw: v.raw === true });
+}
+
+function reportFailure(
+  result: Exclude<TokenCallResult, { kind: 'issued' }>,
+  url: string,
+  cert: Buffer,
+): number {
+  const lines: string[] = [];
+  if (result.kind === 'refused') {
+    lines.push(
+      `token-exchange refused the request: ${result.error} (HTTP ${result.status})`,
+      `  ${result.description}`,
+    );
+    lines.push(`your client certificate names: ${safeNames(cert)}`, 'what to check:');
+    lines.push(...refusalHints(result.error).map((h) => `  - ${h}`));
+  } else {
+    lines.push(`token-exchange could not be reached: ${result.message}`, 'what to check:');
+    lines.push(...transportHints(result.code, url).map((h) => `  - ${h}`));
+  }
+  console.error(lines.join('\n'));
+  return 1;
+}
+
+function safeNames(cert: Buffer): string {
+  try {
+    return describeCertificateNames(cert);
+  } catch {
+    return '(the --cert file is not a PEM certificate)';
+  }
+}
+
+async function reportToken(
+  body: Record<string, unknown>,
+  o: { jwksUrl: string; ca: Buffer; timeoutMs: number; raw: boolean },
+): Promise<number> {
+  const token = body.access_token as string;
+  const signature = await checkSignature(token, o);
+  const out = [
+    'token-exchange issued a token',
+    `  token_type         ${String(body.token_type)}`,
+    `  expires_in         ${String(body.expires_in)} s`,
+    ...(body.issued_token_type ? [`  issued_token_type  ${String(body.issued_token_type)}`] : []),
+    `  signature          ${signature.text}`,
+    '',
+    'header:',
+    JSON.stringify(decodeProtectedHeader(token), null, 2),
+    'claims:',
+    JSON.stringify(decodeJwt(token), null, 2),
+    ...(o.raw ? ['token:', token] : []),
+  ];
+  console.log(out.join('\n'));
+  return signature.ok ? 0 : 1;
+}
+
+async function checkSignature(
+  token: string,
+  o: { jwksUrl: string; ca: Buffer; timeoutMs: number },
+): Promise<{ ok: boolean; text: string }> {
+  let jwks: JSONWebKeySet;
+  try {
+    const res = await httpRequest(o.jwksUrl, { timeoutMs: o.timeoutMs, ca: o.ca });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    jwks = JSON.parse(res.body) as JSONWebKeySet;
+  } catch (err) {
+    return { ok: true, text: `not checked: ${o.jwksUrl} unavailable (${(err as Error).message})` };
+  }
+  try {
+    await jwtVerify(token, createLocalJWKSet(jwks), { clockTolerance: 30 });
+    return { ok: true, text: `verified against ${o.jwksUrl}` };
+  } catch (err) {
+    return { ok: false, text: `DOES NOT VERIFY against ${o.jwksUrl}: ${(err as Error).message}` };
+  }
+}
