@@ -58,7 +58,16 @@ export class TokenVerifier {
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
       throw new JwtxError('invalid_claims', 'sub must be a non-empty string');
     }
+    this.checkIssuedAt(claims);
     return buildIdentity(config.issuer, claims);
+  }
+
+  /** jose checks iat only with maxTokenAge; a token issued in the future is not valid yet. */
+  private checkIssuedAt(claims: JWTPayload): void {
+    const latest = this.opts.clock.now() / 1000 + this.opts.clockToleranceSeconds;
+    if (typeof claims.iat === 'number' && claims.iat > latest) {
+      throw new JwtxError('token_not_yet_valid', 'the token is not valid yet (iat)');
+    }
   }
 }
 
