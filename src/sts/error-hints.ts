@@ -9,8 +9,8 @@ const REFUSAL_HINTS: Record<string, string[]> = {
     'the certificate must carry exactly one service name in the field clientIdentity.source names',
   ],
   unauthorized_client: [
-    'the service named by the client certificate must be on the allowlist:',
-    '  token-exchange config `allowlist`, or the ENABLED_TLS_SERVICE_NAME environment variable',
+    'the service named by the client certificate must be on the allowlist: the token-exchange ' +
+      'config `allowlist`, or the ENABLED_TLS_SERVICE_NAME environment variable',
     'delegation (actor_token) also needs `delegate: true` for the service',
   ],
   invalid_target: [

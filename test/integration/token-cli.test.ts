@@ -1,0 +1,253 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRequest } from '../../src/net/http-client.js';
+import { freePort, waitFor } from '../helpers/ports.js';
+import { ROOT } from '../helpers/tools.js';
+
+/*
+ * `jwtexchange token` against a running `jwtexchange sts`, both as real processes.
+ * bin/jwtexchange.js runs the compiled dist/, which may be stale or absent in a test run, so the
+ * CLI is started from source: `node --import tsx -e <import src/cli/main.ts and run main>`.
+ * That is exactly main() with process.argv, without depending on a prior `npm run build`.
+ */
+const ENTRY =
+  "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
+const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+}
+
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = cli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) =>
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
+  );
+}
+
+describe('jwtexchange token against jwtexchange sts', () => {
+  let dir: string;
+  let port: number;
+  let sts: ChildProcess;
+  let stsLog = '';
+  const pki = (f: string) => path.join(dir, 'pki', f);
+  const client = (service: string) => [
+    '--cert',
+    pki(`clients/${service}.pem`),
+    '--key',
+    pki(`clients/${service}.key`),
+  ];
+  const base = () => ['--sts', `https://127.0.0.1:${port}`, '--ca', pki('ca.pem')];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'jwtx-token-cli-'));
+    const init = await runCli([
+      'pki',
+      'init',
+      '--out',
+      path.join(dir, 'pki'),
+      '--service',
+      'gateway',
+      '--service',
+      'stranger',
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain('clients/gateway.pem');
+    port = await freePort();
+    writeFileSync(
+      path.join(dir, 'sts.yaml'),
+      [
+        `listen: 127.0.0.1:${port}`,
+        `issuer: https://127.0.0.1:${port}`,
+        'tls: { certFile: pki/server.pem, keyFile: pki/server.key, clientCaFile: pki/ca.pem }',
+        'allowlist: [gateway]',
+        'services:',
+        '  gateway: { audiences: [vmcontroller] }',
+        '  stranger: { audiences: [vmcontroller] }',
+      ].join('\n'),
+    );
+    sts = cli(['sts', '--config', path.join(dir, 'sts.yaml')], { ENABLED_TLS_SERVICE_NAME: '' });
+    sts.stderr!.on('data', (d: Buffer) => (stsLog += d.toString()));
+    const ca = readFileSync(pki('ca.pem'));
+    await waitFor(
+      async () =>
+        (
+          await httpRequest(`https://127.0.0.1:${port}/.well-known/jwks.json`, {
+            timeoutMs: 1_000,
+            ca,
+          })
+        ).status === 200,
+      'jwtexchange sts to listen',
+      20_000,
+    );
+  });
+
+  afterAll(async () => {
+    if (sts && sts.exitCode === null) {
+      const exited = new Promise((r) => sts.once('exit', r));
+      sts.kill('SIGTERM');
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints the decoded header and claims of a service token, but not the token', async () => {
+    const res = await runCli([
+      'token',
+      ...base(),
+      ...client('gateway'),
+      '--audience',
+      'vmcontroller',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('token-exchange issued a token');
+    expect(res.stdout).toMatch(
+      /signature\s+verified against https:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json/,
+    );
+    expect(res.stdout).toContain('"typ": "at+jwt"');
+    expect(res.stdout).toContain('"alg": "ES256"');
+    expect(res.stdout).toContain('"sub": "gateway"');
+    expect(res.stdout).toContain('"client_id": "gateway"');
+    expect(res.stdout).toContain('"aud": "vmcontroller"');
+    expect(res.stdout).not.toMatch(JWT);
+  });
+
+  it('prints the token too with --raw', async () => {
+    const res = await runCli([
+      'token',
+      ...base(),
+      ...client('gateway'),
+      '--audience',
+      'vmcontroller',
+      '--raw',
+    ]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(JWT);
+  });
+
+  it('explains a refusal for a service that is not on the allowlist', async () => {
+    const res = await runCli([
+      'token',
+      ...base(),
+      ...client('stranger'),
+      '--audience',
+      'vmcontroller',
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toContain(
+      'token-exchange refused the request: unauthorized_client (HTTP 400)',
+    );
+    expect(res.stderr).toContain('service "stranger" is not on the token-exchange allowlist');
+    expect(res.stderr).toContain(
+      'your client certificate names: CN=stranger, DNS:stranger, URI:spiffe://jwtexchange.dev/stranger',
+    );
+    expect(res.stderr).toContain('ENABLED_TLS_SERVICE_NAME');
+  });
+
+  it('explains a refused audience', async () => {
+    const res = await runCli(['token', ...base(), ...client('gateway'), '--audience', 'billing']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('invalid_target');
+    expect(res.stderr).toContain('services.<name>.audiences');
+  });
+
+  it('explains a server certificate the --ca does not trust', async () => {
+    const other = path.join(dir, 'other');
+    expect((await runCli(['pki', 'init', '--out', other])).code).toBe(0);
+    const res = await runCli([
+      'token',
+      '--sts',
+      `https://127.0.0.1:${port}`,
+      '--ca',
+      path.join(other, 'ca.pem'),
+      ...client('gateway'),
+      '--audience',
+      'vmcontroller',
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('token-exchange could not be reached');
+    expect(res.stderr).toContain('not signed by the CA given with --ca');
+  });
+
+  it('never logs a token on the server side', () => {
+    expect(stsLog).toContain('token issued');
+    expect(stsLog).not.toMatch(JWT);
+  });
+});
+
+describe('jwtexchange sts reads ENABLED_TLS_SERVICE_NAME', () => {
+  it('adds the services named there to the allowlist', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-env-'));
+    const port = await freePort();
+    try {
+      expect(
+        (await runCli(['pki', 'init', '--out', path.join(dir, 'pki'), '--service', 'saga-runner']))
+          .code,
+      ).toBe(0);
+      writeFileSync(
+        path.join(dir, 'sts.yaml'),
+        `listen: 127.0.0.1:${port}\nissuer: https://token-exchange.test\n` +
+          'tls: { certFile: pki/server.pem, keyFile: pki/server.key, clientCaFile: pki/ca.pem }\n' +
+          'services: { saga-runner: { audiences: [vmcontroller] } }\n',
+      );
+      const sts = cli(['sts', '--config', path.join(dir, 'sts.yaml')], {
+        ENABLED_TLS_SERVICE_NAME: 'gateway, saga-runner',
+      });
+      try {
+        const ca = readFileSync(path.join(dir, 'pki', 'ca.pem'));
+        await waitFor(
+          async () =>
+            (
+              await httpRequest(`https://127.0.0.1:${port}/.well-known/jwks.json`, {
+                timeoutMs: 1_000,
+                ca,
+              })
+            ).status === 200,
+          'jwtexchange sts to listen',
+          20_000,
+        );
+        const res = await runCli([
+          'token',
+          '--sts',
+          `https://127.0.0.1:${port}/token`,
+          '--ca',
+          path.join(dir, 'pki', 'ca.pem'),
+          '--cert',
+          path.join(dir, 'pki', 'clients', 'saga-runner.pem'),
+          '--key',
+          path.join(dir, 'pki', 'clients', 'saga-runner.key'),
+          '--audience',
+          'vmcontroller',
+        ]);
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stdout).toContain('"iss": "https://token-exchange.test"');
+        expect(res.stdout).toContain('"sub": "saga-runner"');
+      } finally {
+        const exited = new Promise((r) => sts.once('exit', r));
+        sts.kill('SIGTERM');
+        await exited;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
