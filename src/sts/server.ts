@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock.js';
@@ -7,19 +6,13 @@ import { Metrics } from '../metrics.js';
 import { listenTarget } from '../server/address.js';
 import { resolveAllowlist } from './allowlist.js';
 import type { StsConfig } from './config.js';
-import { sendJson } from './http-io.js';
+import { createRouter } from './router.js';
 import { KeyStore } from './key-store.js';
 import { createSubjectIssuers } from './subject-issuers.js';
 import { SubjectTokens } from './subject-tokens.js';
 import { createTokenEndpoint, type TokenRequestOutcome } from './token-endpoint.js';
 import { TokenIssuer } from './token-issuer.js';
-import {
-  DISCOVERY_PATHS,
-  discoveryDocument,
-  JWKS_PATH,
-  sendJwks,
-  TOKEN_PATH,
-} from './well-known.js';
+import { JWKS_PATH, TOKEN_PATH } from './well-known.js';
 
 export interface StsServerOptions {
   readonly clock?: Clock;
@@ -70,6 +63,50 @@ function tlsOptions(config: StsConfig): https.ServerOptions {
   };
 }
 
+/** Wires the token endpoint: allowlist, subject-token verification, issuing. */
+function createTokenHandler(
+  config: StsConfig,
+  keyStore: KeyStore,
+  o: { clock: Clock; logger: Logger; metrics: Metrics } & StsServerOptions,
+) {
+  const allowlist = resolveAllowlist(config.allowlist, o.env);
+  const external = createSubjectIssuers(config.subjectIssuers, o);
+  const subjects = new SubjectTokens({
+    issuer: config.issuer,
+    keyStore,
+    external,
+    clock: o.clock,
+    maxTokenBytes: config.tokens.maxSubjectTokenBytes,
+    clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+  });
+  const issuer = new TokenIssuer({
+    issuer: config.issuer,
+    keyStore,
+    clock: o.clock,
+    ttlSeconds: config.tokens.ttlSeconds,
+  });
+  const handler = createTokenEndpoint({
+    config,
+    allowlist,
+    issuer,
+    subjects,
+    logger: o.logger,
+    metrics: o.metrics,
+    onRequest: o.onRequest,
+  });
+  return { handler, allowlist, external };
+}
+
+/** https://host:port for the listen address (wildcard binds are reached over 127.0.0.1). */
+function baseUrlOf(address: string, port: number): string {
+  const target = listenTarget(address);
+  const host =
+    'host' in target && target.host !== '0.0.0.0' && target.host !== '::'
+      ? target.host
+      : '127.0.0.1';
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Starts the reference token-exchange server (RFC 8693 over mTLS). */
 export async function startStsServer(
   config: StsConfig,
@@ -79,63 +116,25 @@ export async function startStsServer(
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
   const keyStore = options.keyStore ?? createKeyStore(config, clock);
-  const allowlist = resolveAllowlist(config.allowlist, options.env);
-  const external = createSubjectIssuers(config.subjectIssuers, { clock, logger, metrics });
-  for (const i of external) i.keys.start();
-  const subjects = new SubjectTokens({
-    issuer: config.issuer,
-    keyStore,
-    external,
-    clock,
-    maxTokenBytes: config.tokens.maxSubjectTokenBytes,
-    clockToleranceSeconds: config.tokens.clockToleranceSeconds,
-  });
-  const issuer = new TokenIssuer({
-    issuer: config.issuer,
-    keyStore,
-    clock,
-    ttlSeconds: config.tokens.ttlSeconds,
-  });
-  const token = createTokenEndpoint({
-    config,
-    allowlist,
-    issuer,
-    subjects,
-    logger,
-    metrics,
-    onRequest: options.onRequest,
-  });
-
+  const token = createTokenHandler(config, keyStore, { ...options, clock, logger, metrics });
   let baseUrl = '';
-  const route = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === TOKEN_PATH) return void token(req, res);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
-    }
-    if (path === JWKS_PATH)
-      return sendJwks(res, keyStore, Math.min(300, config.keys.publishAheadSeconds));
-    if (DISCOVERY_PATHS.includes(path!))
-      return sendJson(res, 200, discoveryDocument(config.issuer, baseUrl));
-    sendJson(res, 404, { error: 'not_found' });
-  };
+  const route = createRouter({ config, keyStore, token: token.handler, baseUrl: () => baseUrl });
   const server = https.createServer(tlsOptions(config), route);
   server.requestTimeout = config.limits.requestTimeoutMs;
   server.headersTimeout = Math.min(config.limits.requestTimeoutMs, 10_000);
   server.keepAliveTimeout = 5_000;
   server.on('tlsClientError', (err) => logger.debug('TLS handshake failed', { error: err }));
-
-  const port = await listen(server, config.listen);
-  const target = listenTarget(config.listen);
-  const host =
-    'host' in target && target.host !== '0.0.0.0' && target.host !== '::'
-      ? target.host
-      : '127.0.0.1';
-  baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const stopKeys = () => token.external.forEach((i) => i.keys.stop());
+  token.external.forEach((i) => i.keys.start());
+  const port = await listen(server, config.listen).catch((err: unknown) => {
+    stopKeys();
+    throw err;
+  });
+  baseUrl = baseUrlOf(config.listen, port);
   logger.info('token-exchange listening', {
     url: baseUrl,
     issuer: config.issuer,
-    allowlist: allowlist.names,
+    allowlist: token.allowlist.names,
   });
   return {
     port,
@@ -143,8 +142,8 @@ export async function startStsServer(
     tokenUrl: `${baseUrl}${TOKEN_PATH}`,
     jwksUrl: `${baseUrl}${JWKS_PATH}`,
     keyStore,
-    allowlist: allowlist.names,
-    close: () => close(server, () => external.forEach((i) => i.keys.stop())),
+    allowlist: token.allowlist.names,
+    close: () => close(server, stopKeys),
   };
 }
 

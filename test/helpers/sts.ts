@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Clock } from '../../src/clock.js';
 import { startDevAuth, DEV_AUTH_AUDIENCE, type DevAuth } from '../../src/dev/dev-auth.js';
 import { silentLogger, type Logger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
 import { httpRequest } from '../../src/net/http-client.js';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
 import { parseStsConfig, type StsConfig } from '../../src/sts/config.js';
@@ -39,6 +40,8 @@ export interface TestSts {
   readonly config: StsConfig;
   readonly keyStore: KeyStore;
   readonly devAuth?: DevAuth;
+  /** The server's metrics (jwtexchange_sts_*), kept across restarts. */
+  readonly metrics: Metrics;
   /** POSTs to /token answered since the helper started (across restarts). */
   requestCount(): number;
   /** Stops the listener; the keys are kept. */
@@ -82,6 +85,7 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
     dir,
   );
   const keyStore = createKeyStore(config, options.clock);
+  const metrics = new Metrics({ defaultMetrics: false });
   let requests = 0;
   let server: StsServer | undefined;
   const start = async () => {
@@ -91,6 +95,7 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
       clock: options.clock,
       logger: options.logger ?? silentLogger,
       env: {},
+      metrics,
       onRequest: () => void requests++,
     });
   };
@@ -110,6 +115,7 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
     config,
     keyStore,
     devAuth,
+    metrics,
     requestCount: () => requests,
     stop,
     start,

@@ -45,6 +45,21 @@ describe('token-exchange client authentication (mTLS)', () => {
     expect(res.body.error_description).toMatch(/not trusted/);
   });
 
+  it('counts requests by grant and result', async () => {
+    await postToken(sts, undefined, serviceToken);
+    await postToken(sts, 'gateway', serviceToken);
+    const text = await sts.metrics.registry.metrics();
+    expect(text).toMatch(
+      /jwtexchange_sts_requests_total\{grant="none",result="invalid_client"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /jwtexchange_sts_requests_total\{grant="client_credentials",result="issued"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /jwtexchange_sts_request_duration_seconds_count\{grant="client_credentials"\} [1-9]/,
+    );
+  });
+
   it('answers unauthorized_client to a trusted service that is not on the allowlist', async () => {
     const res = await postToken(sts, 'stranger', serviceToken);
     expect(res.status).toBe(400);
