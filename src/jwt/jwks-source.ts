@@ -44,6 +44,7 @@ export class JwksSource {
   private lastAttempt = -Infinity;
   private inflight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: JwksSourceOptions) {}
 
@@ -78,7 +79,19 @@ export class JwksSource {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.timer = undefined;
+    this.retryTimer = undefined;
+  }
+
+  /** After a failed load, try again one cooldown later rather than a whole interval later. */
+  private scheduleRetry(): void {
+    if (!this.timer || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.refresh('retry');
+    }, this.opts.cooldownMs);
+    this.retryTimer.unref();
   }
 
   /** Loads the key set now; concurrent callers share one load. Never throws. */
@@ -96,6 +109,7 @@ export class JwksSource {
       })
       .catch((error: unknown) => {
         this.opts.onLoad?.({ ok: false, error: error as Error, trigger });
+        this.scheduleRetry();
       })
       .finally(() => {
         this.inflight = undefined;
@@ -103,12 +117,24 @@ export class JwksSource {
     return this.inflight;
   }
 
+  /**
+   * Joins a load in flight, or starts one unless the last attempt was within the cooldown, so a
+   * down endpoint or a stream of unknown kids never turns every check into a fetch.
+   * Resolves true when a load was awaited.
+   */
+  private async reloadIfAllowed(trigger: string): Promise<boolean> {
+    if (this.inflight) return this.inflight.then(() => true);
+    if (this.opts.clock.now() - this.lastAttempt < this.opts.cooldownMs) return false;
+    await this.refresh(trigger);
+    return true;
+  }
+
   /** Key resolver in the shape jose's jwtVerify expects. Throws JwtxError with a reason code. */
   readonly getKey = async (
     header: JWSHeaderParameters,
     token: FlattenedJWSInput,
   ): Promise<CryptoKey> => {
-    if (!this.resolver) await this.refresh('first-use');
+    if (!this.isUsable()) await this.reloadIfAllowed('unusable');
     if (!this.isUsable()) {
       throw new JwtxError('jwks_unavailable', `no usable key set for issuer ${this.opts.name}`);
     }
@@ -117,8 +143,7 @@ export class JwksSource {
     } catch (err) {
       if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
       // Unknown kid: the issuer may have rotated. Refetch, but not more than once per cooldown.
-      if (this.opts.clock.now() - this.lastAttempt < this.opts.cooldownMs) throw err;
-      await this.refresh('unknown-kid');
+      if (!(await this.reloadIfAllowed('unknown-kid'))) throw err;
       return this.resolver!(header, token);
     }
   };
