@@ -1,30 +1,36 @@
 /**
- * Returns the first key that appears twice at the top level of a JSON object text, or undefined.
- * JSON.parse keeps the last duplicate silently; a token whose claims are ambiguous must be
- * refused before anyone reads them (RFC 7519 §4: "MUST either reject ... or use ... the last").
+ * Returns the first member name that appears twice in one object of a JSON text (at any depth,
+ * e.g. inside `act`), or undefined. JSON.parse keeps the last duplicate silently while other
+ * parsers keep the first; a token whose claims are ambiguous must be refused before anyone reads
+ * them (RFC 7519 §4: "MUST either reject ... or use ... the last"). `json` must be valid JSON.
  */
 export function firstDuplicateKey(json: string): string | undefined {
-  const seen = new Set<string>();
-  let depth = 0;
+  // One frame per open container: the member names seen so far, or undefined for an array.
+  const frames: (Set<string> | undefined)[] = [];
   let expectKey = false;
   for (let i = 0; i < json.length; i++) {
     const c = json[i];
     if (c === '"') {
       const end = stringEnd(json, i);
-      if (depth === 1 && expectKey) {
-        const key = JSON.parse(json.slice(i, end + 1)) as string;
-        if (seen.has(key)) return key;
-        seen.add(key);
-        expectKey = false;
+      const names = frames.at(-1);
+      if (names && expectKey) {
+        const name = JSON.parse(json.slice(i, end + 1)) as string;
+        if (names.has(name)) return name;
+        names.add(name);
       }
+      expectKey = false;
       i = end;
-    } else if (c === '{' || c === '[') {
-      depth++;
-      if (depth === 1 && c === '{') expectKey = true;
-    } else if (c === '}' || c === ']') {
-      depth--;
-    } else if (c === ',' && depth === 1) {
+    } else if (c === '{') {
+      frames.push(new Set());
       expectKey = true;
+    } else if (c === '[') {
+      frames.push(undefined);
+      expectKey = false;
+    } else if (c === '}' || c === ']') {
+      frames.pop();
+      expectKey = false;
+    } else if (c === ',') {
+      expectKey = frames.at(-1) !== undefined;
     }
   }
   return undefined;
