@@ -60,6 +60,8 @@ function tlsOptions(config: StsConfig): https.ServerOptions {
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
     maxHeaderSize: 16_384,
+    // Check request/header deadlines every second (Node's default is every 30 s).
+    connectionsCheckingInterval: 1_000,
   };
 }
 

@@ -126,3 +126,37 @@ describe('token-exchange client authentication (mTLS)', () => {
     expect(outcome).toMatch(/alert protocol version/);
   });
 });
+
+describe('token-exchange request deadline', () => {
+  it('cuts off a client that stops sending its body (408, connection closed)', async () => {
+    const sts = await startTestSts({
+      services: ['gateway'],
+      extra: { limits: { requestTimeoutMs: 1_000 } },
+    });
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect(
+          {
+            host: '127.0.0.1',
+            port: sts.port,
+            ca: readFileSync(sts.pki.caFile),
+            cert: readFileSync(sts.pki.clients.gateway!.certFile),
+            key: readFileSync(sts.pki.clients.gateway!.keyFile),
+          },
+          () =>
+            socket.write(
+              'POST /token HTTP/1.1\r\nhost: sts\r\n' +
+                'content-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\ngrant',
+            ),
+        );
+        let data = '';
+        socket.on('data', (d: Buffer) => (data += d.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await sts.close();
+    }
+  });
+});
