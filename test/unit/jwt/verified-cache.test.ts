@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import { buildIdentity } from '../../../src/jwt/identity.js';
+import { VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
+
+const identity = (clock: ManualClock, ttlSeconds: number, sub = 'alice') =>
+  buildIdentity('https://issuer', {
+    sub,
+    aud: 'gateway',
+    exp: Math.floor(clock.now() / 1000) + ttlSeconds,
+  });
+
+describe('VerifiedTokenCache', () => {
+  it('returns the identity stored for the same token', () => {
+    const clock = new ManualClock();
+    const cache = new VerifiedTokenCache(10, clock);
+    const id = identity(clock, 60);
+    cache.set('t1', id);
+    expect(cache.get('t1')).toBe(id);
+    expect(cache.get('t2')).toBeUndefined();
+  });
+
+  it('never returns an identity at or after its exp', () => {
+    const clock = new ManualClock();
+    const cache = new VerifiedTokenCache(10, clock);
+    cache.set('t1', identity(clock, 60));
+    clock.advance(59_999);
+    expect(cache.get('t1')).toBeDefined();
+    clock.advance(1);
+    expect(cache.get('t1')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('does not store a token that has already expired', () => {
+    const clock = new ManualClock();
+    const cache = new VerifiedTokenCache(10, clock);
+    cache.set('old', identity(clock, -1));
+    cache.set('now', identity(clock, 0));
+    expect(cache.size).toBe(0);
+  });
+
+  it('is bounded: the least recently used token is evicted', () => {
+    const clock = new ManualClock();
+    const cache = new VerifiedTokenCache(2, clock);
+    cache.set('a', identity(clock, 60, 'a'));
+    cache.set('b', identity(clock, 60, 'b'));
+    cache.get('a');
+    cache.set('c', identity(clock, 60, 'c'));
+    expect(cache.size).toBe(2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')?.subject).toBe('a');
+    expect(cache.get('c')?.subject).toBe('c');
+  });
+
+  it('caches nothing when its size is 0', () => {
+    const clock = new ManualClock();
+    const cache = new VerifiedTokenCache(0, clock);
+    cache.set('a', identity(clock, 60));
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+});
