@@ -14,13 +14,20 @@ export function scrub(value: string): string {
   return value.replace(JWT_SHAPE, '[token]').replace(PEM_SHAPE, '[pem]');
 }
 
+const MAX_DEPTH = 4;
+
 function scrubValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
+  if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return scrub(value.message);
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Bytes may hold a token that no text pattern would find; deeper values are not walked, so
+  // they are dropped rather than written unscrubbed.
+  if (value instanceof Uint8Array) return '[bytes]';
+  if (depth > MAX_DEPTH) return '[nested]';
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubValue(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[scrub(k)] = scrubValue(v, depth + 1);
   return out;
 }
 
@@ -52,7 +59,14 @@ export function createLogger(
       ...base,
       ...fields,
     });
-    sink(JSON.stringify(record));
+    let line: string;
+    try {
+      line = JSON.stringify(record);
+    } catch {
+      // A field that cannot be serialized must not turn a log call into a failed check.
+      line = JSON.stringify({ level: lvl, msg: scrub(msg), error: 'unserializable log fields' });
+    }
+    sink(line);
   };
   return {
     debug: (m, f) => write('debug', m, f),
