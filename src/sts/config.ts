@@ -99,6 +99,11 @@ export const stsConfigSchema = (ctx: SchemaContext) =>
             .default(86_400),
           /** A new key is published this long before it signs, so verifiers already have it. */
           publishAheadSeconds: z.number().int().min(0).max(86_400).default(300),
+          /**
+           * Keep the signing keys in this file (mode 0600) so a restart keeps them; without it
+           * keys live in memory and tokens issued before a restart stop verifying.
+           */
+          stateFile: filePath(ctx).optional(),
         })
         .prefault({}),
       subjectIssuers: z.array(subjectIssuer(ctx)).default([]),

@@ -1,4 +1,10 @@
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import type { JWK } from 'jose';
 import { systemClock, type Clock } from '../clock.js';
 
@@ -23,6 +29,10 @@ export interface KeyStoreOptions {
    * verifiers' clock tolerance, so every token it signed expires before its key disappears.
    */
   readonly retainSeconds: number;
+  /** Keys saved by an earlier process (onChange); verified and reused. */
+  readonly state?: KeyStoreState;
+  /** Called after every key change, e.g. to persist the state. */
+  readonly onChange?: (state: KeyStoreState) => void;
 }
 
 /** RFC 7638 thumbprint of an EC public key: a stable kid that says nothing secret. */
@@ -31,8 +41,8 @@ function thumbprint(jwk: JWK): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-function generate(activeFrom: number): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+function fromPrivateKey(privateKey: KeyObject, activeFrom: number): SigningKey {
+  const publicKey = createPublicKey(privateKey);
   const exported = publicKey.export({ format: 'jwk' }) as JWK;
   const kid = thumbprint(exported);
   return {
@@ -52,21 +62,64 @@ function generate(activeFrom: number): SigningKey {
   };
 }
 
+function generate(activeFrom: number): SigningKey {
+  return fromPrivateKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, activeFrom);
+}
+
+/**
+ * What a KeyStore needs to survive a process restart (see key-file.ts). Contains private keys:
+ * it is written only to a file readable by the owner.
+ */
+export interface KeyStoreState {
+  readonly active: { readonly privateJwk: JWK; readonly activeFrom: number };
+  readonly next?: { readonly privateJwk: JWK; readonly activeFrom: number };
+  /** Retired keys only verify: their public halves are enough. */
+  readonly retired: readonly { readonly publicJwk: JWK; readonly until: number }[];
+}
+
 /**
  * The signing keys of token-exchange, rotated by time. State advances lazily whenever a key or
  * the key set is asked for, so rotation needs no timer and tests drive it with a ManualClock.
- * Keys live in memory: sharing one KeyStore between server instances keeps issued tokens valid
- * across a restart of the listener.
+ * Sharing one KeyStore between server instances keeps issued tokens valid across a restart of
+ * the listener; `state`/`onChange` carry the keys across a restart of the process.
  */
 export class KeyStore {
   private readonly clock: Clock;
   private active: SigningKey | undefined;
   private next: SigningKey | undefined;
   /** Retired keys and the time (epoch ms) until which they stay published. */
-  private retired: { key: SigningKey; until: number }[] = [];
+  private retired: { key: Pick<SigningKey, 'kid' | 'publicKey' | 'publicJwk'>; until: number }[] =
+    [];
 
   constructor(private readonly opts: KeyStoreOptions) {
     this.clock = opts.clock ?? systemClock;
+    if (opts.state) this.restore(opts.state);
+  }
+
+  /** The current keys, private halves included, for persisting. */
+  exportState(): KeyStoreState {
+    const active = this.advance();
+    const priv = (k: SigningKey) => ({
+      privateJwk: { ...(k.privateKey.export({ format: 'jwk' }) as JWK), kid: k.kid },
+      activeFrom: k.activeFrom,
+    });
+    return {
+      active: priv(active),
+      ...(this.next ? { next: priv(this.next) } : {}),
+      retired: this.retired.map((r) => ({ publicJwk: { ...r.key.publicJwk }, until: r.until })),
+    };
+  }
+
+  private restore(state: KeyStoreState): void {
+    const load = (k: { privateJwk: JWK; activeFrom: number }) =>
+      fromPrivateKey(createPrivateKey({ key: k.privateJwk as never, format: 'jwk' }), k.activeFrom);
+    this.active = load(state.active);
+    this.next = state.next ? load(state.next) : undefined;
+    this.retired = state.retired.map((r) => {
+      const publicKey = createPublicKey({ key: r.publicJwk as never, format: 'jwk' });
+      const kid = thumbprint(r.publicJwk);
+      return { key: { kid, publicKey, publicJwk: { ...r.publicJwk, kid } }, until: r.until };
+    });
   }
 
   /** The key that signs now. */
@@ -89,6 +142,7 @@ export class KeyStore {
   }
 
   private advance(): SigningKey {
+    const before = this.fingerprint();
     const now = this.clock.now();
     const rotateMs = this.opts.rotateEverySeconds * 1000;
     if (!this.active) this.active = generate(now);
@@ -102,6 +156,12 @@ export class KeyStore {
     this.retired = this.retired.filter((r) => r.until > now);
     const announceAt = this.active.activeFrom + rotateMs - this.opts.publishAheadSeconds * 1000;
     if (!this.next && now >= announceAt) this.next = generate(this.active.activeFrom + rotateMs);
+    if (this.opts.onChange && this.fingerprint() !== before) this.opts.onChange(this.exportState());
     return this.active;
+  }
+
+  /** Which keys are in which role: changes exactly when the state worth saving changes. */
+  private fingerprint(): string {
+    return [this.active?.kid, this.next?.kid, ...this.retired.map((r) => r.key.kid)].join(',');
   }
 }

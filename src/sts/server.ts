@@ -7,6 +7,7 @@ import { listenTarget } from '../server/address.js';
 import { resolveAllowlist } from './allowlist.js';
 import type { StsConfig } from './config.js';
 import { createRouter } from './router.js';
+import { readKeyState, writeKeyState } from './key-file.js';
 import { KeyStore } from './key-store.js';
 import { createSubjectIssuers } from './subject-issuers.js';
 import { SubjectTokens } from './subject-tokens.js';
@@ -40,12 +41,14 @@ export interface StsServer {
 const RETAIN_MARGIN_SECONDS = 300;
 
 export function createKeyStore(config: StsConfig, clock: Clock = systemClock): KeyStore {
+  const file = config.keys.stateFile;
   return new KeyStore({
     clock,
     rotateEverySeconds: config.keys.rotateEverySeconds,
     publishAheadSeconds: config.keys.publishAheadSeconds,
     retainSeconds:
       config.tokens.ttlSeconds + config.tokens.clockToleranceSeconds + RETAIN_MARGIN_SECONDS,
+    ...(file ? { state: readKeyState(file), onChange: (state) => writeKeyState(file, state) } : {}),
   });
 }
 
@@ -118,6 +121,7 @@ export async function startStsServer(
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
   const keyStore = options.keyStore ?? createKeyStore(config, clock);
+  keyStore.signingKey(); // the first key exists (and is saved) before the first request
   const token = createTokenHandler(config, keyStore, { ...options, clock, logger, metrics });
   let baseUrl = '';
   const route = createRouter({ config, keyStore, token: token.handler, baseUrl: () => baseUrl });

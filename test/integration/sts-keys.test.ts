@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { httpRequest } from '../../src/net/http-client.js';
+import { parseStsConfig } from '../../src/sts/config.js';
+import { startStsServer } from '../../src/sts/server.js';
 import { postToken, startTestSts, type TestSts } from '../helpers/sts.js';
 
 const HOUR = 3_600_000;
@@ -96,3 +99,58 @@ describe('token-exchange signing keys', () => {
     expect(sts.requestCount()).toBe(countBefore + 1);
   });
 });
+
+describe('token-exchange with keys.stateFile', () => {
+  it('keeps its keys across a restart of the whole server', async () => {
+    const base = await startTestSts({ services: ['gateway', 'vmcontroller'] });
+    await base.stop(); // only its PKI and port are used here
+    const config = parseStsConfig(
+      {
+        ...stsDocument(base),
+        keys: { stateFile: path.join(base.pki.dir, 'keys.json') },
+      },
+      base.pki.dir,
+    );
+    try {
+      const first = await startStsServer(config, { env: {} });
+      const res = await postToken(base, 'gateway', {
+        grant_type: 'client_credentials',
+        audience: 'vmcontroller',
+      });
+      const token = res.body.access_token as string;
+      await first.close();
+
+      const second = await startStsServer(config, { env: {} });
+      try {
+        const jwks = await httpRequest(second.jwksUrl, {
+          timeoutMs: 5_000,
+          ca: readFileSync(base.pki.caFile),
+        });
+        await jwtVerify(token, createLocalJWKSet(JSON.parse(jwks.body) as JSONWebKeySet));
+        const again = await postToken(base, 'gateway', {
+          grant_type: 'client_credentials',
+          audience: 'vmcontroller',
+        });
+        expect(decodeProtectedHeader(again.body.access_token as string).kid).toBe(
+          decodeProtectedHeader(token).kid,
+        );
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await base.close();
+    }
+  });
+});
+
+/** The helper's config as a document again, to change one key. */
+function stsDocument(sts: TestSts): Record<string, unknown> {
+  const c = sts.config;
+  return {
+    listen: c.listen,
+    issuer: c.issuer,
+    tls: c.tls,
+    allowlist: c.allowlist,
+    services: c.services,
+  };
+}
