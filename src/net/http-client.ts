@@ -68,12 +68,13 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > maxBytes) {
-            req.destroy(
-              new HttpClientError(
-                `response from ${target.host} exceeds ${maxBytes} bytes`,
-                'too_large',
-              ),
+            // Reject first: when the whole body came in one read, 'end' would still resolve.
+            const err = new HttpClientError(
+              `response from ${target.host} exceeds ${maxBytes} bytes`,
+              'too_large',
             );
+            reject(err);
+            req.destroy(err);
             return;
           }
           chunks.push(chunk);
