@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClientError, httpRequest } from '../../../src/net/http-client.js';
 import { createCa, issueLeaf } from '../../../src/pki/certificates.js';
@@ -156,7 +157,7 @@ describe('httpRequest over https with a private CA', () => {
     tls = https.createServer(
       { ...serverCert, ca, requestCert: true, rejectUnauthorized: false },
       (req, res) => {
-        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
         res.writeHead(200).end(JSON.stringify({ client: peer.subject?.CN ?? null }));
       },
     );
