@@ -1,9 +1,9 @@
 /**
- * The one place that loads @peculiar/x509: its dependency tsyringe needs Reflect metadata
- * functions before it loads (ESM evaluates imports in order, so the shim runs first), and the
- * library needs Node's WebCrypto as its provider.
+ * The one place that loads @peculiar/x509: its dependency tsyringe needs the Reflect metadata
+ * polyfill before it loads (ESM evaluates imports in order), and the library needs Node's
+ * WebCrypto as its provider.
  */
-import './reflect-shim.js';
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
