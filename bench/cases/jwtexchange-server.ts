@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { cpuProfFlags, summarizeProfile, type ProfileSummary } from '../lib/cpu-profile.js';
+import { startAppServer, type ServerUnderTest } from '../lib/servers.js';
+import type { CaseContext } from './case.js';
+
+/** The verified-token cache size the inbound cases configure (the shipped default). */
+export const VERIFIED_CACHE_SIZE = 10_000;
+
+export const VERIFIED_CACHE_METRIC = 'jwtexchange_verified_token_cache_total';
+
+export interface StartedJwtexchange {
+  readonly server: ServerUnderTest;
+  /** Stops the server; returns the CPU profile summary when the context asked for one. */
+  stop(): Promise<ProfileSummary | undefined>;
+}
+
+/**
+ * The real server (`jwtexchange serve`) trusting the bench's dev issuer, plus any extra config
+ * sections a case needs (e.g. `outbound`, `spicedb`). Logs go to bench/results/<name>.log; with
+ * --profile it runs under `node --cpu-prof` and the profile lands next to the log.
+ */
+export async function startJwtexchange(
+  ctx: CaseContext,
+  name: string,
+  extraConfig: Record<string, unknown> = {},
+): Promise<StartedJwtexchange> {
+  const profile = cpuProfFlags(ctx.resultsDir, name);
+  const server = await startAppServer({
+    name,
+    config: {
+      log: { level: 'info' },
+      ...extraConfig,
+      inbound: {
+        ...(await ctx.fixtures.inboundConfig(VERIFIED_CACHE_SIZE)),
+        ...(extraConfig.inbound as Record<string, unknown> | undefined),
+      },
+    },
+    workDir: ctx.fixtures.workDir,
+    logFile: path.join(ctx.resultsDir, `${name}.log`),
+    nodeFlags: ctx.profile ? profile.flags : [],
+  });
+  return {
+    server,
+    async stop() {
+      await server.stop();
+      return ctx.profile ? summarizeProfile(profile.dir) : undefined;
+    },
+  };
+}
+
+/** Starts the real server, runs fn against it, always stops it; returns fn's result + profile. */
+export async function withJwtexchange<T>(
+  ctx: CaseContext,
+  name: string,
+  extraConfig: Record<string, unknown>,
+  fn: (server: ServerUnderTest) => Promise<T>,
+): Promise<{ result: T; profile: ProfileSummary | undefined }> {
+  const app = await startJwtexchange(ctx, name, extraConfig);
+  let result: T;
+  try {
+    result = await fn(app.server);
+  } catch (err) {
+    await app.stop().catch(() => undefined);
+    throw err;
+  }
+  return { result, profile: await app.stop() };
+}

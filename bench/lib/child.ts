@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+const live = new Set<ChildProcess>();
+
+/** Kills every child still running (on Ctrl-C or a crash of the orchestrator: no orphans). */
+export function killLiveChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+/** A child process whose stdout and stderr go to a log file (kept for post-mortems). */
+export function spawnLogged(
+  args: readonly string[],
+  logFile: string,
+  options: { ipc?: boolean; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
+  const fd = openSync(logFile, 'w');
+  const stdio: StdioOptions = options.ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd];
+  try {
+    const child = spawn(process.execPath, args, { stdio, env: options.env ?? process.env });
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    return child;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Last lines of a log file, for error messages when a child fails to start. */
+export function logTail(logFile: string, lines = 15): string {
+  try {
+    return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Rejects if the child exits before `ready` settles. */
+export function unlessExited<T>(child: ChildProcess, what: string, ready: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`${what} exited before it was ready (code ${code}, signal ${signal})`));
+    child.once('exit', onExit);
+    ready.then(
+      (v) => {
+        child.off('exit', onExit);
+        resolve(v);
+      },
+      (err: unknown) => {
+        child.off('exit', onExit);
+        reject(err as Error);
+      },
+    );
+  });
+}
+
+/** SIGTERM (graceful: lets --cpu-prof write its profile), SIGKILL after timeoutMs. */
+export function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

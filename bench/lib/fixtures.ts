@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import type { CheckRequest } from '../../src/envoy/types.js';
+import { envoyLikeCheckRequest } from './check-request.js';
+import { framedCheckRequest } from './grpc-frame.js';
+
+/** A set of pre-framed request bodies on disk (h2load reads one; the h2-cycler reads them all). */
+export interface BodySet {
+  readonly file: string;
+  readonly bodies: readonly Buffer[];
+}
+
+/**
+ * Everything the cases send, built once per run in a private temp dir: a dev issuer (ES256, like
+ * token-exchange), one warm token, N distinct tokens. Tokens never leave this dir.
+ */
+export class Fixtures {
+  readonly workDir = mkdtempSync(path.join(tmpdir(), 'jwtx-bench-'));
+  private issuerP: Promise<DevIssuer> | undefined;
+  private readonly sets = new Map<string, Promise<BodySet>>();
+
+  issuer(): Promise<DevIssuer> {
+    this.issuerP ??= ensureDevIssuer(path.join(this.workDir, 'issuer'));
+    return this.issuerP;
+  }
+
+  /** The `inbound` config section trusting the dev issuer. */
+  async inboundConfig(verifiedCacheSize: number): Promise<Record<string, unknown>> {
+    const issuer = await this.issuer();
+    return {
+      verifiedCacheSize,
+      issuers: [
+        {
+          issuer: issuer.issuer,
+          jwksFile: issuer.jwksFile,
+          audiences: ['gateway'],
+          algorithms: ['ES256'],
+        },
+      ],
+    };
+  }
+
+  /** Memoized body sets, keyed by name, so cases that share one do not rebuild it. */
+  bodySet(name: string, build: () => Promise<CheckRequest[]>): Promise<BodySet> {
+    let set = this.sets.get(name);
+    if (!set) {
+      set = build().then((requests) => {
+        const bodies = requests.map(framedCheckRequest);
+        const file = path.join(this.workDir, `${name}.bin`);
+        writeFileSync(file, Buffer.concat(bodies));
+        return { file, bodies };
+      });
+      this.sets.set(name, set);
+    }
+    return set;
+  }
+
+  /** One inbound request with one valid token, repeated: every check after the first is a hit. */
+  warmInbound(): Promise<BodySet> {
+    return this.bodySet('inbound-warm', async () => {
+      const token = await (await this.issuer()).mint({ sub: 'bench-user' });
+      return [envoyLikeCheckRequest({ token, requestId: randomUUID() })];
+    });
+  }
+
+  /** `count` requests, each with its own valid token (distinct jti and sub). */
+  distinctInbound(count: number): Promise<BodySet> {
+    return this.bodySet(`inbound-distinct-${count}`, async () => {
+      const issuer = await this.issuer();
+      const requests: CheckRequest[] = [];
+      // Signing runs on the libuv pool; a few in parallel roughly halves the minting time.
+      for (let i = 0; i < count; i += 32) {
+        const batch = Array.from({ length: Math.min(32, count - i) }, (_, j) =>
+          issuer.mint({ sub: `bench-user-${i + j}` }),
+        );
+        for (const token of await Promise.all(batch)) {
+          requests.push(envoyLikeCheckRequest({ token, requestId: randomUUID() }));
+        }
+      }
+      return requests;
+    });
+  }
+
+  cleanup(): void {
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,127 @@
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { freePort, waitFor } from '../../test/helpers/ports.js';
+import { logTail, spawnLogged, stopChild, unlessExited } from './child.js';
+import { BENCH_DIR, CLI } from './paths.js';
+import { parsePromText, sumSamples } from './prom-text.js';
+import type { ServerMessage, ServerStats } from './server-protocol.js';
+
+/**
+ * The servers under test. Each runs in its own process, so the load generator (another process)
+ * and the server compete for the 2 cores only as they would in a pod, never inside one event loop.
+ */
+export interface ServerUnderTest {
+  readonly name: string;
+  /** host:port of the ext_authz gRPC listener (h2c). */
+  readonly address: string;
+  readonly logFile: string;
+  stats(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+const BARE_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-server.ts');
+
+function nextMessage<T extends ServerMessage['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<Extract<ServerMessage, { type: T }>> {
+  return new Promise((resolve) => {
+    const onMessage = (m: ServerMessage) => {
+      if (m.type !== type) return;
+      child.off('message', onMessage);
+      resolve(m as Extract<ServerMessage, { type: T }>);
+    };
+    child.on('message', onMessage);
+  });
+}
+
+/** The bare grpc-js ceiling (bench/servers/bare-server.ts). */
+export async function startBareServer(
+  logFile: string,
+  nodeFlags: readonly string[] = [],
+): Promise<ServerUnderTest> {
+  const args = [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0'];
+  const child = spawnLogged(args, logFile, { ipc: true });
+  const ready = nextMessage(child, 'ready');
+  const { port } = await unlessExited(child, 'bare server', ready).catch((err: Error) => {
+    throw new Error(`${err.message}\n${logTail(logFile)}`);
+  });
+  return {
+    name: 'bare',
+    address: `127.0.0.1:${port}`,
+    logFile,
+    async stats() {
+      const reply = nextMessage(child, 'stats');
+      child.send({ type: 'stats' });
+      return (await reply).stats;
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+export interface AppServerOptions {
+  readonly name: string;
+  /** Config document without `server` (addresses are chosen here). */
+  readonly config: Record<string, unknown>;
+  readonly workDir: string;
+  readonly logFile: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  readonly nodeFlags?: readonly string[];
+}
+
+/** The real server: `jwtexchange serve --config` from dist/, exactly as deployed. */
+export async function startAppServer(options: AppServerOptions): Promise<ServerUnderTest> {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const configFile = path.join(options.workDir, `${options.name}.yaml`);
+  const document = {
+    ...options.config,
+    server: { grpcAddress: `127.0.0.1:${grpcPort}`, httpAddress: `127.0.0.1:${httpPort}` },
+  };
+  writeFileSync(configFile, stringify(document));
+  const child = spawnLogged(
+    [...(options.nodeFlags ?? []), CLI, 'serve', '--config', configFile],
+    options.logFile,
+  );
+  const http = `http://127.0.0.1:${httpPort}`;
+  const ready = waitFor(
+    async () => (await fetch(`${http}/readyz`)).status === 200,
+    `${options.name} /readyz`,
+    30_000,
+  );
+  await unlessExited(child, options.name, ready).catch(async (err: Error) => {
+    await stopChild(child);
+    throw new Error(`${err.message}\n${logTail(options.logFile)}`);
+  });
+  return {
+    name: options.name,
+    address: `127.0.0.1:${grpcPort}`,
+    logFile: options.logFile,
+    async stats() {
+      const samples = parsePromText(await (await fetch(`${http}/metrics`)).text());
+      const checks = 'jwtexchange_checks_total';
+      return {
+        ok:
+          sumSamples(samples, checks, { decision: 'allow' }) +
+          sumSamples(samples, checks, { decision: 'dry_run' }),
+        denied: sumSamples(samples, checks, { decision: 'deny' }),
+        samples,
+      };
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+/** Runs fn against a started server and always stops it (its log stays in bench/results/). */
+export async function withServer<T>(
+  starting: Promise<ServerUnderTest>,
+  fn: (server: ServerUnderTest) => Promise<T>,
+): Promise<T> {
+  const server = await starting;
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}

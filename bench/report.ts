@@ -1,0 +1,124 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CaseResult, MeasuredCase } from './cases/case.js';
+import type { ProfileSummary } from './lib/cpu-profile.js';
+import type { BenchOptions } from './options.js';
+
+/** The warm inbound path must keep at least this share of the bare grpc-js ceiling. */
+export const WARM_TARGET = 0.85;
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly node: string;
+  readonly loadAverage: { readonly start: number[]; readonly end: number[] };
+  readonly commit: string;
+}
+
+/** rps / bare rps, when both were measured and trustworthy. */
+export function ratioToBare(c: CaseResult, bare: CaseResult | undefined): number | undefined {
+  if (c.kind !== 'measured' || bare?.kind !== 'measured') return undefined;
+  if (c.problems.length > 0 || bare.problems.length > 0 || bare.load.rps === 0) return undefined;
+  return c.load.rps / bare.load.rps;
+}
+
+const num = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '-';
+
+function extrasText(c: MeasuredCase): string {
+  return Object.entries(c.extras)
+    .map(([k, v]) =>
+      typeof v === 'number' && k.endsWith('Ratio') ? `${k} ${num(100 * v, 1)}%` : `${k} ${v}`,
+    )
+    .join(', ');
+}
+
+function row(c: CaseResult, bare: CaseResult | undefined): string[] {
+  if (c.kind === 'skipped') return [c.name, '', '', '', '', '', `skipped: ${c.reason}`];
+  const ratio = ratioToBare(c, bare);
+  const verdict =
+    c.problems.length > 0
+      ? `INVALID: ${c.problems.join('; ')}`
+      : `${num(c.load.completed)} ok` + (extrasText(c) ? `; ${extrasText(c)}` : '');
+  return [
+    c.name,
+    c.load.generator,
+    num(c.load.rps),
+    num(c.load.latencyMs.p50, 2),
+    num(c.load.latencyMs.p99, 2),
+    ratio === undefined ? '-' : num(ratio, 2),
+    verdict,
+  ];
+}
+
+/** A plain-text table; the last column is left unpadded so long notes do not widen it. */
+export function formatTable(results: readonly CaseResult[]): string {
+  const bare = results.find((r) => r.name === 'bare');
+  const header = ['case', 'load gen', 'checks/s', 'p50 ms', 'p99 ms', 'vs bare', 'answers / notes'];
+  const rows = [header, ...results.map((r) => row(r, bare))];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const right = new Set([2, 3, 4, 5]);
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) =>
+        i === r.length - 1
+          ? cell
+          : right.has(i)
+            ? cell.padStart(widths[i]!)
+            : cell.padEnd(widths[i]!),
+      )
+      .join('  ');
+  return [
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+export function formatVerdict(results: readonly CaseResult[]): string {
+  const bare = results.find((r) => r.name === 'bare');
+  const warm = results.find((r) => r.name === 'inbound-warm');
+  const ratio = warm && ratioToBare(warm, bare);
+  if (ratio === undefined) return 'target (inbound-warm ≥ 0.85 × bare): not evaluated';
+  const met = ratio >= WARM_TARGET ? 'met' : 'NOT met';
+  return `target (inbound-warm ≥ ${WARM_TARGET} × bare): ${met} (${num(ratio, 2)})`;
+}
+
+export function formatProfile(name: string, p: ProfileSummary): string {
+  const areas = p.areas
+    .filter((a) => a.percent >= 1)
+    .map((a) => `${a.area} ${num(a.percent, 1)}%`)
+    .join(', ');
+  const spot = (s: ProfileSummary['top'][number]) =>
+    `  ${num(s.percent, 1).padStart(5)}%  ${s.function}  ${s.location}`;
+  return [
+    `CPU profile of ${name} (${p.file}), ${num(p.busyMs)} ms busy`,
+    `by area: ${areas}`,
+    'top self time:',
+    ...p.top.map(spot),
+    'jwtexchange code, inclusive:',
+    ...p.ownInclusive.map(spot),
+  ].join('\n');
+}
+
+/** bench/results/latest.json: everything printed, machine-readable. */
+export function writeJson(
+  file: string,
+  options: BenchOptions,
+  machine: Machine,
+  results: readonly CaseResult[],
+): void {
+  const bare = results.find((r) => r.name === 'bare');
+  mkdirSync(path.dirname(file), { recursive: true });
+  const document = {
+    generatedAt: new Date().toISOString(),
+    machine,
+    settings: options.settings,
+    distinctTokens: options.distinctTokens,
+    warmTarget: WARM_TARGET,
+    cases: results.map((r) => ({ ...r, ratioToBare: ratioToBare(r, bare) ?? null })),
+  };
+  writeFileSync(file, JSON.stringify(document, null, 2) + '\n');
+}
