@@ -20,7 +20,10 @@ const jwksSettings = () =>
     .strictObject({
       /** Background refresh period. */
       refreshIntervalMs: durationMs().default(300_000),
-      /** Minimum time between refetches triggered by an unknown kid. */
+      /**
+       * Minimum time between on-demand refetches (unknown kid, or no usable set); also the delay
+       * before a failed load is retried.
+       */
       cooldownMs: durationMs().default(30_000),
       /** How long a key set may be used after refreshes started failing. */
       maxStaleMs: durationMs(7 * 86_400_000).default(86_400_000),
