@@ -7,6 +7,11 @@ import type { CheckRequest } from '../../src/envoy/types.js';
 import { envoyLikeCheckRequest } from './check-request.js';
 import { framedCheckRequest } from './grpc-frame.js';
 
+const DEFAULT_PATH = '/v2/namespaces';
+
+/** The subject of the i-th distinct token. */
+export const benchUser = (i: number) => `bench-user-${i}`;
+
 /** A set of pre-framed request bodies on disk (h2load reads one; the h2-cycler reads them all). */
 export interface BodySet {
   readonly file: string;
@@ -66,22 +71,30 @@ export class Fixtures {
     });
   }
 
-  /** `count` requests, each with its own valid token (distinct jti and sub). */
-  distinctInbound(count: number): Promise<BodySet> {
-    return this.bodySet(`inbound-distinct-${count}`, async () => {
-      const issuer = await this.issuer();
-      const requests: CheckRequest[] = [];
-      // Signing runs on the libuv pool; a few in parallel roughly halves the minting time.
-      for (let i = 0; i < count; i += 32) {
-        const batch = Array.from({ length: Math.min(32, count - i) }, (_, j) =>
-          issuer.mint({ sub: `bench-user-${i + j}` }),
-        );
-        for (const token of await Promise.all(batch)) {
-          requests.push(envoyLikeCheckRequest({ token, requestId: randomUUID() }));
+  /**
+   * `count` requests to `requestPath`, each with its own valid token for user `bench-user-<i>` (distinct
+   * jti and sub).
+   */
+  distinctInbound(count: number, requestPath = DEFAULT_PATH): Promise<BodySet> {
+    return this.bodySet(
+      `inbound-distinct-${count}-${requestPath.replace(/\W+/g, '_')}`,
+      async () => {
+        const issuer = await this.issuer();
+        const requests: CheckRequest[] = [];
+        // Signing runs on the libuv pool; a few in parallel roughly halves the minting time.
+        for (let i = 0; i < count; i += 32) {
+          const batch = Array.from({ length: Math.min(32, count - i) }, (_, j) =>
+            issuer.mint({ sub: benchUser(i + j) }),
+          );
+          for (const token of await Promise.all(batch)) {
+            requests.push(
+              envoyLikeCheckRequest({ token, path: requestPath, requestId: randomUUID() }),
+            );
+          }
         }
-      }
-      return requests;
-    });
+        return requests;
+      },
+    );
   }
 
   cleanup(): void {
