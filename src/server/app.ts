@@ -5,6 +5,7 @@ import { createCheckHandler, InFlight, type CheckDeps } from '../check/handler.j
 import { outboundWithoutTokens } from '../check/outbound/outbound-check.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
+import { setupAuthorization } from '../spicedb/setup.js';
 import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
 import { createHttpServer, listenHttp } from './http-server.js';
 import { setupInbound } from './inbound-setup.js';
@@ -34,9 +35,25 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   const logger = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const readiness = new Readiness();
-  const inbound = setupInbound(config.inbound, { clock, metrics, logger, readiness });
+  // SpiceDB authorization (docs/authorization.md): one client, a readiness gate, the phase.
+  const authz =
+    config.authorization && config.spicedb
+      ? await setupAuthorization(config.spicedb, config.authorization, {
+          clock,
+          metrics,
+          logger,
+          readiness,
+        })
+      : undefined;
+  const inbound = setupInbound(config.inbound, {
+    clock,
+    metrics,
+    logger,
+    readiness,
+    extraPhases: authz ? [authz.phase] : [],
+  });
   const deps: CheckDeps = {
-    inbound: inbound.check,
+    inbound: authz ? authz.wrap(inbound.check) : inbound.check,
     outbound: outboundWithoutTokens,
     metrics,
     logger,
@@ -98,12 +115,14 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
         }
         await new Promise<void>((r) => http!.close(() => r()));
         http!.closeAllConnections();
+        authz?.close();
       },
     };
     return app;
   } catch (err) {
     grpc?.server.forceShutdown();
     http?.close();
+    authz?.close();
     throw err;
   }
 }

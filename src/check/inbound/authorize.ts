@@ -1,0 +1,120 @@
+import { JwtxError, type ReasonCode } from '../../errors.js';
+import type { VerifiedIdentity } from '../../jwt/identity.js';
+import type { Logger } from '../../log.js';
+import { claimAsId, encodeId, resourceId } from '../../spicedb/check-target.js';
+import type { DryRunLedger } from '../../spicedb/dry-run.js';
+import { SpicedbFailure } from '../../spicedb/failure.js';
+import type { PermissionChecker } from '../../spicedb/permission-checker.js';
+import { splitPath } from '../../spicedb/route-match.js';
+import { findRule, type CompiledRule } from '../../spicedb/rules.js';
+import { deny } from '../decision.js';
+import type { Evaluation, Phase, PhaseResult } from '../pipeline.js';
+
+/** The encoded SpiceDB subject (`type:id`) handed to the app, so its writes use the very same id. */
+export const SPICEDB_SUBJECT_HEADER = 'x-jwtauth-spicedb-subject';
+
+const ZEDTOKEN = /^[A-Za-z0-9+/=_-]{1,1024}$/;
+
+export interface AuthorizeOptions {
+  readonly rules: readonly CompiledRule[];
+  readonly defaultDecision: 'allow' | 'deny';
+  readonly subjects: Readonly<Record<VerifiedIdentity['kind'], { type: string; claim: string }>>;
+  readonly zedTokenHeader: string;
+  readonly checker: PermissionChecker;
+  readonly dryRun: DryRunLedger;
+  readonly logger: Logger;
+}
+
+/**
+ * Authorization phase: the first rule matching the request names one SpiceDB check
+ * `resource#permission@subject`; allowed → go on, otherwise deny (permission_denied 403,
+ * spicedb_unavailable 503 — fail closed — or invalid_object_id 403 before SpiceDB is called).
+ */
+export function authorizePhase(opts: AuthorizeOptions): Phase {
+  const refuse = (ev: Evaluation, rule: CompiledRule, code: ReasonCode, message: string) => {
+    if (!rule.dryRun) return deny(code, message);
+    opts.dryRun.record(ev.request, code, message);
+    opts.logger.info('authorization dry-run: would deny', { rule: rule.name, reason: code });
+    return undefined;
+  };
+
+  return {
+    name: 'authorize',
+    async run(ev): Promise<PhaseResult> {
+      const identity = ev.identity;
+      if (!identity) return deny('internal', 'authorization ran without a verified identity');
+      const subject = opts.subjects[identity.kind];
+      const segments = splitPath(ev.request.path);
+      if (!segments)
+        return deny('bad_request', 'the path has bad percent-encoding or dot segments');
+      const found = findRule(opts.rules, ev.request.method, segments);
+      if (!found) {
+        exportSubject(ev, subject.type, claimAsId(identity.claims, subject.claim));
+        if (opts.defaultDecision === 'allow') return undefined;
+        return deny('no_matching_rule', 'no authorization rule matches this request');
+      }
+      const { rule, params } = found;
+      const claim = rule.subjectClaim ?? subject.claim;
+      let spec;
+      try {
+        const subjectId = encodeId(claimAsId(identity.claims, claim), `subject (claim ${claim})`);
+        ev.setHeaders.push([SPICEDB_SUBJECT_HEADER, `${subject.type}:${subjectId}`]);
+        const inputs = { params, headers: ev.request.headers, claims: identity.claims };
+        spec = {
+          resourceType: rule.resourceType,
+          resourceId: resourceId(rule.resourceId, inputs, rule.resourceType),
+          permission: rule.permission,
+          subjectType: subject.type,
+          subjectId,
+          zedToken: zedToken(ev.request.headers[opts.zedTokenHeader], opts.zedTokenHeader),
+        };
+      } catch (err) {
+        if (err instanceof JwtxError) return refuse(ev, rule, err.code, err.message);
+        throw err;
+      }
+      let allowed: boolean;
+      try {
+        allowed = await opts.checker.check(spec);
+      } catch (err) {
+        const f = err instanceof SpicedbFailure ? err : undefined;
+        if (f?.kind === 'invalid_argument' && spec.zedToken !== undefined) {
+          return refuse(ev, rule, 'bad_request', `${opts.zedTokenHeader} is not a valid ZedToken`);
+        }
+        // The caller learns the kind of failure; the operator's log gets the endpoint and details.
+        opts.logger.warn('SpiceDB check failed; denying', {
+          rule: rule.name,
+          error: f?.message ?? String(err),
+        });
+        return refuse(
+          ev,
+          rule,
+          'spicedb_unavailable',
+          `SpiceDB check failed (${f?.kind ?? 'other'})`,
+        );
+      }
+      if (allowed) return undefined;
+      return refuse(
+        ev,
+        rule,
+        'permission_denied',
+        `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`,
+      );
+    },
+  };
+}
+
+/** For requests no rule matches: the app still learns its caller's SpiceDB subject, if it has one. */
+function exportSubject(ev: Evaluation, type: string, raw: string | undefined): void {
+  if (raw === undefined) return;
+  try {
+    ev.setHeaders.push([SPICEDB_SUBJECT_HEADER, `${type}:${encodeId(raw, 'subject')}`]);
+  } catch {
+    // Not encodable (too long, not Unicode): nothing to export; no rule needs it.
+  }
+}
+
+function zedToken(value: string | undefined, header: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!ZEDTOKEN.test(value)) throw new JwtxError('bad_request', `${header} is not a ZedToken`);
+  return value;
+}

@@ -1,0 +1,79 @@
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock.js';
+import type { Metrics } from '../metrics.js';
+import type { CheckSpec, PermissionChecker } from './permission-checker.js';
+
+/**
+ * Allow/deny per (subject, resource, permission), kept briefly (ttlMs, at most maxEntries).
+ * Encoded ids never contain `:`, `#` or `@`, so the relationship-style key is unambiguous.
+ */
+export function decisionKey(s: CheckSpec): string {
+  return `${s.resourceType}:${s.resourceId}#${s.permission}@${s.subjectType}:${s.subjectId}`;
+}
+
+export class DecisionCache {
+  private readonly lru: LRUCache<string, { allowed: boolean; until: number }> | undefined;
+
+  constructor(
+    maxEntries: number,
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {
+    // Expiry is checked against the injected clock; the LRU only bounds the size.
+    this.lru = maxEntries > 0 && ttlMs > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+  }
+
+  get enabled(): boolean {
+    return this.lru !== undefined;
+  }
+
+  get(key: string): boolean | undefined {
+    const hit = this.lru?.get(key);
+    if (!hit) return undefined;
+    if (hit.until <= this.clock.now()) {
+      this.lru!.delete(key);
+      return undefined;
+    }
+    return hit.allowed;
+  }
+
+  set(key: string, allowed: boolean): void {
+    this.lru?.set(key, { allowed, until: this.clock.now() + this.ttlMs });
+  }
+}
+
+/**
+ * Serves decisions from the cache and shares one SpiceDB call among identical concurrent checks.
+ * Failures are never cached. A request with a ZedToken is never answered from the cache (it asked
+ * for data at least that fresh), but its answer is stored.
+ */
+export class CachedPermissionChecker implements PermissionChecker {
+  private readonly inflight = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly inner: PermissionChecker,
+    private readonly cache: DecisionCache,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  async check(spec: CheckSpec): Promise<boolean> {
+    const key = decisionKey(spec);
+    if (spec.zedToken === undefined) {
+      const cached = this.cache.get(key);
+      if (this.cache.enabled)
+        this.metrics?.spicedbDecisionCache.inc({ result: cached === undefined ? 'miss' : 'hit' });
+      if (cached !== undefined) return cached;
+    } else if (this.cache.enabled) {
+      this.metrics?.spicedbDecisionCache.inc({ result: 'miss' });
+    }
+    const flightKey = spec.zedToken === undefined ? key : `${key}|${spec.zedToken}`;
+    let pending = this.inflight.get(flightKey);
+    if (!pending) {
+      pending = this.inner.check(spec).finally(() => this.inflight.delete(flightKey));
+      this.inflight.set(flightKey, pending);
+    }
+    const allowed = await pending;
+    this.cache.set(key, allowed);
+    return allowed;
+  }
+}

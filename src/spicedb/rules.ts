@@ -1,0 +1,52 @@
+import type {
+  AuthorizationConfig,
+  AuthorizationRuleConfig,
+  IdSourceConfig,
+} from '../config/sections/authorization.js';
+import {
+  compileGrpcMatch,
+  compileHttpMatch,
+  type PathParams,
+  type RouteMatcher,
+} from './route-match.js';
+
+/** A rule ready for the hot path: matcher compiled once at start. */
+export interface CompiledRule {
+  readonly name: string;
+  readonly matcher: RouteMatcher;
+  readonly resourceType: string;
+  readonly resourceId: IdSourceConfig;
+  readonly permission: string;
+  /** Overrides the subject claim of authorization.subjects for this rule. */
+  readonly subjectClaim: string | undefined;
+  readonly dryRun: boolean;
+}
+
+export function compileRule(r: AuthorizationRuleConfig): CompiledRule {
+  const matcher = r.match.http ? compileHttpMatch(r.match.http) : compileGrpcMatch(r.match.grpc!);
+  return {
+    name: r.name ?? matcher.spec,
+    matcher,
+    resourceType: r.resource.type,
+    resourceId: r.resource.id,
+    permission: r.permission,
+    subjectClaim: r.subject?.claim,
+    dryRun: r.dryRun,
+  };
+}
+
+export const compileRules = (cfg: AuthorizationConfig): CompiledRule[] =>
+  cfg.rules.map(compileRule);
+
+/** The first rule that matches, with its path parameters. */
+export function findRule(
+  rules: readonly CompiledRule[],
+  method: string,
+  segments: readonly string[],
+): { rule: CompiledRule; params: PathParams } | undefined {
+  for (const rule of rules) {
+    const params = rule.matcher.match(method, segments);
+    if (params) return { rule, params };
+  }
+  return undefined;
+}

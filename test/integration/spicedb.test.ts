@@ -1,0 +1,259 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
+import type { CheckResponse } from '../../src/envoy/types.js';
+import { ConfigError } from '../../src/errors.js';
+import { silentLogger } from '../../src/log.js';
+import { startApp, type RunningApp } from '../../src/server/app.js';
+import { encodeObjectId } from '../../src/spicedb/object-id.js';
+import { waitFor } from '../helpers/ports.js';
+import {
+  EXAMPLE_RELATIONSHIPS,
+  startSpiceDb,
+  stopSpiceDb,
+  type RunningSpiceDb,
+} from '../helpers/spicedb.js';
+
+type Doc = Record<string, unknown>;
+
+const RULES = [
+  {
+    name: 'create-namespace',
+    match: { http: 'POST /v2/namespaces/{cluster}' },
+    resource: { type: 'cloud', id: { param: 'cluster' } },
+    permission: 'create_saga',
+  },
+];
+
+/** The real server with a dev issuer and SpiceDB authorization; startApp only, no readiness wait. */
+async function startAuthzApp(
+  db: { endpoint: string; presharedKey: string },
+  authorization: Doc = {},
+  spicedb: Doc = {},
+): Promise<{ app: RunningApp; issuer: DevIssuer; client: AuthorizationClient }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-spicedb-'));
+  const issuer = await ensureDevIssuer(dir);
+  writeFileSync(path.join(dir, 'spicedb.key'), db.presharedKey + '\n', { mode: 0o600 });
+  const config = parseConfig(
+    {
+      server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', shutdownGraceMs: 1000 },
+      inbound: {
+        issuers: [{ issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: ['gateway'] }],
+      },
+      spicedb: {
+        endpoint: db.endpoint,
+        transport: 'plaintext',
+        presharedKeyFile: 'spicedb.key',
+        schemaRetryMs: 100,
+        ...spicedb,
+      },
+      authorization: { rules: RULES, ...authorization },
+    },
+    dir,
+  );
+  const app = await startApp(config, { logger: silentLogger });
+  return { app, issuer, client: new AuthorizationClient(`127.0.0.1:${app.grpcPort}`) };
+}
+
+async function createNamespace(
+  t: { issuer: DevIssuer; client: AuthorizationClient },
+  sub: string,
+  opts: { cluster?: string; headers?: Record<string, string>; claims?: Doc } = {},
+): Promise<CheckResponse> {
+  const token = await t.issuer.mint({ sub, ...opts.claims });
+  return t.client.check(
+    syntheticCheckRequest({
+      method: 'POST',
+      path: `/v2/namespaces/${opts.cluster ?? 'cl0'}`,
+      headers: { authorization: `Bearer ${token}`, ...opts.headers },
+    }),
+  );
+}
+
+const reason = (res: CheckResponse) =>
+  res.status?.code === 0
+    ? 'allowed'
+    : res.denied_response?.headers?.find((h) => h.header.key === 'x-jwtauth-reason')?.header.value;
+/** Envoy's HttpStatus code as its enum name (proto-loader decodes enums as strings). */
+const httpStatus = (res: CheckResponse) => String(res.denied_response?.status?.code ?? 'OK');
+const setHeader = (res: CheckResponse, key: string) =>
+  res.ok_response?.headers?.find((h) => h.header.key === key)?.header.value;
+
+describe('SpiceDB authorization against a real spicedb serve', () => {
+  let db: RunningSpiceDb;
+  let t: Awaited<ReturnType<typeof startAuthzApp>>;
+
+  beforeAll(async () => {
+    db = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
+    t = await startAuthzApp(db);
+    await t.app.whenReady(10_000);
+  });
+
+  afterAll(async () => {
+    t?.client.close();
+    await t?.app.shutdown();
+    await stopSpiceDb(db);
+  });
+
+  it('gives the Teleport id create_saga once the relationship is written with the encoded id', async () => {
+    const res = await createNamespace(t, 'cloud-teleport-aleksander.rykalin');
+    expect(reason(res)).toBe('allowed');
+    expect(setHeader(res, 'x-jwtauth-spicedb-subject')).toBe(
+      'user:cloud-teleport-aleksander=2Erykalin',
+    );
+    expect(t.app.readiness.report().gates.spicedb).toMatchObject({ ready: true });
+  });
+
+  it('denies a user without the permission with 403 permission_denied', async () => {
+    const res = await createNamespace(t, 'mallory');
+    expect(reason(res)).toBe('permission_denied');
+    expect(httpStatus(res)).toBe('Forbidden');
+    const other = await createNamespace(t, 'cloud-teleport-aleksander.rykalin', { cluster: 'cl9' });
+    expect(reason(other)).toBe('permission_denied');
+  });
+
+  it('checks subject ids with . @ : spaces, non-ASCII and * exactly, with no look-alike collisions', async () => {
+    const ids = ['a.b', 'alice@example.com', 'urn:user:1', 'first last', 'алекс 漢字', '*', 'x=y'];
+    await db.write(ids.map((id) => `cloud:cl1#member@user:${encodeObjectId(id)}`).join('\n'));
+    for (const id of ids) {
+      expect(reason(await createNamespace(t, id, { cluster: 'cl1' })), id).toBe('allowed');
+    }
+    // Look-alikes of the members are different subjects: no collision, no wildcard.
+    for (const id of ['a_b', 'a=2Eb', 'alice=40example=2Ecom', 'urn', '=2A', 'x', 'someone']) {
+      expect(reason(await createNamespace(t, id, { cluster: 'cl1' })), id).toBe(
+        'permission_denied',
+      );
+    }
+  });
+
+  it('encodes resource ids from the path too', async () => {
+    await db.write(`cloud:${encodeObjectId('eu.west 1')}#member@user:bob`);
+    const res = await createNamespace(t, 'bob', { cluster: 'eu.west%201' });
+    expect(reason(res)).toBe('allowed');
+  });
+
+  it('denies invalid_object_id before SpiceDB when an id is too long once encoded', async () => {
+    const res = await createNamespace(t, '.'.repeat(400));
+    expect(reason(res)).toBe('invalid_object_id');
+    expect(httpStatus(res)).toBe('Forbidden');
+  });
+
+  it('checks at_least_as_fresh as a ZedToken header, and refuses a bogus one with 400', async () => {
+    const token = await db.write('cloud:cl2#member@user:carol');
+    const fresh = await createNamespace(t, 'carol', {
+      cluster: 'cl2',
+      headers: { 'x-spicedb-zedtoken': token },
+    });
+    expect(reason(fresh)).toBe('allowed');
+    const bogus = await createNamespace(t, 'carol', {
+      cluster: 'cl2',
+      headers: { 'x-spicedb-zedtoken': 'bm90LWEtdG9rZW4' },
+    });
+    expect(reason(bogus)).toBe('bad_request');
+    expect(httpStatus(bogus)).toBe('BadRequest');
+  });
+
+  it('counts SpiceDB checks and decision-cache hits', async () => {
+    await createNamespace(t, 'alice');
+    await createNamespace(t, 'alice');
+    const text = await t.app.metrics.registry.metrics();
+    expect(text).toMatch(
+      /jwtexchange_spicedb_checks_total\{resource_type="cloud",permission="create_saga",result="allowed"\} [1-9]/,
+    );
+    expect(text).toMatch(/jwtexchange_spicedb_decision_cache_total\{result="hit"\} [1-9]/);
+  });
+
+  it('refuses to start when a rule names a permission the live schema lacks', async () => {
+    const bad = [{ ...RULES[0], permission: 'create_sagas' }];
+    const err = await startAuthzApp(db, { rules: bad }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain('authorization.rules[0].permission');
+    expect((err as ConfigError).message).toContain(
+      '"cloud" has no permission or relation "create_sagas"',
+    );
+  });
+
+  it('refuses to start when a rule names a resource type the live schema lacks', async () => {
+    const bad = [{ ...RULES[0], resource: { type: 'planet', id: { param: 'cluster' } } }];
+    const err = await startAuthzApp(db, { rules: bad }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('definition "planet" is not in the SpiceDB schema');
+  });
+
+  it('with a wrong preshared key: not ready, the gate names the cause, checks deny 503', async () => {
+    const wrong = await startAuthzApp({ endpoint: db.endpoint, presharedKey: 'not-the-key' });
+    try {
+      const gate = wrong.app.readiness.report().gates.spicedb!;
+      expect(gate.ready).toBe(false);
+      expect(gate.detail).toContain('rejected the preshared key');
+      expect(gate.detail).not.toContain('not-the-key');
+      const readyz = await fetch(`http://127.0.0.1:${wrong.app.httpPort}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(await readyz.text()).toContain('rejected the preshared key');
+      const res = await createNamespace(wrong, 'cloud-teleport-aleksander.rykalin');
+      expect(reason(res)).toBe('spicedb_unavailable');
+      expect(httpStatus(res)).toBe('ServiceUnavailable');
+    } finally {
+      wrong.client.close();
+      await wrong.app.shutdown();
+    }
+  });
+});
+
+describe('SpiceDB outages', () => {
+  let db: RunningSpiceDb;
+
+  beforeAll(async () => {
+    db = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
+  });
+
+  afterAll(async () => {
+    await stopSpiceDb(db);
+  });
+
+  it('denies 503 within the deadline while SpiceDB is stopped, and recovers when it returns', async () => {
+    const timeoutMs = 300;
+    const t = await startAuthzApp(db, { cache: { ttlMs: 0 } }, { timeoutMs });
+    try {
+      await t.app.whenReady(10_000);
+      expect(reason(await createNamespace(t, 'alice'))).toBe('allowed');
+      await db.stop();
+      for (let i = 0; i < 3; i++) {
+        const start = Date.now();
+        const res = await createNamespace(t, 'alice');
+        expect(reason(res)).toBe('spicedb_unavailable');
+        expect(httpStatus(res)).toBe('ServiceUnavailable');
+        // Bounded by the deadline (plus generous slack for token minting and the local hop).
+        expect(Date.now() - start).toBeLessThan(timeoutMs + 1_000);
+      }
+      await db.start();
+      await waitFor(
+        async () => reason(await createNamespace(t, 'alice')) === 'allowed',
+        'checks to succeed again after SpiceDB returned',
+        15_000,
+      );
+    } finally {
+      t.client.close();
+      await t.app.shutdown();
+    }
+  });
+
+  it('starts while SpiceDB is down: not ready (unreachable), then ready once it is back', async () => {
+    await db.stop();
+    const t = await startAuthzApp(db);
+    try {
+      const gate = t.app.readiness.report().gates.spicedb!;
+      expect(gate.ready).toBe(false);
+      expect(gate.detail).toMatch(/unreachable|did not answer/);
+      await db.start();
+      await t.app.whenReady(15_000);
+      expect(reason(await createNamespace(t, 'alice'))).toBe('allowed');
+    } finally {
+      t.client.close();
+      await t.app.shutdown();
+    }
+  });
+});

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { allow } from '../../../src/check/decision.js';
+import { authorizePhase, SPICEDB_SUBJECT_HEADER } from '../../../src/check/inbound/authorize.js';
+import type { Evaluation } from '../../../src/check/pipeline.js';
+import type { RequestContext } from '../../../src/check/request-context.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { buildIdentity } from '../../../src/jwt/identity.js';
+import { silentLogger } from '../../../src/log.js';
+import { DryRunLedger } from '../../../src/spicedb/dry-run.js';
+import { SpicedbFailure, type FailureKind } from '../../../src/spicedb/failure.js';
+import type { CheckSpec, PermissionChecker } from '../../../src/spicedb/permission-checker.js';
+import { compileRules } from '../../../src/spicedb/rules.js';
+
+const RULES = [
+  {
+    name: 'create-namespace',
+    match: { http: 'POST /v2/namespaces/{cluster}' },
+    resource: { type: 'cloud', id: { param: 'cluster' } },
+    permission: 'create_saga',
+  },
+  {
+    match: { grpc: 'gateway.v2.NamespaceService/*' },
+    resource: { type: 'cloud', id: { header: 'x-cluster' } },
+    permission: 'create_saga',
+  },
+  {
+    name: 'tenant',
+    match: { http: 'GET /v2/tenant' },
+    resource: { type: 'cloud', id: { claim: 'cluster' } },
+    permission: 'view',
+    subject: { claim: 'email' },
+  },
+  {
+    name: 'shadow',
+    match: { http: 'DELETE /v2/namespaces/{cluster}' },
+    resource: { type: 'cloud', id: { param: 'cluster' } },
+    permission: 'manage_namespaces',
+    dryRun: true,
+  },
+];
+
+function setup(opts: { default?: 'allow' | 'deny'; answer?: boolean; fail?: FailureKind } = {}) {
+  const config = parseConfig({
+    spicedb: { endpoint: '127.0.0.1:1', transport: 'plaintext', presharedKeyEnv: 'K' },
+    authorization: { default: opts.default ?? 'deny', rules: RULES },
+  });
+  const seen: CheckSpec[] = [];
+  const checker: PermissionChecker = {
+    async check(spec) {
+      seen.push(spec);
+      if (opts.fail)
+        throw new SpicedbFailure(opts.fail, `SpiceDB at 10.0.0.1:50051 failed (${opts.fail})`);
+      return opts.answer ?? true;
+    },
+  };
+  const dryRun = new DryRunLedger();
+  const phase = authorizePhase({
+    rules: compileRules(config.authorization!),
+    defaultDecision: config.authorization!.default,
+    subjects: config.authorization!.subjects,
+    zedTokenHeader: config.authorization!.zedTokenHeader,
+    checker,
+    dryRun,
+    logger: silentLogger,
+  });
+  return { phase, seen, dryRun };
+}
+
+function evaluation(
+  method: string,
+  path: string,
+  claims: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Evaluation {
+  const request: RequestContext = {
+    direction: 'inbound',
+    method,
+    path,
+    host: 'gw',
+    headers,
+    extensions: {},
+    isGrpc: false,
+    requestId: undefined,
+    peerPrincipal: undefined,
+  };
+  const identity = buildIdentity('https://issuer', {
+    sub: 'cloud-teleport-aleksander.rykalin',
+    exp: 2_000_000_000,
+    ...claims,
+  });
+  return { request, identity, credential: 'tok', setHeaders: [] };
+}
+
+const header = (ev: Evaluation) => ev.setHeaders.find(([k]) => k === SPICEDB_SUBJECT_HEADER)?.[1];
+
+describe('authorize phase', () => {
+  it('checks cloud:{cluster}#create_saga@user:{encoded sub} and lets an allowed request go on', async () => {
+    const { phase, seen } = setup();
+    const ev = evaluation('POST', '/v2/namespaces/cl0');
+    expect(await phase.run(ev)).toBeUndefined();
+    expect(seen).toEqual([
+      {
+        resourceType: 'cloud',
+        resourceId: 'cl0',
+        permission: 'create_saga',
+        subjectType: 'user',
+        subjectId: 'cloud-teleport-aleksander=2Erykalin',
+        zedToken: undefined,
+      },
+    ]);
+    expect(header(ev)).toBe('user:cloud-teleport-aleksander=2Erykalin');
+  });
+
+  it('denies with permission_denied when SpiceDB says no', async () => {
+    const { phase } = setup({ answer: false });
+    const d = await phase.run(evaluation('POST', '/v2/namespaces/cl0'));
+    expect(d).toMatchObject({ allow: false, reason: 'permission_denied' });
+    expect(d!.message).not.toContain('rykalin');
+  });
+
+  it('fails closed with spicedb_unavailable, telling the caller the kind but not the endpoint', async () => {
+    for (const fail of ['unreachable', 'timeout', 'unauthenticated', 'schema_mismatch'] as const) {
+      const d = await setup({ fail }).phase.run(evaluation('POST', '/v2/namespaces/cl0'));
+      expect(d).toMatchObject({ allow: false, reason: 'spicedb_unavailable' });
+      expect(d!.message).toContain(fail);
+      expect(d!.message).not.toContain('10.0.0.1');
+    }
+  });
+
+  it('uses a service subject type for service tokens', async () => {
+    const { phase, seen } = setup();
+    await phase.run(
+      evaluation('POST', '/v2/namespaces/cl0', { sub: 'gateway', client_id: 'gateway' }),
+    );
+    expect(seen[0]).toMatchObject({ subjectType: 'service', subjectId: 'gateway' });
+  });
+
+  it('takes ids from headers and claims, with a per-rule subject claim', async () => {
+    const { phase, seen } = setup();
+    const grpc = evaluation(
+      'POST',
+      '/gateway.v2.NamespaceService/CreateNamespace',
+      {},
+      { 'x-cluster': 'cl 1' },
+    );
+    await phase.run(grpc);
+    await phase.run(evaluation('GET', '/v2/tenant', { cluster: 7, email: 'a@b.c' }));
+    expect(seen.map((s) => [s.resourceId, s.subjectId])).toEqual([
+      ['cl=201', 'cloud-teleport-aleksander=2Erykalin'],
+      ['7', 'a=40b=2Ec'],
+    ]);
+  });
+
+  it('denies invalid_object_id before calling SpiceDB when an id is missing or too long', async () => {
+    const { phase, seen } = setup();
+    const missingHeader = await phase.run(evaluation('POST', '/gateway.v2.NamespaceService/X'));
+    const missingClaim = await phase.run(evaluation('GET', '/v2/tenant'));
+    const tooLong = await phase.run(evaluation('POST', `/v2/namespaces/${'.'.repeat(400)}`));
+    const longSub = await phase.run(
+      evaluation('POST', '/v2/namespaces/cl0', { sub: 'é'.repeat(200) }),
+    );
+    for (const d of [missingHeader, missingClaim, tooLong, longSub]) {
+      expect(d).toMatchObject({ allow: false, reason: 'invalid_object_id' });
+    }
+    expect(missingHeader!.message).toContain('header x-cluster');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('applies the default to requests no rule matches, still exporting the subject', async () => {
+    const denied = evaluation('GET', '/v2/other');
+    expect(await setup().phase.run(denied)).toMatchObject({ reason: 'no_matching_rule' });
+    const allowed = evaluation('GET', '/v2/other');
+    expect(await setup({ default: 'allow' }).phase.run(allowed)).toBeUndefined();
+    expect(header(allowed)).toBe('user:cloud-teleport-aleksander=2Erykalin');
+  });
+
+  it('refuses dot segments rather than letting them dodge a rule', async () => {
+    const d = await setup({ default: 'allow' }).phase.run(
+      evaluation('POST', '/v2/x/../namespaces/cl0'),
+    );
+    expect(d).toMatchObject({ allow: false, reason: 'bad_request' });
+  });
+
+  it('passes a ZedToken header through and refuses one that is not a token', async () => {
+    const { phase, seen } = setup();
+    await phase.run(
+      evaluation('POST', '/v2/namespaces/cl0', {}, { 'x-spicedb-zedtoken': 'GhUKEzE3OTU=' }),
+    );
+    expect(seen[0]!.zedToken).toBe('GhUKEzE3OTU=');
+    const bad = await phase.run(
+      evaluation('POST', '/v2/namespaces/cl0', {}, { 'x-spicedb-zedtoken': 'not a token' }),
+    );
+    expect(bad).toMatchObject({ allow: false, reason: 'bad_request' });
+    const refused = await setup({ fail: 'invalid_argument' }).phase.run(
+      evaluation('POST', '/v2/namespaces/cl0', {}, { 'x-spicedb-zedtoken': 'Gh' }),
+    );
+    expect(refused).toMatchObject({ allow: false, reason: 'bad_request' });
+  });
+
+  it('in a dry-run rule, records the denial and lets the pipeline go on', async () => {
+    const { phase, dryRun } = setup({ answer: false });
+    const ev = evaluation('DELETE', '/v2/namespaces/cl0');
+    expect(await phase.run(ev)).toBeUndefined();
+    const check = dryRun.wrap(async () => allow('allowed', [['x-jwtauth-subject', 's']]));
+    const d = await check(ev.request);
+    expect(d).toMatchObject({ allow: true, reason: 'dry_run', wouldDeny: 'permission_denied' });
+    expect(d.setHeaders).toEqual([['x-jwtauth-subject', 's']]);
+    const other = await check(evaluation('DELETE', '/v2/namespaces/cl0').request);
+    expect(other).toMatchObject({ reason: 'allowed' });
+  });
+
+  it('dry-run also covers SpiceDB failures', async () => {
+    const { phase, dryRun } = setup({ fail: 'timeout' });
+    const ev = evaluation('DELETE', '/v2/namespaces/cl0');
+    expect(await phase.run(ev)).toBeUndefined();
+    const d = await dryRun.wrap(async () => allow('allowed'))(ev.request);
+    expect(d).toMatchObject({ reason: 'dry_run', wouldDeny: 'spicedb_unavailable' });
+  });
+});
