@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import type { DevPki } from '../../src/pki/dev-pki.js';
+import { waitFor } from './ports.js';
 import { ROOT, tool } from './tools.js';
 
 export const CHART = path.join(ROOT, 'helm/jwtexchange');
@@ -104,4 +105,55 @@ export function writeTlsSecretDir(pki: DevPki, dir: string): string {
   copyFileSync(pki.serverKeyFile, path.join(dir, 'tls.key'));
   copyFileSync(pki.caFile, path.join(dir, 'ca.crt'));
   return dir;
+}
+
+export interface EnvoyProcess {
+  readonly logs: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a real Envoy on a config file the chart rendered and waits until the chart's own health
+ * listener answers /ready (test/helpers/envoy.ts replaces the admin address, which the health
+ * listener proxies to, so it cannot run these files unchanged).
+ */
+export async function runRenderedEnvoy(file: string, healthPort: number): Promise<EnvoyProcess> {
+  const child = spawn(
+    tool('envoy'),
+    ['-c', file, '--disable-hot-restart', '--log-level', 'warn', '--concurrency', '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`envoy exited: ${output}`);
+        return (await fetch(`http://127.0.0.1:${healthPort}/ready`)).status === 200;
+      },
+      'the rendered Envoy to answer /ready on its health listener',
+      15_000,
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    logs: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Binds every listener of a rendered Envoy config to 127.0.0.1 (tests stay on loopback). */
+export function loopbackOnly(file: string): void {
+  const config = parseYaml(readFileSync(file, 'utf8')) as K8sObject;
+  for (const l of config.static_resources.listeners) l.address.socket_address.address = '127.0.0.1';
+  writeFileSync(file, stringifyYaml(config));
 }

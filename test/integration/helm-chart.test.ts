@@ -406,7 +406,19 @@ describe('bad values get a clear error', () => {
     expect(await helmTemplateError({ set })).toContain('duplicate name "vm"');
   });
 
-  it('refuses a route with both or neither of path and prefix', async () => {
+  it('refuses two upstreams that the same Host would select', async () => {
+    const set: Record<string, string> = {};
+    for (const [i, name] of ['vm', 'vm2'].entries()) {
+      Object.assign(set, {
+        [`envoy.egress.upstreams[${i}].name`]: name,
+        [`envoy.egress.upstreams[${i}].address`]: 'shared.svc',
+        [`envoy.egress.upstreams[${i}].port`]: '80',
+      });
+    }
+    expect(await helmTemplateError({ set })).toContain('"shared.svc" selects both vm and vm2');
+  });
+
+  it('refuses a route with neither path nor prefix', async () => {
     const base = {
       'envoy.egress.upstreams[0].name': 'vm',
       'envoy.egress.upstreams[0].address': 'vm.svc',

@@ -68,6 +68,8 @@ an `audience` is saga-tagged: jwtexchange injects a service token for that audie
 {{- $u := .u -}}
 - name: egress_{{ $u.name }}
   type: STRICT_DNS
+  # Most clusters are IPv4-first; IPv6 is still used when a name has no A record.
+  dns_lookup_family: V4_PREFERRED
   connect_timeout: {{ $u.connectTimeout | default "1s" }}
   typed_extension_protocol_options:
     envoy.extensions.upstreams.http.v3.HttpProtocolOptions:

@@ -139,8 +139,14 @@ checksum/envoy-config: {{ include "jwtexchange.envoyConfig" . | sha256sum }}
 {{- fail "tls.certManager.enabled needs tls.certManager.issuerRef.name" }}
 {{- end }}
 {{- $names := dict }}
+{{- $domains := dict }}
 {{- range .Values.envoy.egress.upstreams }}
 {{- if hasKey $names .name }}{{ fail (printf "envoy.egress.upstreams: duplicate name %q" .name) }}{{ end }}
 {{- $_ := set $names .name true }}
+{{- $u := . }}
+{{- range uniq (concat (list .name .address) (.authorities | default list)) }}
+{{- if hasKey $domains . }}{{ fail (printf "envoy.egress.upstreams: %q selects both %s and %s (names, addresses and authorities must be unique)" . (get $domains .) $u.name) }}{{ end }}
+{{- $_ := set $domains . $u.name }}
+{{- end }}
 {{- end }}
 {{- end }}
