@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify } from 'yaml';
+import { loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { ensureDevIssuer } from '../../src/dev/dev-issuer.js';
+import { silentLogger } from '../../src/log.js';
+import { startApp } from '../../src/server/app.js';
+import { findObject, helmTemplate, podContainers, type K8sObject } from '../helpers/helm.js';
+import { freePort } from '../helpers/ports.js';
+
+/**
+ * The jwtexchange config the chart renders is accepted by the project's own config validation,
+ * agrees with the pod spec and the Envoy config, and actually runs the server.
+ */
+let dir: string;
+beforeAll(() => void (dir = mkdtempSync(path.join(tmpdir(), 'jwtx-helm-config-'))));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const renderedConfig = (objects: K8sObject[]) =>
+  parseYaml(
+    findObject(objects, 'ConfigMap', 'gw-jwtexchange-config').data['config.yaml'],
+  ) as K8sObject;
+
+describe('the rendered jwtexchange config', () => {
+  it.each(['default', 'demo-gateway', 'mtls', 'cert-manager'])(
+    'passes parseConfig for ci/%s-values.yaml',
+    async (scenario) => {
+      const objects = await helmTemplate({ values: [`ci/${scenario}-values.yaml`] });
+      const config = parseConfig(renderedConfig(objects), '/etc/jwtexchange');
+      expect(config.server.grpcAddress).toBe('127.0.0.1:9191');
+      expect(config.server.httpAddress).toBe('0.0.0.0:9464');
+    },
+  );
+
+  it('keeps the inbound settings from values and the server settings from the chart', async () => {
+    const objects = await helmTemplate({
+      values: ['ci/demo-gateway-values.yaml'],
+      set: { 'jwtexchange.config.server.grpcAddress': '0.0.0.0:1' },
+    });
+    const config = parseConfig(renderedConfig(objects), '/etc/jwtexchange');
+    // A config.server key cannot move the listeners away from what Envoy and the probes use.
+    expect(config.server.grpcAddress).toBe('127.0.0.1:9191');
+    expect(config.log.level).toBe('debug');
+    expect(config.inbound.issuers[0]).toMatchObject({
+      issuer: 'https://token-exchange.platform.svc.cluster.local',
+      audiences: ['gateway'],
+      jwks: { maxStaleMs: 86_400_000 },
+    });
+  });
+
+  it('agrees with the container ports, the probes and the Envoy cluster', async () => {
+    const objects = await helmTemplate({
+      values: ['ci/demo-gateway-values.yaml'],
+      set: { 'jwtexchange.grpcPort': '7000', 'jwtexchange.httpPort': '7001' },
+    });
+    const config = parseConfig(renderedConfig(objects), '/etc/jwtexchange');
+    const pod = findObject(objects, 'Deployment').spec.template.spec;
+    const jwtx = podContainers(pod).find((c) => c.name === 'jwtexchange')!;
+    expect(config.server.httpAddress).toBe('0.0.0.0:7001');
+    expect(jwtx.ports).toEqual([{ name: 'jwtx-metrics', containerPort: 7001, protocol: 'TCP' }]);
+    const envoy = parseYaml(
+      findObject(objects, 'ConfigMap', 'gw-jwtexchange-envoy').data['envoy.yaml'],
+    );
+    const cluster = envoy.static_resources.clusters.find(
+      (c: K8sObject) => c.name === 'jwtexchange',
+    );
+    const address =
+      cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+    expect(`${address.address}:${address.port_value}`).toBe(config.server.grpcAddress);
+  });
+
+  it('is a config file `jwtexchange serve` starts and becomes ready with', async () => {
+    const issuer = await ensureDevIssuer(path.join(dir, 'issuer'));
+    const [grpcPort, httpPort] = [await freePort(), await freePort()];
+    const values = path.join(dir, 'values.yaml');
+    writeFileSync(
+      values,
+      stringify({
+        jwtexchange: {
+          grpcPort,
+          httpPort,
+          drainDelayMs: 0,
+          config: {
+            inbound: {
+              issuers: [
+                { issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: ['gateway'] },
+              ],
+            },
+          },
+        },
+      }),
+    );
+    const objects = await helmTemplate({ values: [values] });
+    const text = findObject(objects, 'ConfigMap', 'gw-jwtexchange-config').data[
+      'config.yaml'
+    ] as string;
+    const file = path.join(dir, 'config.yaml');
+    // Tests listen on loopback only; in the pod the HTTP listener is on 0.0.0.0 for the kubelet.
+    writeFileSync(file, text.replace('0.0.0.0:', '127.0.0.1:'));
+    const app = await startApp(loadConfigFile(file), { logger: silentLogger });
+    try {
+      await app.whenReady(10_000);
+      expect(app.grpcPort).toBe(grpcPort);
+      const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+      expect(ready.status).toBe(200);
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
