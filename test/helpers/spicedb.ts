@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { v1 } from '@authzed/authzed-node';
 import { Metadata, status } from '@grpc/grpc-js';
@@ -21,6 +22,8 @@ export interface SpiceDbOptions {
   /** Relationships written at every start, as text lines (default: none). */
   readonly relationships?: string;
   readonly presharedKey?: string;
+  /** Serve gRPC over TLS with this PEM certificate and key; `ca` (PEM) is what the client trusts. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
 }
 
 export interface RunningSpiceDb {
@@ -50,13 +53,27 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const endpoint = `127.0.0.1:${grpcPort}`;
-  const client = v1.NewClient(
-    presharedKey,
-    endpoint,
-    v1.ClientSecurity.INSECURE_PLAINTEXT_CREDENTIALS,
-    1,
-    { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 500 },
-  );
+  const channel = {
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 500,
+  };
+  const client = opts.tls
+    ? v1.NewClientWithCustomCert(presharedKey, endpoint, Buffer.from(opts.tls.ca), 1, channel)
+    : v1.NewClient(
+        presharedKey,
+        endpoint,
+        v1.ClientSecurity.INSECURE_PLAINTEXT_CREDENTIALS,
+        1,
+        channel,
+      );
+  const tlsFlags: string[] = [];
+  if (opts.tls) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-spicedb-tls-'));
+    writeFileSync(path.join(dir, 'tls.crt'), opts.tls.cert);
+    writeFileSync(path.join(dir, 'tls.key'), opts.tls.key, { mode: 0o600 });
+    tlsFlags.push('--grpc-tls-cert-path', path.join(dir, 'tls.crt'));
+    tlsFlags.push('--grpc-tls-key-path', path.join(dir, 'tls.key'));
+  }
   const written: string[] = [opts.relationships ?? ''];
   let child: ChildProcess | undefined;
   let output = '';
@@ -67,6 +84,7 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
       ['--grpc-preshared-key', presharedKey],
       ['--datastore-engine', 'memory'],
       ['--grpc-addr', endpoint],
+      tlsFlags,
       ['--http-enabled', '--http-addr', `127.0.0.1:${httpPort}`],
       ['--metrics-enabled=false', '--dispatch-cluster-enabled=false'],
       ['--skip-release-check', '--telemetry-endpoint='],
