@@ -169,6 +169,24 @@ describe('demo gateway', () => {
     expect(after['checksum/jwtexchange-config']).toBe(annotations['checksum/jwtexchange-config']);
   });
 
+  it('gives jwtexchange extra env and volumes (SpiceDB key and CA), and nothing else gets them', () => {
+    const [envoy, jwtx] = pod.initContainers;
+    expect(jwtx.env).toEqual([
+      {
+        name: 'SPICEDB_PRESHARED_KEY',
+        valueFrom: { secretKeyRef: { name: 'spicedb-preshared-key', key: 'key' } },
+      },
+    ]);
+    expect(jwtx.volumeMounts).toContainEqual({
+      name: 'spicedb-ca',
+      mountPath: '/etc/jwtexchange/spicedb',
+      readOnly: true,
+    });
+    expect(pod.volumes.map((v: K8sObject) => v.name)).toContain('spicedb-ca');
+    expect(envoy.env).toBeUndefined();
+    expect(envoy.volumeMounts.map((m: K8sObject) => m.name)).not.toContain('spicedb-ca');
+  });
+
   it('exposes only Envoy: the gateway Service targets the ingress listener', () => {
     const svc = findObject(objects, 'Service', 'gw-jwtexchange-gateway');
     expect(svc.spec.ports).toEqual([

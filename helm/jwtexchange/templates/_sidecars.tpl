@@ -53,6 +53,9 @@ docs/operations.md ("Add the sidecars to an existing Deployment") has the full s
     {{- if .Values.tls.enabled }}
     - { name: jwtexchange-tls, mountPath: {{ .Values.tls.mountPath }}, readOnly: true }
     {{- end }}
+    {{- with $j.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
 
 {{- define "jwtexchange.envoyContainer" -}}
@@ -121,6 +124,9 @@ docs/operations.md ("Add the sidecars to an existing Deployment") has the full s
     secretName: {{ include "jwtexchange.tlsSecretName" . }}
     # 0440 written in decimal: YAML 1.1 and 1.2 read a leading-zero number differently.
     defaultMode: 288
+{{- end }}
+{{- with .Values.jwtexchange.extraVolumes }}
+{{ toYaml . }}
 {{- end }}
 {{- end }}
 
