@@ -4,8 +4,8 @@ import type { Logger } from '../../log.js';
 import { claimAsId, encodeId, resourceId } from '../../spicedb/check-target.js';
 import type { DryRunLedger } from '../../spicedb/dry-run.js';
 import { SpicedbFailure } from '../../spicedb/failure.js';
-import type { PermissionChecker } from '../../spicedb/permission-checker.js';
-import { splitPath } from '../../spicedb/route-match.js';
+import type { CheckSpec, PermissionChecker } from '../../spicedb/permission-checker.js';
+import { splitPath, type PathParams } from '../../spicedb/route-match.js';
 import { findRule, type CompiledRule } from '../../spicedb/rules.js';
 import { deny } from '../decision.js';
 import type { Evaluation, Phase, PhaseResult } from '../pipeline.js';
@@ -25,17 +25,71 @@ export interface AuthorizeOptions {
   readonly logger: Logger;
 }
 
+type Refusal = { readonly code: ReasonCode; readonly message: string };
+
 /**
  * Authorization phase: the first rule matching the request names one SpiceDB check
  * `resource#permission@subject`; allowed → go on, otherwise deny (permission_denied 403,
  * spicedb_unavailable 503 — fail closed — or invalid_object_id 403 before SpiceDB is called).
  */
 export function authorizePhase(opts: AuthorizeOptions): Phase {
-  const refuse = (ev: Evaluation, rule: CompiledRule, code: ReasonCode, message: string) => {
-    if (!rule.dryRun) return deny(code, message);
-    opts.dryRun.record(ev.request, code, message);
-    opts.logger.info('authorization dry-run: would deny', { rule: rule.name, reason: code });
-    return undefined;
+  /** Builds the check a rule names; JwtxError (invalid_object_id, bad_request) when it cannot. */
+  const specFor = (
+    ev: Evaluation,
+    identity: VerifiedIdentity,
+    rule: CompiledRule,
+    params: PathParams,
+  ): CheckSpec => {
+    const subject = opts.subjects[identity.kind];
+    const claim = rule.subjectClaim ?? subject.claim;
+    const subjectId = encodeId(claimAsId(identity.claims, claim), `subject (claim ${claim})`);
+    ev.setHeaders.push([SPICEDB_SUBJECT_HEADER, `${subject.type}:${subjectId}`]);
+    const inputs = { params, headers: ev.request.headers, claims: identity.claims };
+    return {
+      resourceType: rule.resourceType,
+      resourceId: resourceId(rule.resourceId, inputs, rule.resourceType),
+      permission: rule.permission,
+      subjectType: subject.type,
+      subjectId,
+      zedToken: zedToken(ev.request.headers[opts.zedTokenHeader], opts.zedTokenHeader),
+    };
+  };
+
+  /** Runs one rule's check; undefined when allowed, otherwise why not. */
+  const checkRule = async (
+    ev: Evaluation,
+    identity: VerifiedIdentity,
+    rule: CompiledRule,
+    params: PathParams,
+  ): Promise<Refusal | undefined> => {
+    let spec: CheckSpec;
+    try {
+      spec = specFor(ev, identity, rule, params);
+    } catch (err) {
+      if (err instanceof JwtxError) return { code: err.code, message: err.message };
+      throw err;
+    }
+    try {
+      if (await opts.checker.check(spec)) return undefined;
+      return {
+        code: 'permission_denied',
+        message: `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`,
+      };
+    } catch (err) {
+      const f = err instanceof SpicedbFailure ? err : undefined;
+      if (f?.kind === 'invalid_argument' && spec.zedToken !== undefined) {
+        return { code: 'bad_request', message: `${opts.zedTokenHeader} is not a valid ZedToken` };
+      }
+      // The caller learns the kind of failure; the operator's log gets the endpoint and details.
+      opts.logger.warn('SpiceDB check failed; denying', {
+        rule: rule.name,
+        error: f?.message ?? String(err),
+      });
+      return {
+        code: 'spicedb_unavailable',
+        message: `SpiceDB check failed (${f?.kind ?? 'other'})`,
+      };
+    }
   };
 
   return {
@@ -43,62 +97,25 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
     async run(ev): Promise<PhaseResult> {
       const identity = ev.identity;
       if (!identity) return deny('internal', 'authorization ran without a verified identity');
-      const subject = opts.subjects[identity.kind];
       const segments = splitPath(ev.request.path);
       if (!segments)
         return deny('bad_request', 'the path has bad percent-encoding or dot segments');
       const found = findRule(opts.rules, ev.request.method, segments);
       if (!found) {
+        const subject = opts.subjects[identity.kind];
         exportSubject(ev, subject.type, claimAsId(identity.claims, subject.claim));
         if (opts.defaultDecision === 'allow') return undefined;
         return deny('no_matching_rule', 'no authorization rule matches this request');
       }
-      const { rule, params } = found;
-      const claim = rule.subjectClaim ?? subject.claim;
-      let spec;
-      try {
-        const subjectId = encodeId(claimAsId(identity.claims, claim), `subject (claim ${claim})`);
-        ev.setHeaders.push([SPICEDB_SUBJECT_HEADER, `${subject.type}:${subjectId}`]);
-        const inputs = { params, headers: ev.request.headers, claims: identity.claims };
-        spec = {
-          resourceType: rule.resourceType,
-          resourceId: resourceId(rule.resourceId, inputs, rule.resourceType),
-          permission: rule.permission,
-          subjectType: subject.type,
-          subjectId,
-          zedToken: zedToken(ev.request.headers[opts.zedTokenHeader], opts.zedTokenHeader),
-        };
-      } catch (err) {
-        if (err instanceof JwtxError) return refuse(ev, rule, err.code, err.message);
-        throw err;
-      }
-      let allowed: boolean;
-      try {
-        allowed = await opts.checker.check(spec);
-      } catch (err) {
-        const f = err instanceof SpicedbFailure ? err : undefined;
-        if (f?.kind === 'invalid_argument' && spec.zedToken !== undefined) {
-          return refuse(ev, rule, 'bad_request', `${opts.zedTokenHeader} is not a valid ZedToken`);
-        }
-        // The caller learns the kind of failure; the operator's log gets the endpoint and details.
-        opts.logger.warn('SpiceDB check failed; denying', {
-          rule: rule.name,
-          error: f?.message ?? String(err),
-        });
-        return refuse(
-          ev,
-          rule,
-          'spicedb_unavailable',
-          `SpiceDB check failed (${f?.kind ?? 'other'})`,
-        );
-      }
-      if (allowed) return undefined;
-      return refuse(
-        ev,
-        rule,
-        'permission_denied',
-        `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`,
-      );
+      const refusal = await checkRule(ev, identity, found.rule, found.params);
+      if (!refusal) return undefined;
+      if (!found.rule.dryRun) return deny(refusal.code, refusal.message);
+      opts.dryRun.record(ev.request, refusal.code, refusal.message);
+      opts.logger.info('authorization dry-run: would deny', {
+        rule: found.rule.name,
+        reason: refusal.code,
+      });
+      return undefined;
     },
   };
 }
