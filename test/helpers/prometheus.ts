@@ -80,3 +80,59 @@ export async function scrapeMetrics(httpPort: number): Promise<Scrape> {
   if (!type.startsWith('text/plain')) throw new Error(`/metrics content-type is ${type}`);
   return parsePrometheusText(await res.text());
 }
+
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
+
+export interface PromqlRefs {
+  /** Metric names the expression selects. */
+  readonly metrics: Set<string>;
+  /** Label names matched in `{…}` selectors, per metric. */
+  readonly selectorLabels: Map<string, Set<string>>;
+  /** Label names used in by/without/on/ignoring/group_* clauses. */
+  readonly groupingLabels: Set<string>;
+}
+
+/**
+ * Metric and label names referenced by a PromQL expression (Grafana variables allowed). Not a
+ * parser: strings, ranges and matchers are removed, then what is left that is not a function,
+ * keyword or number is a metric name. Enough to check a dashboard against a scrape.
+ */
+export function promqlRefs(expr: string): PromqlRefs {
+  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const selectorLabels = new Map<string, Set<string>>();
+  for (const m of noStrings.matchAll(/([a-zA-Z_:][\w:]*)\s*\{([^}]*)\}/g)) {
+    const labels = selectorLabels.get(m[1]!) ?? new Set<string>();
+    for (const l of m[2]!.matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!=|!~|=)/g)) labels.add(l[1]!);
+    selectorLabels.set(m[1]!, labels);
+  }
+  const groupingLabels = new Set<string>();
+  const grouping = /\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g;
+  for (const m of noStrings.matchAll(grouping)) {
+    for (const l of m[1]!.split(',')) if (l.trim()) groupingLabels.add(l.trim());
+  }
+  const bare = noStrings
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/label_values\(\s*([^,)]+)(?:,[^)]*)?\)/g, ' $1 ')
+    .replace(grouping, ' ')
+    .replace(/\[[^\]]*\]/g, ' ');
+  const metrics = new Set<string>();
+  for (const m of bare.matchAll(/(?<![\w$:.])([a-zA-Z_:][\w:]*)(\s*\()?/g)) {
+    if (m[2] || PROMQL_KEYWORDS.has(m[1]!.toLowerCase())) continue;
+    metrics.add(m[1]!);
+  }
+  return { metrics, selectorLabels, groupingLabels };
+}
