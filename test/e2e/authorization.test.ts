@@ -36,7 +36,12 @@ describe('authorization through a real Envoy and a real SpiceDB', () => {
     t = await startTestApp((_issuer, dir) => {
       writeFileSync(path.join(dir, 'spicedb.key'), db.presharedKey);
       return {
-        spicedb: { endpoint: db.endpoint, transport: 'plaintext', presharedKeyFile: 'spicedb.key' },
+        spicedb: {
+          endpoint: db.endpoint,
+          transport: 'plaintext',
+          presharedKeyFile: 'spicedb.key',
+          timeoutMs: 2_000,
+        },
         authorization: {
           default: 'deny',
           rules: [

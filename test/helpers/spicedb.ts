@@ -93,7 +93,9 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
     const proc = spawn(tool('spicedb'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     // A crashed test run must not leave a SpiceDB behind.
-    process.once('exit', () => proc.kill('SIGKILL'));
+    const reap = () => proc.kill('SIGKILL');
+    process.once('exit', reap);
+    proc.once('exit', () => process.off('exit', reap));
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     await waitFor(

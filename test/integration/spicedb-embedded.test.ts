@@ -52,7 +52,7 @@ describe('embedded SpiceDB through the gRPC bridge', () => {
         subject: { object: { objectType: 'user', objectId: subjectId }, optionalRelation: '' },
       }),
       new Metadata(),
-      { deadline: Date.now() + 2000 },
+      { deadline: Date.now() + 5000 },
     );
 
   it('answers CheckPermission and ReadSchema over the ordinary client', async () => {
@@ -63,7 +63,7 @@ describe('embedded SpiceDB through the gRPC bridge', () => {
       v1.CheckPermissionResponse_Permissionship.NO_PERMISSION,
     );
     const schema = await client.promises.readSchema({}, new Metadata(), {
-      deadline: Date.now() + 2000,
+      deadline: Date.now() + 5000,
     });
     expect(schema.schemaText).toContain('permission create_saga');
   });
@@ -95,7 +95,7 @@ describe('embedded SpiceDB through the gRPC bridge', () => {
     );
     try {
       const err = await wrong.promises
-        .readSchema({}, new Metadata(), { deadline: Date.now() + 2000 })
+        .readSchema({}, new Metadata(), { deadline: Date.now() + 5000 })
         .catch((e: { code: number }) => e);
       expect(err).toMatchObject({ code: status.PERMISSION_DENIED });
     } finally {
@@ -113,7 +113,12 @@ describe('embedded SpiceDB through the gRPC bridge', () => {
         inbound: {
           issuers: [{ issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: ['gateway'] }],
         },
-        spicedb: { endpoint: db.endpoint, transport: 'plaintext', presharedKeyFile: 'key' },
+        spicedb: {
+          endpoint: db.endpoint,
+          transport: 'plaintext',
+          presharedKeyFile: 'key',
+          timeoutMs: 2_000,
+        },
         authorization: {
           rules: [
             {

@@ -51,7 +51,7 @@ describe('SpiceDB over TLS', () => {
         inbound: {
           issuers: [{ issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: ['gateway'] }],
         },
-        spicedb: { endpoint: db.endpoint, presharedKeyFile: 'key', ...spicedb },
+        spicedb: { endpoint: db.endpoint, presharedKeyFile: 'key', timeoutMs: 2_000, ...spicedb },
         authorization: {
           rules: [
             {

@@ -33,7 +33,13 @@ export async function startDevAuthorization(dir: string): Promise<DevAuthorizati
   writeFileSync(keyFile, db.presharedKey, { mode: 0o600 });
   return {
     sections: {
-      spicedb: { endpoint: db.endpoint, transport: 'plaintext', presharedKeyFile: keyFile },
+      // The engine runs on the sidecar's own event loop (synchronous FFI): allow it more time.
+      spicedb: {
+        endpoint: db.endpoint,
+        transport: 'plaintext',
+        presharedKeyFile: keyFile,
+        timeoutMs: 1_000,
+      },
       authorization: {
         default: 'allow',
         rules: [
