@@ -1,3 +1,4 @@
+import type { ReasonCode } from '../errors.js';
 import type { VerifiedIdentity } from '../jwt/identity.js';
 import { allow, type Decision, type HeaderList } from './decision.js';
 import type { RequestContext } from './request-context.js';
@@ -12,6 +13,8 @@ export interface Evaluation {
   identity: VerifiedIdentity | undefined;
   /** The caller's bearer token, once the identity phase has read it. */
   credential: string | undefined;
+  /** A denial a dry-run phase would have made; the check then ends as `dry_run` (allowed). */
+  wouldDeny: { readonly reason: ReasonCode; readonly message: string } | undefined;
   /** Headers to set on the upstream request if the check allows. */
   readonly setHeaders: (readonly [string, string])[];
 }
@@ -42,6 +45,7 @@ export function createPipeline(
         request,
         identity: undefined,
         credential: undefined,
+        wouldDeny: undefined,
         setHeaders: [],
       };
       for (const phase of phases) {
@@ -50,6 +54,10 @@ export function createPipeline(
         const result = pending instanceof Promise ? await pending : pending;
         if (observe) observe(phase.name, Number(process.hrtime.bigint() - start) / 1e9);
         if (result) return result;
+      }
+      if (ev.wouldDeny) {
+        const { reason, message } = ev.wouldDeny;
+        return { ...allow('dry_run', ev.setHeaders), message, wouldDeny: reason };
       }
       return allow(finalReason, ev.setHeaders as HeaderList);
     },

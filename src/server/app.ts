@@ -53,7 +53,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     extraPhases: authz ? [authz.phase] : [],
   });
   const deps: CheckDeps = {
-    inbound: authz ? authz.wrap(inbound.check) : inbound.check,
+    inbound: inbound.check,
     outbound: outboundWithoutTokens,
     metrics,
     logger,

@@ -1,4 +1,3 @@
-import type { DirectionCheck } from '../check/handler.js';
 import { authorizePhase } from '../check/inbound/authorize.js';
 import type { Phase } from '../check/pipeline.js';
 import type { Clock } from '../clock.js';
@@ -9,7 +8,6 @@ import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../server/readiness.js';
 import { createSpicedbClient, readPresharedKey } from './client.js';
 import { CachedPermissionChecker, DecisionCache } from './decision-cache.js';
-import { DryRunLedger } from './dry-run.js';
 import { SpicedbPermissionChecker } from './permission-checker.js';
 import { compileRules } from './rules.js';
 import { SchemaGate } from './schema-gate.js';
@@ -17,8 +15,6 @@ import { SchemaGate } from './schema-gate.js';
 export interface Authorization {
   /** The inbound phase to run after authentication. */
   readonly phase: Phase;
-  /** Wraps the inbound check so per-rule dry-run denials are reported as dry_run. */
-  wrap(check: DirectionCheck): DirectionCheck;
   /** Stops schema retries and closes the SpiceDB client. */
   close(): void;
 }
@@ -68,7 +64,6 @@ export async function setupAuthorization(
     new DecisionCache(authorization.cache.maxEntries, authorization.cache.ttlMs, deps.clock),
     deps.metrics,
   );
-  const dryRun = new DryRunLedger();
   return {
     phase: authorizePhase({
       rules,
@@ -76,10 +71,8 @@ export async function setupAuthorization(
       subjects,
       zedTokenHeader: authorization.zedTokenHeader,
       checker,
-      dryRun,
       logger,
     }),
-    wrap: (check) => dryRun.wrap(check),
     close() {
       clearInterval(retry);
       client.close();

@@ -2,7 +2,6 @@ import { JwtxError, type ReasonCode } from '../../errors.js';
 import type { VerifiedIdentity } from '../../jwt/identity.js';
 import type { Logger } from '../../log.js';
 import { claimAsId, encodeId, resourceId } from '../../spicedb/check-target.js';
-import type { DryRunLedger } from '../../spicedb/dry-run.js';
 import { SpicedbFailure } from '../../spicedb/failure.js';
 import type { CheckSpec, PermissionChecker } from '../../spicedb/permission-checker.js';
 import { splitPath, type PathParams } from '../../spicedb/route-match.js';
@@ -21,7 +20,6 @@ export interface AuthorizeOptions {
   readonly subjects: Readonly<Record<VerifiedIdentity['kind'], { type: string; claim: string }>>;
   readonly zedTokenHeader: string;
   readonly checker: PermissionChecker;
-  readonly dryRun: DryRunLedger;
   readonly logger: Logger;
 }
 
@@ -110,7 +108,7 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
       const refusal = await checkRule(ev, identity, found.rule, found.params);
       if (!refusal) return undefined;
       if (!found.rule.dryRun) return deny(refusal.code, refusal.message);
-      opts.dryRun.record(ev.request, refusal.code, refusal.message);
+      ev.wouldDeny = { reason: refusal.code, message: refusal.message };
       opts.logger.info('authorization dry-run: would deny', {
         rule: found.rule.name,
         reason: refusal.code,

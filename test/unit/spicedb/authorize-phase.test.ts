@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { allow } from '../../../src/check/decision.js';
 import { authorizePhase, SPICEDB_SUBJECT_HEADER } from '../../../src/check/inbound/authorize.js';
-import type { Evaluation } from '../../../src/check/pipeline.js';
+import { createPipeline, type Evaluation } from '../../../src/check/pipeline.js';
 import type { RequestContext } from '../../../src/check/request-context.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { buildIdentity } from '../../../src/jwt/identity.js';
 import { silentLogger } from '../../../src/log.js';
-import { DryRunLedger } from '../../../src/spicedb/dry-run.js';
 import { SpicedbFailure, type FailureKind } from '../../../src/spicedb/failure.js';
 import type { CheckSpec, PermissionChecker } from '../../../src/spicedb/permission-checker.js';
 import { compileRules } from '../../../src/spicedb/rules.js';
@@ -53,17 +51,15 @@ function setup(opts: { default?: 'allow' | 'deny'; answer?: boolean; fail?: Fail
       return opts.answer ?? true;
     },
   };
-  const dryRun = new DryRunLedger();
   const phase = authorizePhase({
     rules: compileRules(config.authorization!),
     defaultDecision: config.authorization!.default,
     subjects: config.authorization!.subjects,
     zedTokenHeader: config.authorization!.zedTokenHeader,
     checker,
-    dryRun,
     logger: silentLogger,
   });
-  return { phase, seen, dryRun };
+  return { phase, seen };
 }
 
 function evaluation(
@@ -88,7 +84,7 @@ function evaluation(
     exp: 2_000_000_000,
     ...claims,
   });
-  return { request, identity, credential: 'tok', setHeaders: [] };
+  return { request, identity, credential: 'tok', wouldDeny: undefined, setHeaders: [] };
 }
 
 const header = (ev: Evaluation) => ev.setHeaders.find(([k]) => k === SPICEDB_SUBJECT_HEADER)?.[1];
@@ -197,23 +193,21 @@ describe('authorize phase', () => {
     expect(refused).toMatchObject({ allow: false, reason: 'bad_request' });
   });
 
-  it('in a dry-run rule, records the denial and lets the pipeline go on', async () => {
-    const { phase, dryRun } = setup({ answer: false });
+  it('in a dry-run rule, records the denial on the evaluation and lets the pipeline go on', async () => {
+    const { phase } = setup({ answer: false });
     const ev = evaluation('DELETE', '/v2/namespaces/cl0');
     expect(await phase.run(ev)).toBeUndefined();
-    const check = dryRun.wrap(async () => allow('allowed', [['x-jwtauth-subject', 's']]));
-    const d = await check(ev.request);
+    expect(ev.wouldDeny).toMatchObject({ reason: 'permission_denied' });
+    const identify = { name: 'identify', run: (e: Evaluation) => void (e.identity = ev.identity) };
+    const d = await createPipeline([identify, phase], 'allowed').run(ev.request);
     expect(d).toMatchObject({ allow: true, reason: 'dry_run', wouldDeny: 'permission_denied' });
-    expect(d.setHeaders).toEqual([['x-jwtauth-subject', 's']]);
-    const other = await check(evaluation('DELETE', '/v2/namespaces/cl0').request);
-    expect(other).toMatchObject({ reason: 'allowed' });
+    expect(d.setHeaders.map(([k]) => k)).toContain(SPICEDB_SUBJECT_HEADER);
   });
 
   it('dry-run also covers SpiceDB failures', async () => {
-    const { phase, dryRun } = setup({ fail: 'timeout' });
+    const { phase } = setup({ fail: 'timeout' });
     const ev = evaluation('DELETE', '/v2/namespaces/cl0');
     expect(await phase.run(ev)).toBeUndefined();
-    const d = await dryRun.wrap(async () => allow('allowed'))(ev.request);
-    expect(d).toMatchObject({ reason: 'dry_run', wouldDeny: 'spicedb_unavailable' });
+    expect(ev.wouldDeny).toMatchObject({ reason: 'spicedb_unavailable' });
   });
 });

@@ -14,6 +14,7 @@ const evaluation = (authorization?: string): Evaluation => ({
   ),
   identity: undefined,
   credential: undefined,
+  wouldDeny: undefined,
   setHeaders: [],
 });
 

@@ -39,6 +39,7 @@ function setup(exchanger: SubjectTokenExchanger, clock = new ManualClock()) {
     ),
     identity: buildIdentity(issuer, { sub: 'alice', aud: 'auth', exp: nowS + 3600 }),
     credential: 'user-token',
+    wouldDeny: undefined,
     setHeaders: [],
   });
   return { phase, evaluation, clock };
