@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { SchemaContext } from './fields.js';
 import { authorizationSection } from './sections/authorization.js';
 import { inboundSection } from './sections/inbound.js';
+import { outboundSection } from './sections/outbound.js';
 import { logSection, serverSection } from './sections/server.js';
 import { spicedbSection } from './sections/spicedb.js';
 
@@ -15,12 +16,34 @@ export const configSchema = (ctx: SchemaContext) =>
       server: serverSection(),
       log: logSection(),
       inbound: inboundSection(ctx),
+      outbound: outboundSection(ctx),
       spicedb: spicedbSection(ctx),
       authorization: authorizationSection(),
     })
     .refine((c) => c.authorization === undefined || c.spicedb !== undefined, {
       message: 'authorization needs a spicedb section (the SpiceDB to check permissions in)',
       path: ['spicedb'],
+    })
+    .superRefine((c, issue) => {
+      // Inbound exchange uses the outbound token-exchange connection and must verify its answer.
+      c.inbound.issuers.forEach((i, n) => {
+        if (!i.exchange) return;
+        if (!c.outbound)
+          issue.addIssue({
+            code: 'custom',
+            path: ['inbound', 'issuers', n, 'exchange'],
+            message: 'exchange needs outbound.tokenExchange (how to reach token-exchange)',
+          });
+        const internal = c.inbound.issuers.some(
+          (o) => o !== i && !o.exchange && o.audiences.includes(i.exchange!.audience),
+        );
+        if (!internal)
+          issue.addIssue({
+            code: 'custom',
+            path: ['inbound', 'issuers', n, 'exchange', 'audience'],
+            message: `no other issuer accepts audience ${JSON.stringify(i.exchange.audience)}: add token-exchange as an issuer so exchanged tokens can be verified`,
+          });
+      });
     });
 
 export type Config = z.output<ReturnType<typeof configSchema>>;

@@ -1,14 +1,14 @@
 import type { Server as HttpServer } from 'node:http';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { createCheckHandler, InFlight, type CheckDeps } from '../check/handler.js';
-import { outboundWithoutTokens } from '../check/outbound/outbound-check.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import { setupAuthorization } from '../spicedb/setup.js';
 import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
 import { createHttpServer, listenHttp } from './http-server.js';
 import { setupInbound } from './inbound-setup.js';
+import { setupOutbound } from './outbound-setup.js';
 import { Readiness } from './readiness.js';
 
 export interface RunningApp {
@@ -26,6 +26,7 @@ export interface RunningApp {
 export interface AppOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
+  readonly timers?: Timers;
   readonly metrics?: Metrics;
 }
 
@@ -45,7 +46,15 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
           readiness,
         })
       : undefined;
+  const outbound = setupOutbound(config.outbound, {
+    clock,
+    timers: options.timers ?? systemTimers,
+    metrics,
+    logger,
+    readiness,
+  });
   const inbound = setupInbound(config.inbound, {
+    exchangeClient: outbound.client,
     clock,
     metrics,
     logger,
@@ -54,7 +63,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   });
   const deps: CheckDeps = {
     inbound: inbound.check,
-    outbound: outboundWithoutTokens,
+    outbound: outbound.check,
     metrics,
     logger,
   };
@@ -66,6 +75,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     http = createHttpServer(readiness, metrics, logger);
     const httpPort = await listenHttp(http, config.server.httpAddress);
     for (const s of inbound.sources) s.start();
+    outbound.start();
 
     const healthTimer = setInterval(
       () => setServing(grpc!.health, readiness.report().ready),
@@ -99,6 +109,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
         syncHealth();
         clearInterval(healthTimer);
         for (const s of inbound.sources) s.stop();
+        outbound.stop();
         if (config.server.drainDelayMs > 0) {
           await new Promise((r) => setTimeout(r, config.server.drainDelayMs));
         }

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Clock } from '../clock.js';
 import type { InboundConfig } from '../config/sections/inbound.js';
 import { authenticatePhase } from '../check/inbound/authenticate.js';
+import { exchangePhase } from '../check/inbound/exchange.js';
+import { ExchangedTokenCache } from '../check/inbound/exchanged-cache.js';
 import { exemptPhase } from '../check/inbound/exempt.js';
 import { identityHeadersPhase } from '../check/inbound/identity-headers.js';
 import { inboundCheck } from '../check/inbound/inbound-check.js';
@@ -13,6 +15,36 @@ import { TokenVerifier, type TrustedIssuer } from '../jwt/verifier.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from './readiness.js';
+import { TokenRequestError } from '../tokens/token-errors.js';
+import type { TokenEndpointClient } from '../tokens/token-client.js';
+import { JwtxError } from '../errors.js';
+
+/** Mode A: issuers whose tokens are swapped for internal ones at token-exchange (RFC 8693). */
+function exchangePhases(
+  config: InboundConfig,
+  verifier: TokenVerifier,
+  client: TokenEndpointClient | undefined,
+  clock: Clock,
+): Phase[] {
+  const exchangeFor = new Map(
+    config.issuers.flatMap((i) => (i.exchange ? [[i.issuer, i.exchange.audience] as const] : [])),
+  );
+  if (exchangeFor.size === 0 || !client) return [];
+  const exchanger = {
+    async exchange(subjectToken: string, audience: string): Promise<string> {
+      try {
+        return (await client.exchange(subjectToken, audience)).accessToken;
+      } catch (err) {
+        if (err instanceof TokenRequestError && err.kind === 'refused') {
+          throw new JwtxError('token_exchange_refused', err.message);
+        }
+        throw new JwtxError('token_exchange_unavailable', (err as Error).message);
+      }
+    },
+  };
+  const cache = new ExchangedTokenCache(config.verifiedCacheSize, clock);
+  return [exchangePhase({ exchangeFor, exchanger, verifier, cache })];
+}
 
 export interface Inbound {
   readonly check: DirectionCheck;
@@ -30,6 +62,8 @@ export function setupInbound(
     readiness: Readiness;
     /** Extra phases after authentication (authorization), in order. */
     extraPhases?: readonly Phase[];
+    /** token-exchange, for issuers whose tokens are exchanged (`exchange`). */
+    exchangeClient?: TokenEndpointClient | undefined;
   },
 ): Inbound {
   const { clock, metrics, logger } = deps;
@@ -82,6 +116,7 @@ export function setupInbound(
     [
       exemptPhase,
       authenticatePhase(verifier, cache, (r) => (r === 'hit' ? hits.inc() : misses.inc())),
+      ...exchangePhases(config, verifier, deps.exchangeClient, clock),
       ...(deps.extraPhases ?? []),
       identityHeadersPhase,
     ],
