@@ -1,0 +1,272 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
+import { httpJwksLoader, JwksSource } from '../../src/jwt/jwks-source.js';
+import { systemClock } from '../../src/clock.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
+import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
+import { freePort, waitFor } from '../helpers/ports.js';
+import { startTestSts, type TestSts } from '../helpers/sts.js';
+
+/**
+ * The heart of the fix, end to end: a saga's call leaves the gateway through a real Envoy
+ * (envoy/egress.yaml), jwtexchange injects a service JWT from the real token-exchange over mTLS.
+ */
+type Cache = {
+  refreshAt?: number;
+  safetyMarginSeconds?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+};
+
+function outboundConfig(
+  sts: TestSts,
+  cache: Cache = {},
+  audiences = [{ audience: 'vmcontroller' }],
+) {
+  const gw = sts.pki.clients.gateway!;
+  return {
+    tokenExchange: {
+      tokenUrl: sts.tokenUrl,
+      certFile: gw.certFile,
+      keyFile: gw.keyFile,
+      caFile: sts.pki.caFile,
+    },
+    audiences,
+    cache,
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function call(
+  port: number,
+  headers: Record<string, string>,
+): Promise<{ status: number; reason?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/namespaces',
+        method: 'POST',
+        agent,
+        headers: { host: 'vmcontroller', ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            reason: res.headers['x-jwtauth-reason'] as string | undefined,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+async function load(
+  port: number,
+  total: number,
+  concurrency: number,
+): Promise<Map<number, number>> {
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      const { status } = await call(port, { 'x-saga-id': `saga-${next}` });
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return statuses;
+}
+
+async function metric(t: TestApp, name: string): Promise<number> {
+  const text = await t.app.metrics.registry.getSingleMetricAsString(name);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+describe('outbound injection through a real Envoy and the real token-exchange', () => {
+  let sts: TestSts;
+  let t: TestApp;
+  let upstream: EchoUpstream;
+  let envoy: RunningEnvoy;
+  let port: number;
+
+  beforeAll(async () => {
+    sts = await startTestSts({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
+    t = await startTestApp(() => ({ outbound: outboundConfig(sts) }));
+    upstream = await startEchoUpstream();
+    port = await freePort();
+    envoy = await startEnvoy(
+      renderEnvoyConfig('envoy/egress.yaml', {
+        listeners: { egress: port },
+        clusters: { jwtexchange: t.app.grpcPort, vmcontroller: upstream.port },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    agent.destroy();
+    await envoy?.stop();
+    await upstream?.close();
+    await t?.app.shutdown();
+    await sts?.close();
+  });
+
+  it('injects a service JWT on the saga-tagged route: sub=gateway, aud=vmcontroller, verified by JWKS', async () => {
+    const res = await call(port, { 'x-saga-id': 'saga-1', authorization: 'Bearer spoofed' });
+    expect(res.status).toBe(200);
+    const seen = upstream.seen.at(-1)!;
+    expect(seen.headers['x-saga-id']).toBe('saga-1');
+    const auth = String(seen.headers.authorization);
+    expect(auth).toMatch(/^Bearer ey/);
+    const keys = new JwksSource({
+      name: 'sts',
+      load: httpJwksLoader(sts.jwksUrl, 2_000, readFileSync(sts.pki.caFile)),
+      clock: systemClock,
+      refreshIntervalMs: 60_000,
+      cooldownMs: 1_000,
+      maxStaleMs: 60_000,
+    });
+    const { payload, protectedHeader } = await jwtVerify(auth.slice(7), keys.getKey, {
+      issuer: sts.issuer,
+      audience: 'vmcontroller',
+    });
+    expect(protectedHeader.typ).toBe('at+jwt');
+    expect(payload).toMatchObject({ sub: 'gateway', client_id: 'gateway', aud: 'vmcontroller' });
+  });
+
+  it('lets an untagged route through unchanged', async () => {
+    const res = await call(port, { authorization: 'Bearer caller-token' });
+    expect(res.status).toBe(200);
+    const seen = upstream.seen.at(-1)!;
+    expect(seen.headers.authorization).toBe('Bearer caller-token');
+    expect(seen.headers['x-saga-id']).toBeUndefined();
+  });
+
+  it('refuses an audience that is not on the allowlist, with a clear reason', async () => {
+    const client = new AuthorizationClient(t.grpcAddress);
+    const res = await client.check(
+      syntheticCheckRequest({
+        extensions: { 'jwtexchange.direction': 'outbound', 'jwtexchange.audience': 'billing' },
+      }),
+    );
+    client.close();
+    expect(res.status.code).not.toBe(0);
+    expect(res.status.message).toMatch(/^audience_not_allowed: audience "billing"/);
+  });
+
+  it('serves 20,000 tagged requests with at most one token request per refresh period and no waits', async () => {
+    const before = sts.requestCount();
+    const statuses = await load(port, 20_000, 32);
+    expect(statuses.get(200)).toBe(20_000);
+    // Tokens live 600 s and refresh at about half of that: within this run, not once.
+    expect(sts.requestCount() - before).toBeLessThanOrEqual(1);
+    expect(await metric(t, 'jwtexchange_service_token_waits_total')).toBe(0);
+    expect(await metric(t, 'jwtexchange_service_token_exchanges_total')).toBeLessThanOrEqual(2);
+  }, 120_000);
+});
+
+describe('token-exchange outage and recovery', () => {
+  it('keeps injecting the cached token until the safety margin, then 503, then recovers by itself', async () => {
+    // Tokens live 30 s (token-exchange's minimum) and are usable until exp - 26 s: 4 s of grace,
+    // and refreshed from 1.5 s, so the refresh fails while the cached token is still served.
+    const sts = await startTestSts({ services: ['gateway', 'vmcontroller'], ttlSeconds: 30 });
+    const t = await startTestApp(() => ({
+      outbound: outboundConfig(sts, {
+        refreshAt: 0.05,
+        safetyMarginSeconds: 26,
+        minBackoffMs: 100,
+        maxBackoffMs: 300,
+      }),
+    }));
+    const upstream = await startEchoUpstream();
+    const port = await freePort();
+    const envoy = await startEnvoy(
+      renderEnvoyConfig('envoy/egress.yaml', {
+        listeners: { egress: port },
+        clusters: { jwtexchange: t.app.grpcPort, vmcontroller: upstream.port },
+      }),
+    );
+    try {
+      expect((await call(port, { 'x-saga-id': 's' })).status).toBe(200);
+      await sts.stop();
+      const stoppedAt = Date.now();
+      // Still served from cache while token-exchange is down…
+      expect((await call(port, { 'x-saga-id': 's' })).status).toBe(200);
+      // …until exp minus the margin: then a clear 503.
+      const denied = await waitFor(
+        async () => {
+          const r = await call(port, { 'x-saga-id': 's' });
+          return r.status === 503 ? r : undefined;
+        },
+        'a 503 once the cached token is past its margin',
+        10_000,
+      );
+      expect(denied.reason).toBe('service_token_unavailable');
+      expect(Date.now() - stoppedAt).toBeLessThan(6_000);
+      expect(await metric(t, 'jwtexchange_service_token_served_stale_total')).toBeGreaterThan(0);
+      // token-exchange is back: the background retry picks it up without a restart.
+      await sts.start();
+      await waitFor(
+        async () => (await call(port, { 'x-saga-id': 's' })).status === 200,
+        'recovery',
+        10_000,
+      );
+    } finally {
+      await envoy.stop();
+      await upstream.close();
+      await t.app.shutdown();
+      await sts.close();
+    }
+  }, 60_000);
+});
+
+describe('client certificate rotation', () => {
+  it('uses rotated certificate files on the next exchange, without a restart', async () => {
+    const sts = await startTestSts({ services: ['gateway', 'vmcontroller', 'gateway-next'] });
+    const gw = sts.pki.clients.gateway!;
+    const t = await startTestApp(() => ({
+      outbound: outboundConfig(sts, {}, [
+        { audience: 'vmcontroller', prefetch: true },
+        { audience: 'gateway-next', prefetch: false },
+      ]),
+    }));
+    const client = new AuthorizationClient(t.grpcAddress);
+    const injectedSub = async (audience: string) => {
+      const res = await client.check(
+        syntheticCheckRequest({
+          extensions: { 'jwtexchange.direction': 'outbound', 'jwtexchange.audience': audience },
+        }),
+      );
+      const auth = res.ok_response!.headers.find((h) => h.header.key === 'authorization')!.header
+        .value;
+      return JSON.parse(Buffer.from(auth.split('.')[1]!, 'base64url').toString()).sub as string;
+    };
+    try {
+      expect(await injectedSub('vmcontroller')).toBe('gateway');
+      // The Secret is renewed: new certificate and key land at the same paths.
+      const next = sts.pki.clients['vmcontroller']!;
+      copyFileSync(next.certFile, gw.certFile);
+      copyFileSync(next.keyFile, gw.keyFile);
+      // The next exchange (a token not cached yet) presents the new certificate.
+      expect(await injectedSub('gateway-next')).toBe('vmcontroller');
+    } finally {
+      client.close();
+      await t.app.shutdown();
+      await sts.close();
+    }
+  });
+});
