@@ -71,6 +71,29 @@ describe('the rendered jwtexchange config', () => {
     expect(`${address.address}:${address.port_value}`).toBe(config.server.grpcAddress);
   });
 
+  it.each(['mtls', 'cert-manager'])(
+    'reads the mTLS files for token-exchange from the Secret the pod mounts (%s)',
+    async (scenario) => {
+      const objects = await helmTemplate({ values: [`ci/${scenario}-values.yaml`] });
+      const config = parseConfig(renderedConfig(objects), '/etc/jwtexchange');
+      const te = config.outbound!.tokenExchange;
+      for (const file of [te.certFile, te.keyFile, te.caFile]) {
+        expect(path.dirname(file!)).toBe('/etc/jwtexchange/tls');
+      }
+      const names = ['tls.crt', 'tls.key', 'ca.crt'];
+      expect([te.certFile, te.keyFile, te.caFile].map((f) => path.basename(f!))).toEqual(names);
+      const pods = objects.filter((o) => o.kind === 'Deployment');
+      for (const d of pods) {
+        const jwtx = podContainers(d.spec.template.spec).find((c) => c.name === 'jwtexchange')!;
+        expect(jwtx.volumeMounts).toContainEqual({
+          name: 'jwtexchange-tls',
+          mountPath: '/etc/jwtexchange/tls',
+          readOnly: true,
+        });
+      }
+    },
+  );
+
   it('is a config file `jwtexchange serve` starts and becomes ready with', async () => {
     const issuer = await ensureDevIssuer(path.join(dir, 'issuer'));
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
