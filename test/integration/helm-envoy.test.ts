@@ -20,6 +20,7 @@ import {
 } from '../helpers/helm.js';
 import { freePort } from '../helpers/ports.js';
 import { scrapeMetrics } from '../helpers/prometheus.js';
+import { startTestSts, type TestSts } from '../helpers/sts.js';
 
 /**
  * The Envoy config the chart renders, checked by Envoy itself: `envoy --mode validate` for every
@@ -101,13 +102,27 @@ function testValues(
 }
 
 describe('a real Envoy on the demo gateway config', () => {
+  let sts: TestSts;
   let t: TestApp;
   let echo: EchoUpstream;
   let envoy: EnvoyProcess;
   let p: Ports;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // A real token-exchange over mTLS: the sidecar gets service tokens for vmcontroller only.
+    sts = await startTestSts({ services: ['gateway', 'vmcontroller'] });
+    const gw = sts.pki.clients.gateway!;
+    t = await startTestApp(() => ({
+      outbound: {
+        tokenExchange: {
+          tokenUrl: sts.tokenUrl,
+          certFile: gw.certFile,
+          keyFile: gw.keyFile,
+          caFile: sts.pki.caFile,
+        },
+        audiences: [{ audience: 'vmcontroller' }],
+      },
+    }));
     echo = await startEchoUpstream();
     p = await ports();
     const upstreams = [
@@ -117,6 +132,7 @@ describe('a real Envoy on the demo gateway config', () => {
         port: echo.port,
         routes: [
           { prefix: '/v1/namespaces', audience: 'vmcontroller', whenHeader: 'x-saga-id' },
+          { prefix: '/v1/billing', audience: 'billing' },
           { prefix: '/' },
         ],
       },
@@ -135,6 +151,7 @@ describe('a real Envoy on the demo gateway config', () => {
     await envoy?.stop();
     await echo?.close();
     await t?.app.shutdown();
+    await sts?.close();
   });
 
   const ingress = (p2: string, headers: Record<string, string> = {}) =>
@@ -202,18 +219,38 @@ describe('a real Envoy on the demo gateway config', () => {
     expect((await egress('vmcontroller:8080', '/v1/vms')).status).toBe(200);
   });
 
-  it('sends saga-tagged egress routes through ext_authz as outbound checks', async () => {
-    // This test app has no outbound section, so a tagged route is refused rather than sent on
-    // without a token: proof that the route carried jwtexchange.audience.
+  it('injects a service token on a saga-tagged route when the saga header is present', async () => {
+    const res = await egress('vmcontroller', '/v1/namespaces', {
+      'x-saga-id': 'saga-1',
+      authorization: 'Bearer from-the-app',
+    });
+    expect(res.status).toBe(200);
+    const seen = echo.seen.at(-1)!;
+    expect(seen.path).toBe('/v1/namespaces');
+    const token = String(seen.headers.authorization).replace(/^Bearer /, '');
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    expect(claims).toMatchObject({ sub: 'gateway', aud: 'vmcontroller', iss: sts.issuer });
+  });
+
+  it('passes the same route through untouched without the saga header (whenHeader)', async () => {
+    const res = await egress('vmcontroller', '/v1/namespaces', { authorization: 'Bearer user' });
+    expect(res.status).toBe(200);
+    expect(echo.seen.at(-1)!.headers.authorization).toBe('Bearer user');
+  });
+
+  it('refuses a tagged route whose audience is not allowed, sending nothing upstream', async () => {
     const before = echo.seen.length;
-    const res = await egress('vmcontroller', '/v1/namespaces', { 'x-saga-id': 'saga-1' });
+    const res = await egress('vmcontroller', '/v1/billing/invoices');
     expect(res.status).toBe(403);
     expect(res.reason).toBe('audience_not_allowed');
     expect(echo.seen.length).toBe(before);
     const scrape = await scrapeMetrics(t.app.httpPort);
     expect(
+      scrape.sum('jwtexchange_checks_total', { direction: 'outbound', reason: 'injected' }),
+    ).toBe(1);
+    expect(
       scrape.sum('jwtexchange_checks_total', { direction: 'outbound', reason: 'passthrough' }),
-    ).toBeGreaterThanOrEqual(2);
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('answers 404 for a host that is not a configured upstream, without a check', async () => {
