@@ -25,7 +25,7 @@ type Cache = {
 function outboundConfig(
   sts: TestSts,
   cache: Cache = {},
-  audiences = [{ audience: 'vmcontroller' }],
+  audiences: { audience: string; prefetch?: boolean }[] = [{ audience: 'vmcontroller' }],
 ) {
   const gw = sts.pki.clients.gateway!;
   return {
@@ -215,7 +215,7 @@ describe('token-exchange outage and recovery', () => {
         'a 503 once the cached token is past its margin',
         10_000,
       );
-      expect(denied.reason).toBe('service_token_unavailable');
+      expect(denied!.reason).toBe('service_token_unavailable');
       expect(Date.now() - stoppedAt).toBeLessThan(6_000);
       expect(await metric(t, 'jwtexchange_service_token_served_stale_total')).toBeGreaterThan(0);
       // token-exchange is back: the background retry picks it up without a restart.

@@ -1,6 +1,8 @@
 import { decodeJwt } from 'jose';
 import { AuthorizationClient, syntheticCheckRequest } from '../../envoy/client.js';
 import type { CheckResponse } from '../../envoy/types.js';
+import { REASONS, type ReasonCode } from '../../errors.js';
+import { REASON_HEADER } from '../../check/response.js';
 import { parseCommandArgs } from '../args.js';
 
 export const summary = 'send a synthetic CheckRequest to a running server and print the decision';
@@ -50,7 +52,10 @@ export function formatCheckResponse(res: CheckResponse): string {
     for (const h of res.ok_response?.headers_to_remove ?? []) lines.push(`  remove  ${h}`);
   } else {
     const d = res.denied_response;
-    lines.push(`decision: DENY (http ${d?.status?.code ?? 403}, grpc code ${res.status.code})`);
+    // The decoded enum is a name (e.g. Unauthorized); the reason header gives the number.
+    const reason = d?.headers?.find((h) => h.header.key === REASON_HEADER)?.header.value;
+    const http = reason && reason in REASONS ? REASONS[reason as ReasonCode].http : d?.status?.code;
+    lines.push(`decision: DENY (http ${http ?? 403}, grpc code ${res.status.code})`);
     lines.push(`  reason  ${res.status.message ?? ''}`);
     for (const h of d?.headers ?? []) lines.push(`  header  ${h.header.key}: ${h.header.value}`);
   }
