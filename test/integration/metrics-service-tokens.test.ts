@@ -70,8 +70,8 @@ describe('service-token metrics through a token-exchange outage', () => {
   const expiry = (s: Scrape, audience: string) =>
     s.value('jwtexchange_service_token_expiry_seconds', { audience });
   /** Background work runs on real sockets after a timer fires: wait until it is counted. */
-  const until = (what: string, check: (s: Scrape) => boolean) =>
-    waitFor(
+  const until = async (what: string, check: (s: Scrape) => boolean): Promise<Scrape> => {
+    const found = await waitFor(
       async () => {
         const s = await scrape();
         return check(s) ? s : undefined;
@@ -79,6 +79,8 @@ describe('service-token metrics through a token-exchange outage', () => {
       what,
       10_000,
     );
+    return found!; // waitFor resolves only with a truthy value
+  };
   /** Seconds, up to the sub-second the token's iat/exp drop. */
   const near = (actual: number, want: number) => {
     expect(actual).toBeGreaterThan(want - 1);
