@@ -7,14 +7,16 @@ import { Metrics } from '../../src/metrics.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { CHART } from '../helpers/helm.js';
 import { promqlRefs, scrapeMetrics, type Scrape } from '../helpers/prometheus.js';
+import { startTestSts, type TestSts } from '../helpers/sts.js';
 import { ROOT } from '../helpers/tools.js';
 
 /**
  * The Grafana dashboard and the alert rules only query what the server exports. Names are checked
- * against a live scrape of the real server; a family that is declared with labels but only shows
- * up in a scrape once used (a service-token gauge per audience, a SpiceDB counter per result…)
- * is checked against the registry's declared names instead, since this server has no token or
- * SpiceDB traffic. Unlabelled families are exported from the start, so they must be in the scrape.
+ * against a live scrape of the real server (with a real token-exchange behind it). A family that
+ * is declared with labels but only shows up in a scrape once used (a SpiceDB counter per result,
+ * a refresh-failure counter per audience…) is checked against the registry's declared names
+ * instead, and the test lists exactly which those are. Unlabelled families are exported from the
+ * start, so they must be in the scrape.
  */
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -128,26 +130,50 @@ describe('the alert rules', () => {
 });
 
 describe('every metric the dashboard and the alerts use', () => {
+  let sts: TestSts;
   let t: TestApp;
   let scrape: Scrape;
   const declared = declaredSeries();
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // With a real token-exchange, the service-token families are live too.
+    sts = await startTestSts({ services: ['gateway', 'vmcontroller'] });
+    const gw = sts.pki.clients.gateway!;
+    t = await startTestApp(() => ({
+      outbound: {
+        tokenExchange: {
+          tokenUrl: sts.tokenUrl,
+          certFile: gw.certFile,
+          keyFile: gw.keyFile,
+          caFile: sts.pki.caFile,
+        },
+        audiences: [{ audience: 'vmcontroller' }],
+      },
+    }));
     const client = new AuthorizationClient(t.grpcAddress);
-    // One allow and one denial, so the per-reason check counter has series.
+    // Allows (exempt, verified token, injected service token) and a denial, so the labelled
+    // check and cache counters have series.
+    const token = await t.issuer.mint({ sub: 'alice' });
     await client.check(syntheticCheckRequest({ extensions: { 'jwtexchange.exempt': 'true' } }));
+    await client.check(syntheticCheckRequest({ headers: { authorization: `Bearer ${token}` } }));
     await client.check(syntheticCheckRequest({}));
+    await client.check(
+      syntheticCheckRequest({
+        extensions: { 'jwtexchange.direction': 'outbound', 'jwtexchange.audience': 'vmcontroller' },
+      }),
+    );
     client.close();
     scrape = await scrapeMetrics(t.app.httpPort);
   });
 
   afterAll(async () => {
     await t?.app.shutdown();
+    await sts?.close();
   });
 
   it('is exported by a live server, or is a declared family that appears once used', () => {
     const problems: string[] = [];
+    const notYetUsed = new Set<string>();
     for (const { where, expr } of queries()) {
       for (const metric of promqlRefs(expr).metrics) {
         if (PROMETHEUS_SERIES.has(metric) || scrape.names.has(metric)) continue;
@@ -155,10 +181,19 @@ describe('every metric the dashboard and the alerts use', () => {
         if (labels === undefined) problems.push(`${where}: ${metric} is not exported`);
         else if (labels.filter((l) => l !== 'le').length === 0) {
           problems.push(`${where}: ${metric} has no labels, so it should be in the scrape`);
-        }
+        } else notYetUsed.add(metric);
       }
     }
     expect(problems).toEqual([]);
+    // Exactly these are absent from this scrape, each for a reason this test cannot produce:
+    expect([...notYetUsed].sort()).toEqual([
+      'jwtexchange_service_token_refreshes_total', // only after a background refresh ran
+      'jwtexchange_service_token_served_stale_total', // only when refreshing failed
+      'jwtexchange_service_token_waits_total', // only when a check waited (prefetch avoided it)
+      'jwtexchange_spicedb_checks_total', // only with a spicedb section and SpiceDB traffic
+      'jwtexchange_spicedb_decision_cache_total',
+      'jwtexchange_sts_requests_total', // recorded by the token-exchange server, not the sidecar
+    ]);
   });
 
   it('is queried only by labels it has', () => {
