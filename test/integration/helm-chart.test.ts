@@ -81,6 +81,10 @@ describe('default values (sidecars for an existing Deployment)', () => {
     expect(authz.failure_mode_allow).toBe(false);
     expect(authz.status_on_error).toEqual({ code: 'ServiceUnavailable' });
     expect(authz.transport_api_version).toBe('V3');
+    expect(authz.grpc_service.timeout).toBe('1s');
+    // Outbound checks may wait for a cold exchange (token client deadline 2 s): a longer timeout.
+    const egress = hcm(listener(envoyConfig(objects), 'egress')).http_filters[0].typed_config;
+    expect(egress).toMatchObject({ failure_mode_allow: false, grpc_service: { timeout: '3s' } });
     // The header_mutation filter strips spoofed identity headers before ext_authz runs.
     expect(filters.map((f: K8sObject) => f.name)).toEqual([
       'envoy.filters.http.header_mutation',

@@ -36,7 +36,7 @@ an `audience` is saga-tagged: jwtexchange injects a service token for that audie
                           '@type': type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute
                           disabled: true
             http_filters:
-              {{- include "jwtexchange.envoyExtAuthzFilter" $ | nindent 14 }}
+              {{- include "jwtexchange.envoyExtAuthzFilter" (dict "timeout" $e.egress.extAuthzTimeout) | nindent 14 }}
               {{- include "jwtexchange.envoyRouterFilter" $ | nindent 14 }}
 {{- end }}
 

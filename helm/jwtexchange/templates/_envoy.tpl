@@ -31,7 +31,10 @@ static_resources:
     {{- end }}
 {{- end }}
 
-{{/* The ext_authz filter; fails closed (an unreachable jwtexchange is a 503, never an allow). */}}
+{{/*
+The ext_authz filter; fails closed (an unreachable jwtexchange is a 503, never an allow).
+Call with (dict "timeout" … ).
+*/}}
 {{- define "jwtexchange.envoyExtAuthzFilter" -}}
 - name: envoy.filters.http.ext_authz
   typed_config:
@@ -39,7 +42,7 @@ static_resources:
     transport_api_version: V3
     grpc_service:
       envoy_grpc: { cluster_name: jwtexchange }
-      timeout: {{ .Values.envoy.extAuthzTimeout }}
+      timeout: {{ .timeout }}
     failure_mode_allow: false
     status_on_error: { code: ServiceUnavailable }
     include_peer_certificate: false
@@ -111,7 +114,7 @@ match: { prefix: {{ .prefix | default "/" | quote }} }
                       {{- range list "subject" "issuer" "kind" "claims" "spicedb-subject" "reason" }}
                       - remove: x-jwtauth-{{ . }}
                       {{- end }}
-              {{- include "jwtexchange.envoyExtAuthzFilter" . | nindent 14 }}
+              {{- include "jwtexchange.envoyExtAuthzFilter" (dict "timeout" $e.extAuthzTimeout) | nindent 14 }}
               {{- include "jwtexchange.envoyRouterFilter" . | nindent 14 }}
       {{- if $e.ingress.tls.enabled }}
       transport_socket:
