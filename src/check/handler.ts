@@ -94,7 +94,8 @@ export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
     void evaluate(deps, call.request).then(({ decision, ctx }) => {
       const direction = ctx?.direction ?? 'unknown';
       const label = decision.wouldDeny ? 'dry_run' : decision.allow ? 'allow' : 'deny';
-      deps.metrics.countCheck(direction, label, decision.reason);
+      // A dry-run decision is counted under the reason it would have denied for.
+      deps.metrics.countCheck(direction, label, decision.wouldDeny ?? decision.reason);
       deps.metrics.checkDuration.observe(
         { direction },
         Number(process.hrtime.bigint() - start) / 1e9,

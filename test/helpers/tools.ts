@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A binary installed by scripts/setup-tools.sh into .tools/bin. */
-export function tool(name: 'envoy' | 'spicedb' | 'helm' | 'h2load'): string {
+export function tool(name: 'envoy' | 'spicedb' | 'helm' | 'promtool' | 'h2load'): string {
   const p = path.join(ROOT, '.tools', 'bin', name);
   if (!existsSync(p)) {
     throw new Error(

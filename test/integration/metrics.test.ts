@@ -153,11 +153,14 @@ describe('/metrics in dry-run', () => {
     await t?.app.shutdown();
   });
 
-  it('counts a would-be denial as decision="dry_run", and allows it', async () => {
+  it('counts a would-be denial as decision="dry_run" under the reason it would deny for', async () => {
     const res = await client.check(syntheticCheckRequest({ path: '/v2/namespaces' }));
     expect(res.status?.code ?? 0).toBe(0);
     const scrape = await scrapeMetrics(t.app.httpPort);
     expect(scrape.sum('jwtexchange_checks_total', { decision: 'dry_run' })).toBe(1);
+    expect(
+      scrape.sum('jwtexchange_checks_total', { decision: 'dry_run', reason: 'missing_token' }),
+    ).toBe(1);
     expect(scrape.sum('jwtexchange_checks_total', { decision: 'deny' })).toBe(0);
   });
 });
