@@ -69,6 +69,8 @@ export const stsConfigSchema = (ctx: SchemaContext) =>
   z
     .strictObject({
       listen: listenAddress.default('127.0.0.1:8443'),
+      /** Plain-HTTP listener for /metrics, /healthz and /readyz (off when unset). */
+      metricsAddress: listenAddress.optional(),
       /** The iss of every issued token; also where discovery says the server lives. */
       issuer: z.url(),
       tls: z.strictObject({

@@ -46,6 +46,7 @@ function runCli(
 describe('jwtexchange token against jwtexchange sts', () => {
   let dir: string;
   let port: number;
+  let metricsPort: number;
   let sts: ChildProcess;
   let stsLog = '';
   const pki = (f: string) => path.join(dir, 'pki', f);
@@ -72,10 +73,12 @@ describe('jwtexchange token against jwtexchange sts', () => {
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain('clients/gateway.pem');
     port = await freePort();
+    metricsPort = await freePort();
     writeFileSync(
       path.join(dir, 'sts.yaml'),
       [
         `listen: 127.0.0.1:${port}`,
+        `metricsAddress: 127.0.0.1:${metricsPort}`,
         `issuer: https://127.0.0.1:${port}`,
         'tls: { certFile: pki/server.pem, keyFile: pki/server.key, clientCaFile: pki/ca.pem }',
         'allowlist: [gateway]',
@@ -128,6 +131,11 @@ describe('jwtexchange token against jwtexchange sts', () => {
     expect(res.stdout).toContain('"client_id": "gateway"');
     expect(res.stdout).toContain('"aud": "vmcontroller"');
     expect(res.stdout).not.toMatch(JWT);
+    // The server's own metrics are scrapeable on metricsAddress.
+    const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(scrape).toMatch(
+      /jwtexchange_sts_requests_total\{grant="client_credentials",result="issued"\} [1-9]/,
+    );
   });
 
   it('prints the token too with --raw', async () => {

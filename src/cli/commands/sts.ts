@@ -1,4 +1,7 @@
 import { createLogger } from '../../log.js';
+import { Metrics } from '../../metrics.js';
+import { createHttpServer, listenHttp } from '../../server/http-server.js';
+import { Readiness } from '../../server/readiness.js';
 import { loadStsConfigFile } from '../../sts/config.js';
 import { startStsServer } from '../../sts/server.js';
 import { parseCommandArgs } from '../args.js';
@@ -24,6 +27,22 @@ export async function run(args: string[]): Promise<number> {
   }
   const config = loadStsConfigFile(file);
   const logger = createLogger(config.log.level).child({ component: 'token-exchange' });
-  const server = await startStsServer(config, { logger });
-  return runUntilSignal({ shutdown: () => server.close() }, logger);
+  const metrics = new Metrics();
+  const server = await startStsServer(config, { logger, metrics });
+  // Optional scrape endpoint: the same /metrics, /healthz, /readyz listener as the sidecar's.
+  const readiness = new Readiness();
+  const http = config.metricsAddress ? createHttpServer(readiness, metrics, logger) : undefined;
+  if (http) await listenHttp(http, config.metricsAddress!);
+  if (http) logger.info('metrics listening', { address: config.metricsAddress });
+  return runUntilSignal(
+    {
+      async shutdown() {
+        readiness.startDraining();
+        await server.close();
+        http?.closeAllConnections();
+        await new Promise((r) => (http ? http.close(r) : r(undefined)));
+      },
+    },
+    logger,
+  );
 }
