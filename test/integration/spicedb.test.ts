@@ -176,7 +176,7 @@ describe('SpiceDB authorization against a real spicedb serve', () => {
     expect(text).toMatch(/jwtexchange_spicedb_decision_cache_total\{result="hit"\} [1-9]/);
   });
 
-  it('lets a dry-run rule denial through, reported and counted as dry_run', async () => {
+  it('lets a dry-run rule denial through, counted as dry_run under the reason it would deny for', async () => {
     const token = await t.issuer.mint({ sub: 'mallory' });
     const res = await t.client.check(
       syntheticCheckRequest({
@@ -188,7 +188,7 @@ describe('SpiceDB authorization against a real spicedb serve', () => {
     expect(res.status?.code).toBe(0);
     expect(setHeader(res, 'x-jwtauth-subject')).toBe('mallory');
     expect(await t.app.metrics.registry.metrics()).toMatch(
-      /jwtexchange_checks_total\{direction="inbound",decision="dry_run",reason="dry_run"\} 1/,
+      /jwtexchange_checks_total\{direction="inbound",decision="dry_run",reason="permission_denied"\} 1/,
     );
   });
 
