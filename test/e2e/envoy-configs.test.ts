@@ -1,0 +1,18 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateEnvoyConfig } from '../helpers/envoy.js';
+import { ROOT } from '../helpers/tools.js';
+
+/** Every Envoy config the project ships must load in a real Envoy (`envoy --mode validate`). */
+const files = readdirSync(path.join(ROOT, 'envoy')).filter((f) => /\.ya?ml$/.test(f));
+
+describe('envoy/ configs', () => {
+  it('has configs to check', () => {
+    expect(files).toEqual(expect.arrayContaining(['ingress.yaml', 'egress.yaml']));
+  });
+
+  it.each(files)('%s passes envoy --mode validate', async (file) => {
+    expect(await validateEnvoyConfig(path.join(ROOT, 'envoy', file))).toMatch(/OK/);
+  });
+});
