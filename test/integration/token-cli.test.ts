@@ -1,47 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpRequest } from '../../src/net/http-client.js';
 import { freePort, waitFor } from '../helpers/ports.js';
-import { ROOT } from '../helpers/tools.js';
+import { cli, runCli } from '../helpers/cli.js';
 
-/*
- * `jwtexchange token` against a running `jwtexchange sts`, both as real processes.
- * bin/jwtexchange.js runs the compiled dist/, which may be stale or absent in a test run, so the
- * CLI is started from source: `node --import tsx -e <import src/cli/main.ts and run main>`.
- * That is exactly main() with process.argv, without depending on a prior `npm run build`.
- */
-const ENTRY =
-  "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
+/** `jwtexchange token` against a running `jwtexchange sts`, both as real processes. */
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-}
-
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = cli(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) =>
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
-  );
-}
 
 describe('jwtexchange token against jwtexchange sts', () => {
   let dir: string;
