@@ -7,6 +7,8 @@ export interface BenchOptions {
   readonly cases: readonly string[];
   readonly distinctTokens: number;
   readonly profile: boolean;
+  /** Interleaved repetitions of the selected cases; each case reports its median round. */
+  readonly rounds: number;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -16,6 +18,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --connections N      HTTP/2 connections per load generator (default 2)
   --streams N          concurrent streams per connection (default 16)
   --cases a,b          cases to run (default: all): %CASES%
+  --rounds N           run the cases N times interleaved, report each one's median (default 1)
   --distinct-tokens N  tokens cycled by inbound-distinct (default 20000; must exceed 10000)
   --profile            run jwtexchange under node --cpu-prof and print its hot spots
   --help               this text`;
@@ -40,6 +43,7 @@ export function parseOptions(
       connections: { type: 'string' },
       streams: { type: 'string' },
       cases: { type: 'string' },
+      rounds: { type: 'string' },
       'distinct-tokens': { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -62,5 +66,6 @@ export function parseOptions(
     cases: known.filter((c) => wanted.includes(c)),
     distinctTokens: positiveInt('distinct-tokens', values['distinct-tokens'], 20_000),
     profile: values.profile ?? false,
+    rounds: positiveInt('rounds', values.rounds, 1),
   };
 }

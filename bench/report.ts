@@ -30,7 +30,7 @@ const num = (n: number, digits = 0) =>
 function extrasText(c: MeasuredCase): string {
   return Object.entries(c.extras)
     .map(([k, v]) =>
-      typeof v === 'number' && k.endsWith('Ratio') ? `${k} ${num(100 * v, 1)}%` : `${k} ${v}`,
+      typeof v === 'number' && k.endsWith('Ratio') ? `${k} ${num(100 * v, 2)}%` : `${k} ${v}`,
     )
     .join(', ');
 }
@@ -38,10 +38,16 @@ function extrasText(c: MeasuredCase): string {
 function row(c: CaseResult, bare: CaseResult | undefined): string[] {
   if (c.kind === 'skipped') return [c.name, '', '', '', '', '', `skipped: ${c.reason}`];
   const ratio = ratioToBare(c, bare);
+  const notes = [
+    extrasText(c),
+    c.roundsRps ? `rounds ${c.roundsRps.map((r) => num(r)).join(' / ')}/s` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   const verdict =
     c.problems.length > 0
       ? `INVALID: ${c.problems.join('; ')}`
-      : `${num(c.load.completed)} ok` + (extrasText(c) ? `; ${extrasText(c)}` : '');
+      : `${num(c.load.completed)} ok` + (notes ? `; ${notes}` : '');
   return [
     c.name,
     c.load.generator,
@@ -116,6 +122,7 @@ export function writeJson(
     generatedAt: new Date().toISOString(),
     machine,
     settings: options.settings,
+    rounds: options.rounds,
     distinctTokens: options.distinctTokens,
     warmTarget: WARM_TARGET,
     cases: results.map((r) => ({ ...r, ratioToBare: ratioToBare(r, bare) ?? null })),

@@ -7,11 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CaseContext, CaseResult } from './cases/case.js';
+import type { BenchCase, CaseContext, CaseResult } from './cases/case.js';
 import { CASES } from './cases/index.js';
 import { killLiveChildren } from './lib/child.js';
 import { Fixtures } from './lib/fixtures.js';
 import { h2loadBinary, RESULTS_DIR, ROOT } from './lib/paths.js';
+import { medianRound } from './lib/rounds.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { formatProfile, formatTable, formatVerdict, writeJson, type Machine } from './report.js';
 
@@ -36,7 +37,7 @@ function describeSetup(options: BenchOptions): string {
   return [
     `jwtexchange bench · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}) · node ${process.version}`,
     'server under test and load generator run as separate processes; nothing is pinned to a core',
-    `${s.connections} connections × ${s.streams} streams · ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s measured per case`,
+    `${s.connections} connections × ${s.streams} streams · ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s measured per case · ${options.rounds} round(s)`,
     `load average at start: ${os
       .loadavg()
       .map((l) => l.toFixed(2))
@@ -44,20 +45,34 @@ function describeSetup(options: BenchOptions): string {
   ].join('\n');
 }
 
-/** Runs the selected cases in order; a case that throws is reported as FAILED, not fatal. */
+async function runCase(c: BenchCase, ctx: CaseContext): Promise<CaseResult> {
+  try {
+    return await c.run(ctx);
+  } catch (err) {
+    process.stderr.write(`  ${c.name} failed: ${(err as Error).message}\n`);
+    const reason = `FAILED: ${(err as Error).message.split('\n')[0]}`;
+    return { kind: 'skipped', name: c.name, summary: c.summary, reason };
+  }
+}
+
+/**
+ * Runs the selected cases in order, `rounds` times interleaved (bare, warm, …, bare, warm, …), so
+ * the ceiling and the cases see the same background load; each case reports its median round.
+ * A case that throws is reported as FAILED, not fatal; a skipped case is not retried.
+ */
 async function runCases(options: BenchOptions, ctx: CaseContext): Promise<CaseResult[]> {
-  const results: CaseResult[] = [];
-  for (const c of CASES.filter((k) => options.cases.includes(k.name))) {
-    process.stderr.write(`• ${c.name}: ${c.summary}\n`);
-    try {
-      results.push(await c.run(ctx));
-    } catch (err) {
-      const reason = `FAILED: ${(err as Error).message.split('\n')[0]}`;
-      process.stderr.write(`  ${c.name} failed: ${(err as Error).message}\n`);
-      results.push({ kind: 'skipped', name: c.name, summary: c.summary, reason });
+  const selected = CASES.filter((k) => options.cases.includes(k.name));
+  const rounds = new Map<string, CaseResult[]>(selected.map((c) => [c.name, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const c of selected) {
+      const done = rounds.get(c.name)!;
+      if (done[0]?.kind === 'skipped') continue;
+      const of = options.rounds > 1 ? ` (round ${round}/${options.rounds})` : '';
+      process.stderr.write(`• ${c.name}${of}: ${c.summary}\n`);
+      done.push(await runCase(c, ctx));
     }
   }
-  return results;
+  return selected.map((c) => medianRound(rounds.get(c.name)!));
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -28,6 +28,8 @@ export interface MeasuredCase {
   readonly extras: Readonly<Record<string, number | string>>;
   /** Present when the case ran under --profile. */
   readonly profile?: ProfileSummary;
+  /** checks/s of every round, in run order, when --rounds > 1 (this result is the median). */
+  readonly roundsRps?: readonly number[];
 }
 
 export interface SkippedCase {

@@ -4,7 +4,7 @@ import { cyclerCeilingCase } from './cycler-ceiling.js';
 import { inboundDistinctCase } from './inbound-distinct.js';
 import { inboundWarmCase } from './inbound-warm.js';
 import { outboundWarmCase } from './outbound-warm.js';
-import { spicedbCachedCase } from './spicedb-cached.js';
+import { spicedbCachedCase, spicedbUsersCase } from './spicedb-cached.js';
 
 /** Every case, in run order. Ratios are taken against `bare`, so it runs first. */
 export const CASES: readonly BenchCase[] = [
@@ -14,4 +14,5 @@ export const CASES: readonly BenchCase[] = [
   inboundDistinctCase,
   outboundWarmCase,
   spicedbCachedCase,
+  spicedbUsersCase,
 ];

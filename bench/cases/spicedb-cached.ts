@@ -5,14 +5,13 @@ import { Metadata } from '@grpc/grpc-js';
 import { waitFor } from '../../test/helpers/ports.js';
 import { startSpiceDb, stopSpiceDb, type RunningSpiceDb } from '../../test/helpers/spicedb.js';
 import { benchUser } from '../lib/fixtures.js';
+import type { Generator } from '../lib/load-result.js';
 import { measure } from '../lib/measure.js';
 import { hasSources } from '../lib/paths.js';
 import { counterDelta, sumSamples } from '../lib/prom-text.js';
 import { hitRatio, measured, skipped, type BenchCase, type CaseContext } from './case.js';
 import { withJwtexchange } from './jwtexchange-server.js';
 
-/** Callers cycled by the case: each is a member of cloud cl0, so every check allows. */
-const USERS = 500;
 const PATH = '/v2/namespaces/cl0';
 const DECISION_CACHE = 'jwtexchange_spicedb_decision_cache_total';
 const SPICEDB_CHECKS = 'jwtexchange_spicedb_checks_total';
@@ -43,31 +42,53 @@ function spicedbConfig(db: RunningSpiceDb, keyFile: string) {
 
 /**
  * Issue 5: after the token verifies, one SpiceDB CheckPermission per request, answered from the
- * decision cache while fresh. A real `spicedb serve` (memory datastore, loopback, preshared key)
- * holds `cloud:cl0#member@user:bench-user-<i>` for USERS users; the h2-cycler sends their tokens
- * round-robin, so each (user, cl0, create_saga) decision is refetched once per cache TTL (2 s).
- * SpiceDB runs on the same 2 cores, so cache misses cost the server twice.
+ * decision cache while fresh (TTL 2 s). A real `spicedb serve` (memory datastore, loopback,
+ * preshared key) holds `cloud:cl0#member@user:bench-user-<i>` for every caller, so every check
+ * allows. SpiceDB runs on the same 2 cores, so each cache miss costs the machine twice.
  */
-export const spicedbCachedCase: BenchCase = {
+function spicedbCase(spec: {
+  name: string;
+  users: number;
+  generator: Generator;
+  summary: string;
+}): BenchCase {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    async run(ctx) {
+      if (!hasSources('src/spicedb')) {
+        return skipped(this, 'SpiceDB authorization (issue 5, src/spicedb/) is not built yet');
+      }
+      const relationships = Array.from(
+        { length: spec.users },
+        (_, i) => `cloud:cl0#member@user:${benchUser(i)}`,
+      ).join('\n');
+      const db = await startSpiceDb({ relationships });
+      try {
+        await untilVisible(db, benchUser(spec.users - 1));
+        return await measureWith(this, ctx, db, spec);
+      } finally {
+        await stopSpiceDb(db);
+      }
+    },
+  };
+}
+
+/** One caller, h2load: the per-check cost of a cached decision, comparable with inbound-warm. */
+export const spicedbCachedCase = spicedbCase({
   name: 'spicedb-cached',
-  summary: `inbound check + SpiceDB CheckPermission per request, ${USERS} users, decisions cached (h2-cycler)`,
-  async run(ctx) {
-    if (!hasSources('src/spicedb')) {
-      return skipped(this, 'SpiceDB authorization (issue 5, src/spicedb/) is not built yet');
-    }
-    const relationships = Array.from(
-      { length: USERS },
-      (_, i) => `cloud:cl0#member@user:${benchUser(i)}`,
-    ).join('\n');
-    const db = await startSpiceDb({ relationships });
-    try {
-      await untilVisible(db, benchUser(USERS - 1));
-      return await measureWith(this, ctx, db);
-    } finally {
-      await stopSpiceDb(db);
-    }
-  },
-};
+  users: 1,
+  generator: 'h2load',
+  summary: 'inbound + SpiceDB check per request, one caller: decision cached (h2load)',
+});
+
+/** 500 callers round-robin: each decision is refetched once per TTL, a realistic hit ratio. */
+export const spicedbUsersCase = spicedbCase({
+  name: 'spicedb-500-users',
+  users: 500,
+  generator: 'h2-cycler',
+  summary: 'inbound + SpiceDB check per request, 500 callers: refetch once per TTL (h2-cycler)',
+});
 
 /**
  * minimize_latency reads a quantized revision (5 s by default), which can predate the write just
@@ -90,10 +111,15 @@ async function untilVisible(db: RunningSpiceDb, user: string): Promise<void> {
   await waitFor(visible, 'the relationships to be visible at minimize_latency', 20_000);
 }
 
-async function measureWith(c: BenchCase, ctx: CaseContext, db: RunningSpiceDb) {
+async function measureWith(
+  c: BenchCase,
+  ctx: CaseContext,
+  db: RunningSpiceDb,
+  spec: { users: number; generator: Generator },
+) {
   const keyFile = path.join(ctx.fixtures.workDir, 'spicedb-key');
   writeFileSync(keyFile, db.presharedKey, { mode: 0o600 });
-  const bodies = await ctx.fixtures.distinctInbound(USERS, PATH);
+  const bodies = await ctx.fixtures.distinctInbound(spec.users, PATH);
   const { result: m, profile } = await withJwtexchange(
     ctx,
     c.name,
@@ -101,7 +127,7 @@ async function measureWith(c: BenchCase, ctx: CaseContext, db: RunningSpiceDb) {
     (server) =>
       measure({
         server,
-        generator: 'h2-cycler',
+        generator: spec.generator,
         bodies,
         expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
         settings: ctx.settings,
@@ -120,7 +146,7 @@ async function measureWith(c: BenchCase, ctx: CaseContext, db: RunningSpiceDb) {
         delta(DECISION_CACHE, { result: 'hit' }),
         delta(DECISION_CACHE, { result: 'miss' }),
       ),
-      spicedbCallsPerSecond: Math.round(delta(SPICEDB_CHECKS) / seconds),
+      spicedbCallsPerSecond: Math.round((10 * delta(SPICEDB_CHECKS)) / seconds) / 10,
       spicedbErrors: sumSamples(m.after.samples, SPICEDB_CHECKS, { result: 'error' }),
     },
     profile,

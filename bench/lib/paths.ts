@@ -7,7 +7,7 @@ export const BENCH_DIR = path.join(ROOT, 'bench');
 /** Git-ignored: latest.json, server logs, CPU profiles. */
 export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 /** The real CLI, compiled by `npm run build` (the bench script runs it first). */
-export const CLI = path.join(ROOT, 'bin', 'jwtexchange.js');
+export const CLI = process.env.JWTX_BENCH_CLI ?? path.join(ROOT, 'bin', 'jwtexchange.js');
 
 /** h2load from the project's tools folder (scripts/setup-tools.sh h2load), else from PATH. */
 export function h2loadBinary(): string {

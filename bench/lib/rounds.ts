@@ -1,0 +1,17 @@
+import type { CaseResult } from '../cases/case.js';
+
+/**
+ * One case's results over several interleaved rounds, reduced to the round with the median
+ * checks/s (its latency and extras come with it), so a burst of load from another process skews
+ * one round rather than the result. A failed, skipped or invalid round wins: it must be seen.
+ */
+export function medianRound(rounds: readonly CaseResult[]): CaseResult {
+  const first = rounds[0];
+  if (!first) throw new Error('no rounds to reduce');
+  const bad = rounds.find((r) => r.kind === 'skipped' || r.problems.length > 0);
+  if (bad || rounds.length === 1) return bad ?? first;
+  const measured = rounds.flatMap((r) => (r.kind === 'measured' ? [r] : []));
+  const sorted = [...measured].sort((a, b) => a.load.rps - b.load.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...median, roundsRps: measured.map((r) => Math.round(r.load.rps)) };
+}
