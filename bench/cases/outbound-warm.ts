@@ -1,38 +1,75 @@
+import { startTestSts, type TestSts } from '../../test/helpers/sts.js';
+import { measure } from '../lib/measure.js';
 import { hasSources } from '../lib/paths.js';
-import { skipped, type BenchCase } from './case.js';
+import { counterDelta } from '../lib/prom-text.js';
+import { measured, skipped, type BenchCase } from './case.js';
+import { withJwtexchange } from './jwtexchange-server.js';
+
+const AUDIENCE = 'vmcontroller';
+
+/** The gateway's sidecar: mTLS to token-exchange as `gateway`, vmcontroller prefetched. */
+function outboundConfig(sts: TestSts) {
+  const gateway = sts.pki.clients.gateway!;
+  return {
+    outbound: {
+      tokenExchange: {
+        tokenUrl: sts.tokenUrl,
+        certFile: gateway.certFile,
+        keyFile: gateway.keyFile,
+        caFile: sts.pki.caFile,
+      },
+      audiences: [{ audience: AUDIENCE, prefetch: true }],
+    },
+  };
+}
 
 /**
- * EXTENSION POINT (issue 4): outbound service-token injection with a warm cache.
- *
- * Not measured yet: when this harness was written, src/tokens/ (the service-token client and
- * cache) did not exist. To turn it on, replace run() with:
- *
- * 1. Start the real token-exchange (`jwtexchange sts`, src/sts/) on loopback with a dev PKI
- *    (src/pki/dev-pki.ts): server certificate, a client certificate naming the gateway service,
- *    which is on the STS allowlist. Stop it in a finally block.
- * 2. `withJwtexchange(ctx, this.name, { outbound: { …token-exchange URL, cert/key/CA files,
- *    allowed audience `vmcontroller`, prefetch [vmcontroller] } }, …)` — readiness waits for the
- *    prefetch, so the cache is warm before the first request.
- * 3. A body set in Fixtures: envoyLikeCheckRequest({ requestId, headers: { 'x-saga-id': 's-1' },
- *    extensions: { 'jwtexchange.direction': 'outbound', 'jwtexchange.audience': 'vmcontroller' } })
- *    (no caller token: sagas have none).
- * 4. measure({ generator: 'h2load', expect: { ok: true, setsHeaders: ['authorization'] } }).
- * 5. extras from the server's counters (counterDelta): jwtexchange_service_token_exchanges_total
- *    (should stay ≈ 0 during the run) and jwtexchange_service_token_waits_total (must be 0).
- * The ratio to the bare ceiling is computed by run.ts like for every case (target ≥ 0.85).
+ * Issue 4: a saga's outbound call on a tagged route gets `authorization: Bearer <service JWT>`
+ * from the warm service-token cache. The real token-exchange (mTLS, dev PKI) runs inside the
+ * orchestrator process; it serves the prefetch before readiness and must see no request during
+ * the run (tokens live 600 s, refresh at half-life), which the case reports.
  */
 export const outboundWarmCase: BenchCase = {
   name: 'outbound-warm',
-  summary: 'outbound check on a saga-tagged route: inject the cached service JWT (issue 4)',
-  run() {
-    const built = hasSources('src/tokens');
-    return Promise.resolve(
-      skipped(
+  summary: 'outbound check on a saga-tagged route: inject the cached service JWT (h2load)',
+  async run(ctx) {
+    if (!hasSources('src/tokens')) {
+      return skipped(this, 'service-token injection (issue 4, src/tokens/) is not built yet');
+    }
+    const bodies = await ctx.fixtures.outboundSaga(AUDIENCE);
+    const sts = await startTestSts({ services: ['gateway', AUDIENCE], ttlSeconds: 600 });
+    try {
+      const { result, profile } = await withJwtexchange(
+        ctx,
+        this.name,
+        outboundConfig(sts),
+        async (server) => {
+          const exchangesBefore = sts.requestCount();
+          const m = await measure({
+            server,
+            generator: 'h2load',
+            bodies,
+            expect: { ok: true, setsHeaders: ['authorization'] },
+            settings: ctx.settings,
+            scratchDir: ctx.resultsDir,
+          });
+          return { m, exchanges: sts.requestCount() - exchangesBefore };
+        },
+      );
+      const { m, exchanges } = result;
+      const waits = counterDelta(
+        m.before.samples,
+        m.after.samples,
+        'jwtexchange_service_token_waits_total',
+      );
+      return measured(
         this,
-        built
-          ? 'src/tokens/ exists now, but this case is still a stub: see bench/cases/outbound-warm.ts'
-          : 'service-token injection (issue 4, src/tokens/) is not built yet',
-      ),
-    );
+        m,
+        { tokenExchangeRequests: exchanges, checksThatWaited: waits },
+        profile,
+      );
+    } finally {
+      await sts.close();
+    }
   },
 };

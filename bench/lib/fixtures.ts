@@ -97,6 +97,27 @@ export class Fixtures {
     );
   }
 
+  /**
+   * A saga's outbound call on the tagged egress route (envoy/egress.yaml): no caller token, the
+   * `x-saga-id` header that selects injection, the audience from the route's context extensions.
+   */
+  outboundSaga(audience: string): Promise<BodySet> {
+    return this.bodySet(`outbound-${audience}`, () =>
+      Promise.resolve([
+        envoyLikeCheckRequest({
+          requestId: randomUUID(),
+          path: '/v1/clusters/cl0/namespaces',
+          headers: { ':authority': `${audience}:8080`, 'x-saga-id': randomUUID() },
+          extensions: {
+            'jwtexchange.direction': 'outbound',
+            'jwtexchange.audience': audience,
+            'jwtexchange.when-header': 'x-saga-id',
+          },
+        }),
+      ]),
+    );
+  }
+
   cleanup(): void {
     rmSync(this.workDir, { recursive: true, force: true });
   }
