@@ -42,6 +42,15 @@ export function setupOutbound(
       refreshed: (audience, result) => metrics.serviceTokenRefreshes.inc({ audience, result }),
       servedStale: (audience) => metrics.serviceTokenServedStale.inc({ audience }),
       waited: (audience) => metrics.serviceTokenWaits.inc({ audience }),
+      shortLived: (audience, lifetimeSeconds) =>
+        logger.warn(
+          'service tokens do not outlive cache.safetyMarginSeconds; they cannot be served from cache',
+          {
+            audience,
+            lifetimeSeconds,
+            safetyMarginSeconds: c.safetyMarginSeconds,
+          },
+        ),
     },
   });
   metrics.onCollect(metrics.serviceTokenExpiry, () => {

@@ -29,6 +29,8 @@ export interface CacheEvents {
   refreshed?(audience: string, result: 'success' | 'failure'): void;
   servedStale?(audience: string): void;
   waited?(audience: string): void;
+  /** token-exchange issues tokens that do not outlive the safety margin: a configuration error. */
+  shortLived?(audience: string, lifetimeSeconds: number): void;
 }
 
 export interface ServiceTokenCacheOptions {
@@ -170,12 +172,17 @@ export class ServiceTokenCache {
   }
 
   private scheduleRefresh(e: Entry, token: IssuedToken): void {
-    const { refreshAt, jitter, safetyMarginMs } = this.opts.settings;
+    const { refreshAt, jitter, safetyMarginMs, minBackoffMs } = this.opts.settings;
+    if (token.expiresAtMs - token.issuedAtMs <= safetyMarginMs) {
+      this.opts.events?.shortLived?.(e.key.audience, (token.expiresAtMs - token.issuedAtMs) / 1000);
+    }
     const at = Math.min(
       refreshPoint(token.issuedAtMs, token.expiresAtMs, refreshAt, jitter, this.random),
       token.expiresAtMs - safetyMarginMs,
     );
-    this.schedule(e, at - this.opts.clock.now());
+    // Never sooner than the backoff floor: a token that is unusable on arrival (lifetime not
+    // longer than the margin) must not turn into a fetch loop against token-exchange.
+    this.schedule(e, Math.max(at - this.opts.clock.now(), minBackoffMs));
   }
 
   /** After a failure, keep trying in the background while a token is cached or the key is kept warm. */

@@ -46,6 +46,7 @@ function harness(settings: Partial<CacheSettings> = {}, random = () => 0.5) {
       refreshed: (_a, r) => events.push(`refresh:${r}`),
       servedStale: () => events.push('stale'),
       waited: () => events.push('wait'),
+      shortLived: () => events.push('short'),
     },
   });
   return { clock, timers, state, events, cache };
@@ -152,5 +153,15 @@ describe('ServiceTokenCache', () => {
     expect(cache.expiries()).toEqual([{ audience: 'vmcontroller', scope: '', seconds: 500 }]);
     cache.stop();
     expect(timers.size).toBe(0);
+  });
+
+  it('does not loop when tokens do not outlive the safety margin', async () => {
+    const { cache, state, timers, events } = harness({ safetyMarginMs: TTL });
+    await cache.prefetch([KEY]);
+    await timers.advance(10_000);
+    // One fetch per backoff floor at most (1 s here), never a tight loop.
+    expect(state.calls).toBeLessThanOrEqual(11);
+    expect(cache.isWarm(KEY)).toBe(false);
+    expect(events.filter((e) => e === 'short').length).toBeGreaterThan(0);
   });
 });
