@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'src/dev/**'],
+    files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'src/dev/**', 'demo/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,0 +1,230 @@
+import { parseConfig } from '../src/config/load.js';
+import { createLogger } from '../src/log.js';
+import { startApp, type RunningApp } from '../src/server/app.js';
+import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../test/helpers/envoy.js';
+import { freePort } from '../test/helpers/ports.js';
+import { startGateway } from './apps/gateway.js';
+import type { PipelineMode } from './apps/jwtauth-context.js';
+import { startVmcontroller } from './apps/vmcontroller.js';
+import type { Platform } from './platform.js';
+import { identity, type Trace } from './trace.js';
+import { internalTokenCheck } from './verify-internal.js';
+
+/**
+ * The users' topology for one pipeline mode, everything real on loopback:
+ *
+ *   vmctl ─► Envoy ingress ─► gateway ── saga ─► Envoy egress ─► Envoy ingress ─► vmcontroller ─► SpiceDB
+ *              │ (gateway's jwtexchange)           │ (same sidecar)   │ (vmcontroller's jwtexchange)
+ *
+ * Mode A `exchange`: the gateway's sidecar exchanges the auth.service token for an internal JWT;
+ * apps validate JWTs themselves. Mode B `interceptors-off`: apps trust only x-jwtauth-* headers;
+ * the gateway's sidecar validates the user token and checks cloud:<cluster>#create_saga in SpiceDB.
+ */
+export interface Topology {
+  readonly mode: PipelineMode;
+  readonly gatewayUrl: string;
+  readonly gateway: Awaited<ReturnType<typeof startGateway>>;
+  readonly vmcontroller: Awaited<ReturnType<typeof startVmcontroller>>;
+  /** Re-renders the egress listener with the saga route tagged for injection, or not. */
+  tagSagaRoute(tagged: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Config documents of the two sidecars; the pipeline mode is a matter of config only. */
+function gatewaySidecar(p: Platform, mode: PipelineMode, shortTokens: boolean) {
+  const gw = p.pki.clients.gateway!;
+  const internal = {
+    issuer: p.sts.issuer,
+    jwksUri: p.sts.jwksUrl,
+    jwksCaFile: p.pki.caFile,
+    audiences: ['gateway'],
+  };
+  const user = {
+    issuer: p.auth.issuer,
+    jwksUri: p.auth.jwksUrl,
+    audiences: mode === 'exchange' ? ['token-exchange'] : ['gateway'],
+  };
+  return {
+    server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', shutdownGraceMs: 1_000 },
+    log: { level: 'debug' },
+    inbound: {
+      issuers:
+        mode === 'exchange' ? [{ ...user, exchange: { audience: 'gateway' } }, internal] : [user],
+    },
+    outbound: {
+      tokenExchange: {
+        tokenUrl: `${p.sts.url}/token`,
+        certFile: gw.certFile,
+        keyFile: gw.keyFile,
+        caFile: p.pki.caFile,
+      },
+      audiences: [{ audience: 'vmcontroller' }],
+      // Short-lived usable window, so a token-exchange restart is visible within seconds.
+      cache: shortTokens
+        ? { refreshAt: 0.02, safetyMarginSeconds: 57, minBackoffMs: 200, maxBackoffMs: 1_000 }
+        : {},
+    },
+    ...(mode === 'interceptors-off'
+      ? {
+          spicedb: {
+            endpoint: p.spicedb.endpoint,
+            transport: 'plaintext',
+            presharedKeyFile: p.spicedbKeyFile,
+            timeoutMs: 2_000,
+          },
+          authorization: {
+            default: 'allow',
+            rules: [
+              {
+                name: 'create-namespace',
+                match: { http: 'POST /v2/clusters/{cluster}/namespaces' },
+                resource: { type: 'cloud', id: { param: 'cluster' } },
+                permission: 'create_saga',
+              },
+            ],
+          },
+        }
+      : {}),
+  };
+}
+
+/** vmcontroller's sidecar verifies internal tokens; dry-run lets token-less calls reach the app, as before the fix. */
+function vmcontrollerSidecar(p: Platform) {
+  return {
+    server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', shutdownGraceMs: 1_000 },
+    log: { level: 'debug' },
+    inbound: {
+      mode: 'dry-run',
+      issuers: [
+        {
+          issuer: p.sts.issuer,
+          jwksUri: p.sts.jwksUrl,
+          jwksCaFile: p.pki.caFile,
+          audiences: ['vmcontroller'],
+        },
+      ],
+    },
+  };
+}
+
+async function sidecar(
+  doc: object,
+  dir: string,
+  sink: (line: string) => void,
+): Promise<RunningApp> {
+  const app = await startApp(parseConfig(doc, dir), { logger: createLogger('debug', sink) });
+  await app.whenReady(20_000);
+  return app;
+}
+
+function egressConfig(
+  sidecarPort: number,
+  listenPort: number,
+  upstreamPort: number,
+  tagged: boolean,
+) {
+  return renderEnvoyConfig('envoy/egress.yaml', {
+    listeners: { egress: listenPort },
+    clusters: { jwtexchange: sidecarPort, vmcontroller: upstreamPort },
+    edit(config) {
+      if (tagged) return;
+      // The original deployment: the saga route exists but nobody asked for a token on it.
+      for (const vh of config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+        .route_config.virtual_hosts) {
+        for (const route of vh.routes) {
+          delete route.typed_per_filter_config?.['envoy.filters.http.ext_authz']?.check_settings
+            ?.context_extensions?.['jwtexchange.audience'];
+        }
+      }
+    },
+  });
+}
+
+export async function startTopology(
+  p: Platform,
+  mode: PipelineMode,
+  trace: Trace,
+  options: { shortTokens?: boolean } = {},
+): Promise<Topology> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const verify = (aud: string) =>
+      mode === 'exchange' ? internalTokenCheck(p.sts, p.pki.caFile, aud) : undefined;
+    // vmcontroller and its sidecar + ingress.
+    const vmcontroller = await startVmcontroller({
+      mode,
+      ...(verify('vmcontroller') ? { verify: verify('vmcontroller') } : {}),
+      writeNamespaceRelation: (id, cluster) => p.writeNamespaceRelation(id, cluster),
+      onCall: (c) =>
+        trace.add(
+          'vmcontroller',
+          `${c.outcome} namespace ${c.namespaceId} — caller ${identity(c.caller)}`,
+        ),
+    });
+    stops.push(vmcontroller.close);
+    const vmSide = await sidecar(vmcontrollerSidecar(p), p.dir, trace.sidecarSink('vmcontroller'));
+    stops.push(() => vmSide.shutdown());
+    const vmIngressPort = await freePort();
+    const vmIngress = await startEnvoy(
+      renderEnvoyConfig('envoy/ingress.yaml', {
+        listeners: { ingress: vmIngressPort },
+        clusters: { jwtexchange: vmSide.grpcPort, app: vmcontroller.port },
+      }),
+    );
+    stops.push(() => vmIngress.stop());
+
+    // The gateway's sidecar, its egress (to vmcontroller's ingress) and the gateway app.
+    const gwSide = await sidecar(
+      gatewaySidecar(p, mode, options.shortTokens ?? false),
+      p.dir,
+      trace.sidecarSink('gateway'),
+    );
+    stops.push(() => gwSide.shutdown());
+    const egressPort = await freePort();
+    let egress: RunningEnvoy = await startEnvoy(
+      egressConfig(gwSide.grpcPort, egressPort, vmIngressPort, false),
+    );
+    stops.push(() => egress.stop());
+    const gateway = await startGateway({
+      mode,
+      ...(verify('gateway') ? { verify: verify('gateway') } : {}),
+      egressUrl: `http://127.0.0.1:${egressPort}`,
+      sagaBaseDelayMs: 250,
+      onAttempt: (saga, a) =>
+        trace.add(
+          'gateway saga',
+          `${saga.id} attempt ${saga.attempts.length}: ${a.ok ? 'ok' : `failed (${a.status}) ${a.error ?? ''}`}`,
+        ),
+    });
+    stops.push(gateway.close);
+    const ingressPort = await freePort();
+    const ingress = await startEnvoy(
+      renderEnvoyConfig('envoy/ingress.yaml', {
+        listeners: { ingress: ingressPort },
+        clusters: { jwtexchange: gwSide.grpcPort, app: gateway.port },
+      }),
+    );
+    stops.push(() => ingress.stop());
+    return {
+      mode,
+      gatewayUrl: `http://127.0.0.1:${ingressPort}`,
+      gateway,
+      vmcontroller,
+      async tagSagaRoute(tagged) {
+        await egress.stop();
+        egress = await startEnvoy(egressConfig(gwSide.grpcPort, egressPort, vmIngressPort, tagged));
+        trace.add(
+          'operator',
+          `egress saga route ${tagged ? 'TAGGED (jwtexchange.audience: vmcontroller)' : 'untagged'}`,
+        );
+      },
+      close: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
