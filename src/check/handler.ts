@@ -7,7 +7,7 @@ import { deny, type Decision } from './decision.js';
 import { toRequestContext, type Direction, type RequestContext } from './request-context.js';
 import { toCheckResponse } from './response.js';
 
-export type DirectionCheck = (ctx: RequestContext) => Promise<Decision>;
+export type DirectionCheck = (ctx: RequestContext) => Decision | Promise<Decision>;
 
 export interface CheckDeps {
   readonly inbound: DirectionCheck;
@@ -16,20 +16,32 @@ export interface CheckDeps {
   readonly logger: Logger;
 }
 
-/** Request → context → direction pipeline → decision. Never throws: anything unexpected denies. */
-export async function evaluate(
-  deps: CheckDeps,
-  req: CheckRequest,
-): Promise<{ decision: Decision; ctx: RequestContext | undefined }> {
+export interface Evaluated {
+  readonly decision: Decision;
+  readonly ctx: RequestContext | undefined;
+}
+
+/**
+ * Request → context → direction pipeline → decision. Never throws: anything unexpected denies.
+ * Synchronous when the pipeline was (the warm path), so no promise is created per check.
+ */
+export function evaluate(deps: CheckDeps, req: CheckRequest): Evaluated | Promise<Evaluated> {
   let ctx: RequestContext | undefined;
-  try {
-    ctx = toRequestContext(req);
-    const decision = await (ctx.direction === 'outbound' ? deps.outbound(ctx) : deps.inbound(ctx));
-    return { decision, ctx };
-  } catch (err) {
+  const failed = (err: unknown): Evaluated => {
     if (err instanceof JwtxError) return { decision: deny(err.code, err.message), ctx };
     deps.logger.error('check failed unexpectedly; denying', { error: err as Error });
     return { decision: deny('internal', 'internal error'), ctx };
+  };
+  try {
+    ctx = toRequestContext(req);
+    const decision = ctx.direction === 'outbound' ? deps.outbound(ctx) : deps.inbound(ctx);
+    if (decision instanceof Promise) {
+      const c = ctx;
+      return decision.then((d) => ({ decision: d, ctx: c }), failed);
+    }
+    return { decision, ctx };
+  } catch (err) {
+    return failed(err);
   }
 }
 
@@ -84,6 +96,13 @@ function logDecision(
 
 /** The grpc-js handler for envoy.service.auth.v3.Authorization/Check. */
 export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
+  const durations = new Map<string, { observe(seconds: number): void }>();
+  const duration = (direction: string) => {
+    let child = durations.get(direction);
+    if (!child)
+      durations.set(direction, (child = deps.metrics.checkDuration.labels({ direction })));
+    return child;
+  };
   return (
     call: ServerUnaryCall<CheckRequest, CheckResponse>,
     callback: sendUnaryData<CheckResponse>,
@@ -91,19 +110,19 @@ export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
     const start = process.hrtime.bigint();
     inFlight.enter();
     deps.metrics.checksInFlight.inc();
-    void evaluate(deps, call.request).then(({ decision, ctx }) => {
+    const respond = ({ decision, ctx }: Evaluated): void => {
       const direction = ctx?.direction ?? 'unknown';
       const label = decision.wouldDeny ? 'dry_run' : decision.allow ? 'allow' : 'deny';
       // A dry-run decision is counted under the reason it would have denied for.
       deps.metrics.countCheck(direction, label, decision.wouldDeny ?? decision.reason);
-      deps.metrics.checkDuration.observe(
-        { direction },
-        Number(process.hrtime.bigint() - start) / 1e9,
-      );
+      duration(direction).observe(Number(process.hrtime.bigint() - start) / 1e9);
       deps.metrics.checksInFlight.dec();
       logDecision(deps.logger, decision, ctx, direction);
       callback(null, toCheckResponse(decision, ctx));
       inFlight.leave();
-    });
+    };
+    const evaluated = evaluate(deps, call.request);
+    if (evaluated instanceof Promise) void evaluated.then(respond);
+    else respond(evaluated);
   };
 }

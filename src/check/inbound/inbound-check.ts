@@ -10,8 +10,7 @@ export type InboundMode = 'enforce' | 'dry-run';
  * headers are removed, and in dry-run a denial is logged and counted but the request allowed.
  */
 export function inboundCheck(pipeline: Pipeline, mode: InboundMode) {
-  return async (ctx: RequestContext): Promise<Decision> => {
-    const decision = await pipeline.run(ctx);
+  const complete = (ctx: RequestContext, decision: Decision): Decision => {
     if (decision.allow) {
       return { ...decision, removeHeaders: spoofedHeaders(ctx.headers, decision.setHeaders) };
     }
@@ -26,5 +25,11 @@ export function inboundCheck(pipeline: Pipeline, mode: InboundMode) {
       };
     }
     return decision;
+  };
+  return (ctx: RequestContext): Decision | Promise<Decision> => {
+    const decision = pipeline.run(ctx);
+    return decision instanceof Promise
+      ? decision.then((d) => complete(ctx, d))
+      : complete(ctx, decision);
   };
 }
