@@ -6,7 +6,8 @@ import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import { setupAuthorization } from '../spicedb/setup.js';
 import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
-import { createHttpServer, listenHttp } from './http-server.js';
+import { listenOn } from './address.js';
+import { createHttpServer } from './http-server.js';
 import { setupInbound } from './inbound-setup.js';
 import { setupOutbound } from './outbound-setup.js';
 import { Readiness } from './readiness.js';
@@ -73,7 +74,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   try {
     grpc = await startGrpcServer(config.server.grpcAddress, createCheckHandler(deps, inFlight));
     http = createHttpServer(readiness, metrics, logger);
-    const httpPort = await listenHttp(http, config.server.httpAddress);
+    const httpPort = await listenOn(http, config.server.httpAddress);
     for (const s of inbound.sources) s.start();
     outbound.start();
 

@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from './readiness.js';
-import { listenTarget } from './address.js';
 
 /** /healthz (process is alive), /readyz (ready to decide), /metrics (Prometheus text format). */
 export function createHttpServer(
@@ -41,18 +40,4 @@ export function createHttpServer(
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
   return server;
-}
-
-export function listenHttp(server: http.Server, address: string): Promise<number> {
-  const target = listenTarget(address);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const done = () => {
-      server.off('error', reject);
-      const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : 0);
-    };
-    if ('path' in target) server.listen(target.path, done);
-    else server.listen(target.port, target.host, done);
-  });
 }

@@ -3,14 +3,8 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { formatPath } from '../config/load.js';
-import {
-  durationMs,
-  filePath,
-  listenAddress,
-  secureUrl,
-  type SchemaContext,
-} from '../config/fields.js';
-import { ALLOWED_ALGORITHMS } from '../config/sections/inbound.js';
+import { durationMs, filePath, listenAddress, type SchemaContext } from '../config/fields.js';
+import { issuerFields, oneKeySource } from '../config/sections/inbound.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_SPIFFE_PREFIX, isServiceName } from '../pki/service-name.js';
 
@@ -40,30 +34,9 @@ const service = z
   })
   .prefault({});
 
+/** auth.service and other issuers whose tokens may be exchanged (same shape as inbound issuers). */
 const subjectIssuer = (ctx: SchemaContext) =>
-  z
-    .strictObject({
-      issuer: z.string().min(1),
-      jwksUri: secureUrl.optional(),
-      jwksFile: filePath(ctx).optional(),
-      jwksCaFile: filePath(ctx).optional(),
-      /** The subject token's aud must contain one of these. */
-      audiences: z.array(z.string().min(1)).min(1),
-      algorithms: z.array(z.enum(ALLOWED_ALGORITHMS)).min(1).default(['ES256']),
-      typ: z.string().min(1).optional(),
-      requiredClaims: z.array(z.string().min(1)).default([]),
-      jwks: z
-        .strictObject({
-          refreshIntervalMs: durationMs().default(300_000),
-          cooldownMs: durationMs().default(30_000),
-          maxStaleMs: durationMs(7 * 86_400_000).default(86_400_000),
-          timeoutMs: durationMs(60_000).default(5_000),
-        })
-        .prefault({}),
-    })
-    .refine((i) => (i.jwksUri === undefined) !== (i.jwksFile === undefined), {
-      message: 'set exactly one of jwksUri or jwksFile',
-    });
+  z.strictObject(issuerFields(ctx)).refine(...oneKeySource);
 
 export const stsConfigSchema = (ctx: SchemaContext) =>
   z

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import { listenTarget } from '../server/address.js';
+import { listenOn, listenTarget } from '../server/address.js';
 import { resolveAllowlist } from './allowlist.js';
 import type { StsConfig } from './config.js';
 import { createRouter } from './router.js';
@@ -132,7 +132,7 @@ export async function startStsServer(
   server.on('tlsClientError', (err) => logger.debug('TLS handshake failed', { error: err }));
   const stopKeys = () => token.external.forEach((i) => i.keys.stop());
   token.external.forEach((i) => i.keys.start());
-  const port = await listen(server, config.listen).catch((err: unknown) => {
+  const port = await listenOn(server, config.listen).catch((err: unknown) => {
     stopKeys();
     throw err;
   });
@@ -151,20 +151,6 @@ export async function startStsServer(
     allowlist: token.allowlist.names,
     close: () => close(server, stopKeys),
   };
-}
-
-function listen(server: https.Server, address: string): Promise<number> {
-  const target = listenTarget(address);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const done = () => {
-      server.off('error', reject);
-      const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : 0);
-    };
-    if ('path' in target) server.listen(target.path, done);
-    else server.listen(target.port, target.host, done);
-  });
 }
 
 function close(server: https.Server, cleanup: () => void): Promise<void> {

@@ -1,6 +1,7 @@
 import { createLogger } from '../../log.js';
 import { Metrics } from '../../metrics.js';
-import { createHttpServer, listenHttp } from '../../server/http-server.js';
+import { listenOn } from '../../server/address.js';
+import { createHttpServer } from '../../server/http-server.js';
 import { Readiness } from '../../server/readiness.js';
 import { loadStsConfigFile } from '../../sts/config.js';
 import { startStsServer } from '../../sts/server.js';
@@ -32,7 +33,7 @@ export async function run(args: string[]): Promise<number> {
   // Optional scrape endpoint: the same /metrics, /healthz, /readyz listener as the sidecar's.
   const readiness = new Readiness();
   const http = config.metricsAddress ? createHttpServer(readiness, metrics, logger) : undefined;
-  if (http) await listenHttp(http, config.metricsAddress!);
+  if (http) await listenOn(http, config.metricsAddress!);
   if (http) logger.info('metrics listening', { address: config.metricsAddress });
   return runUntilSignal(
     {

@@ -32,33 +32,45 @@ const jwksSettings = () =>
     })
     .prefault({});
 
+/**
+ * One trusted JWT issuer and how to get its keys. Shared by inbound validation and by
+ * token-exchange's subject-token issuers, so both are configured the same way.
+ */
+export const issuerFields = (ctx: SchemaContext) => ({
+  /** Exact `iss` value. */
+  issuer: z.string().min(1),
+  jwksUri: secureUrl.optional(),
+  jwksFile: filePath(ctx).optional(),
+  /** PEM bundle that signs the JWKS endpoint's certificate (default: system CAs). */
+  jwksCaFile: filePath(ctx).optional(),
+  /** Accepted `aud` values; at least one must be present in the token. */
+  audiences: z.array(z.string().min(1)).min(1),
+  algorithms: z.array(z.enum(ALLOWED_ALGORITHMS)).min(1).default(['ES256']),
+  /** Required JWS `typ` header (e.g. `at+jwt`), compared case-insensitively. */
+  typ: z.string().min(1).optional(),
+  /** Claims that must be present besides iss, aud, exp. */
+  requiredClaims: z.array(z.string().min(1)).default([]),
+  jwks: jwksSettings(),
+});
+
+export const oneKeySource = [
+  (i: { jwksUri?: string | undefined; jwksFile?: string | undefined }) =>
+    (i.jwksUri === undefined) !== (i.jwksFile === undefined),
+  { message: 'set exactly one of jwksUri or jwksFile' },
+] as const;
+
 const issuer = (ctx: SchemaContext) =>
   z
     .strictObject({
-      /** Exact `iss` value. */
-      issuer: z.string().min(1),
-      jwksUri: secureUrl.optional(),
-      jwksFile: filePath(ctx).optional(),
-      /** PEM bundle that signs the JWKS endpoint's certificate (default: system CAs). */
-      jwksCaFile: filePath(ctx).optional(),
-      /** Accepted `aud` values; at least one must be present in the token. */
-      audiences: z.array(z.string().min(1)).min(1),
-      algorithms: z.array(z.enum(ALLOWED_ALGORITHMS)).min(1).default(['ES256']),
-      /** Required JWS `typ` header (e.g. `at+jwt`), compared case-insensitively. */
-      typ: z.string().min(1).optional(),
-      /** Claims that must be present besides iss, aud, exp. */
-      requiredClaims: z.array(z.string().min(1)).default([]),
+      ...issuerFields(ctx),
       /**
        * Exchange this issuer's tokens (e.g. auth.service user tokens) at token-exchange for an
        * internal token with this audience before the app sees the request (RFC 8693). Needs
        * outbound.tokenExchange and the internal issuer in this list.
        */
       exchange: z.strictObject({ audience: z.string().min(1) }).optional(),
-      jwks: jwksSettings(),
     })
-    .refine((i) => (i.jwksUri === undefined) !== (i.jwksFile === undefined), {
-      message: 'set exactly one of jwksUri or jwksFile',
-    });
+    .refine(...oneKeySource);
 
 export const inboundSection = (ctx: SchemaContext) =>
   z
