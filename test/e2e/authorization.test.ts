@@ -1,12 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  credentials,
-  makeGenericClientConstructor,
-  Metadata,
-  status,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { createNamespaceCaller } from '../helpers/grpc-caller.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
@@ -129,31 +124,12 @@ describe('authorization through a real Envoy and a real SpiceDB', () => {
   });
 
   it('checks gRPC CreateNamespace with the cluster from a header: OK, or PERMISSION_DENIED', async () => {
-    const Client = makeGenericClientConstructor(
-      {
-        CreateNamespace: {
-          path: '/gateway.v2.NamespaceService/CreateNamespace',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: (b: Buffer) => b,
-          requestDeserialize: (b: Buffer) => b,
-          responseSerialize: (b: Buffer) => b,
-          responseDeserialize: (b: Buffer) => b,
-        },
-      },
-      'NamespaceService',
-    );
-    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as {
-      CreateNamespace(req: Buffer, md: Metadata, cb: (err: ServiceError | null) => void): void;
-      close(): void;
-    };
+    const client = createNamespaceCaller(`127.0.0.1:${port}`);
     const call = async (sub: string, cluster: string) => {
       const md = new Metadata();
       md.set('authorization', `Bearer ${await t.issuer.mint({ sub })}`);
       md.set('x-cluster', cluster);
-      return new Promise<ServiceError | null>((resolve) =>
-        client.CreateNamespace(Buffer.alloc(0), md, (err) => resolve(err)),
-      );
+      return client.call(md);
     };
     try {
       expect(await call('alice', 'cl0')).toBeNull();

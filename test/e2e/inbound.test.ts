@@ -1,10 +1,5 @@
-import {
-  credentials,
-  makeGenericClientConstructor,
-  Metadata,
-  status,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { createNamespaceCaller } from '../helpers/grpc-caller.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
@@ -99,28 +94,8 @@ describe('inbound through a real Envoy', () => {
   });
 
   it('denies a gRPC caller with UNAUTHENTICATED and a message', async () => {
-    const Client = makeGenericClientConstructor(
-      {
-        CreateNamespace: {
-          path: '/gateway.v2.NamespaceService/CreateNamespace',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: (b: Buffer) => b,
-          requestDeserialize: (b: Buffer) => b,
-          responseSerialize: (b: Buffer) => b,
-          responseDeserialize: (b: Buffer) => b,
-        },
-      },
-      'NamespaceService',
-    );
-    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as {
-      CreateNamespace(req: Buffer, md: Metadata, cb: (err: ServiceError | null) => void): void;
-      close(): void;
-    };
-    const call = (md: Metadata) =>
-      new Promise<ServiceError | null>((resolve) =>
-        client.CreateNamespace(Buffer.alloc(0), md, (err) => resolve(err)),
-      );
+    const client = createNamespaceCaller(`127.0.0.1:${port}`);
+    const call = client.call;
     const denied = await call(new Metadata());
     expect(denied?.code).toBe(status.UNAUTHENTICATED);
     expect(denied?.details).toContain('missing_token');
