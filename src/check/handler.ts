@@ -1,13 +1,23 @@
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { CheckRequest, CheckResponse } from '../envoy/types.js';
 import { JwtxError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { deny, type Decision } from './decision.js';
+import {
+  encodeExplanation,
+  EXPLAIN_REQUEST_KEY,
+  EXPLAIN_TRAILER_KEY,
+  Explanation,
+  nameList,
+} from './explain.js';
 import { toRequestContext, type Direction, type RequestContext } from './request-context.js';
 import { toCheckResponse } from './response.js';
 
-export type DirectionCheck = (ctx: RequestContext) => Decision | Promise<Decision>;
+export type DirectionCheck = (
+  ctx: RequestContext,
+  explain?: Explanation,
+) => Decision | Promise<Decision>;
 
 export interface CheckDeps {
   readonly inbound: DirectionCheck;
@@ -25,7 +35,11 @@ export interface Evaluated {
  * Request → context → direction pipeline → decision. Never throws: anything unexpected denies.
  * Synchronous when the pipeline was (the warm path), so no promise is created per check.
  */
-export function evaluate(deps: CheckDeps, req: CheckRequest): Evaluated | Promise<Evaluated> {
+export function evaluate(
+  deps: CheckDeps,
+  req: CheckRequest,
+  explain?: Explanation,
+): Evaluated | Promise<Evaluated> {
   let ctx: RequestContext | undefined;
   const failed = (err: unknown): Evaluated => {
     if (err instanceof JwtxError) return { decision: deny(err.code, err.message), ctx };
@@ -34,7 +48,9 @@ export function evaluate(deps: CheckDeps, req: CheckRequest): Evaluated | Promis
   };
   try {
     ctx = toRequestContext(req);
-    const decision = ctx.direction === 'outbound' ? deps.outbound(ctx) : deps.inbound(ctx);
+    explain?.add('request', ctx.direction, { method: ctx.method, path: ctx.path, host: ctx.host });
+    const decision =
+      ctx.direction === 'outbound' ? deps.outbound(ctx, explain) : deps.inbound(ctx, explain);
     if (decision instanceof Promise) {
       const c = ctx;
       return decision.then((d) => ({ decision: d, ctx: c }), failed);
@@ -68,11 +84,34 @@ export class InFlight {
   }
 }
 
+/** The last step of an explanation: the decision, its reason, the headers set and removed. */
+function explainDecision(explain: Explanation, decision: Decision): void {
+  explain.add('decision', decision.allow ? 'allow' : 'deny', {
+    reason: decision.reason,
+    wouldDeny: decision.wouldDeny,
+    set: nameList(decision.setHeaders.map(([k]) => k)),
+    removed: nameList(decision.removeHeaders),
+  });
+}
+
+/** Asked for with call metadata, which Envoy's ext_authz client never sets from a request. */
+function explanationRequested(call: ServerUnaryCall<CheckRequest, CheckResponse>): boolean {
+  const v = call.metadata.get(EXPLAIN_REQUEST_KEY)[0];
+  return v === 'true' || v === '1';
+}
+
+function explanationTrailer(explain: Explanation): Metadata {
+  const trailer = new Metadata();
+  trailer.set(EXPLAIN_TRAILER_KEY, encodeExplanation(explain.steps));
+  return trailer;
+}
+
 function logDecision(
   logger: Logger,
   decision: Decision,
   ctx: RequestContext | undefined,
   direction: Direction | 'unknown',
+  explain: Explanation | undefined,
 ): void {
   if (decision.allow && !decision.wouldDeny) {
     if (logger.enabled('debug'))
@@ -81,6 +120,7 @@ function logDecision(
         reason: decision.reason,
         path: ctx?.path,
         requestId: ctx?.requestId,
+        explain: explain?.steps,
       });
     return;
   }
@@ -91,6 +131,8 @@ function logDecision(
     method: ctx?.method,
     path: ctx?.path,
     requestId: ctx?.requestId,
+    // Present at debug level (or when the check was explained on request).
+    explain: explain?.steps,
   });
 }
 
@@ -103,6 +145,9 @@ export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
       durations.set(direction, (child = deps.metrics.checkDuration.labels({ direction })));
     return child;
   };
+  // At debug level every decision is logged with its explanation; otherwise one is built only
+  // for a caller that asks (jwtexchange check), so the hot path pays nothing.
+  const debug = deps.logger.enabled('debug');
   return (
     call: ServerUnaryCall<CheckRequest, CheckResponse>,
     callback: sendUnaryData<CheckResponse>,
@@ -110,6 +155,8 @@ export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
     const start = process.hrtime.bigint();
     inFlight.enter();
     deps.metrics.checksInFlight.inc();
+    const requested = explanationRequested(call);
+    const explain = debug || requested ? new Explanation() : undefined;
     const respond = ({ decision, ctx }: Evaluated): void => {
       const direction = ctx?.direction ?? 'unknown';
       const label = decision.wouldDeny ? 'dry_run' : decision.allow ? 'allow' : 'deny';
@@ -117,11 +164,14 @@ export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
       deps.metrics.countCheck(direction, label, decision.wouldDeny ?? decision.reason);
       duration(direction).observe(Number(process.hrtime.bigint() - start) / 1e9);
       deps.metrics.checksInFlight.dec();
-      logDecision(deps.logger, decision, ctx, direction);
-      callback(null, toCheckResponse(decision, ctx));
+      if (explain) explainDecision(explain, decision);
+      logDecision(deps.logger, decision, ctx, direction, explain);
+      const response = toCheckResponse(decision, ctx);
+      if (requested) callback(null, response, explanationTrailer(explain!));
+      else callback(null, response);
       inFlight.leave();
     };
-    const evaluated = evaluate(deps, call.request);
+    const evaluated = evaluate(deps, call.request, explain);
     if (evaluated instanceof Promise) void evaluated.then(respond);
     else respond(evaluated);
   };

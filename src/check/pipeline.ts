@@ -1,6 +1,7 @@
 import type { ReasonCode } from '../errors.js';
 import type { VerifiedIdentity } from '../jwt/identity.js';
 import { allow, type Decision, type HeaderList } from './decision.js';
+import type { Explanation } from './explain.js';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -17,6 +18,8 @@ export interface Evaluation {
   wouldDeny: { readonly reason: ReasonCode; readonly message: string } | undefined;
   /** Headers to set on the upstream request if the check allows. */
   readonly setHeaders: (readonly [string, string])[];
+  /** Present only when the check is explained (check --explain, debug log): phases record here. */
+  readonly explain?: Explanation | undefined;
 }
 
 export type PhaseResult = Decision | undefined;
@@ -36,7 +39,15 @@ export type PhaseObserver = (phase: string, seconds: number) => void;
 
 export interface Pipeline {
   /** Synchronous when every phase answered synchronously (the warm path), a promise otherwise. */
-  run(request: RequestContext): Decision | Promise<Decision>;
+  run(request: RequestContext, explain?: Explanation): Decision | Promise<Decision>;
+}
+
+/** A phase that recorded nothing still shows in an explanation, with what it returned. */
+function recordSilentPhase(ev: Evaluation, name: string, before: number, result: PhaseResult) {
+  if (!ev.explain || ev.explain.steps.length !== before) return;
+  ev.explain.add(name, result ? (result.allow ? 'allow' : 'deny') : 'passed', {
+    reason: result?.reason,
+  });
 }
 
 export function createPipeline(
@@ -57,21 +68,24 @@ export function createPipeline(
     for (; i < phases.length; i++) {
       const phase = phases[i]!;
       const start = observe ? process.hrtime.bigint() : 0n;
+      const steps = ev.explain?.steps.length ?? 0;
       const result = phase.run(ev);
       if (result instanceof Promise) {
         const next = i + 1;
         return result.then((r) => {
           observe?.(phase.name, Number(process.hrtime.bigint() - start) / 1e9);
+          if (ev.explain) recordSilentPhase(ev, phase.name, steps, r);
           return r ?? runFrom(ev, next);
         });
       }
+      if (ev.explain) recordSilentPhase(ev, phase.name, steps, result);
       if (result) return result;
     }
     return finish(ev);
   };
 
   return {
-    run: (request) =>
+    run: (request, explain) =>
       runFrom(
         {
           request,
@@ -79,6 +93,7 @@ export function createPipeline(
           credential: undefined,
           wouldDeny: undefined,
           setHeaders: [],
+          explain,
         },
         0,
       ),

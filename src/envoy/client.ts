@@ -1,20 +1,36 @@
 import {
   credentials,
   makeGenericClientConstructor,
+  Metadata,
   type Client,
+  type ClientUnaryCall,
   type ServiceError,
+  type StatusObject,
 } from '@grpc/grpc-js';
+import {
+  decodeExplanation,
+  EXPLAIN_REQUEST_KEY,
+  EXPLAIN_TRAILER_KEY,
+  type ExplainStep,
+} from '../check/explain.js';
 import { authorizationService } from './proto.js';
 import type { CheckRequest, CheckResponse } from './types.js';
+
+export interface ExplainedResponse {
+  readonly response: CheckResponse;
+  /** Undefined when the server sent no explanation (another ext_authz server, an old version). */
+  readonly steps: ExplainStep[] | undefined;
+}
 
 /** A small ext_authz client, used by `jwtexchange check` and tests to talk to a running server. */
 export class AuthorizationClient {
   private readonly client: Client & {
     Check(
       req: CheckRequest,
+      metadata: Metadata,
       opts: { deadline: number },
       cb: (err: ServiceError | null, res?: CheckResponse) => void,
-    ): void;
+    ): ClientUnaryCall;
   };
 
   constructor(address: string) {
@@ -24,10 +40,31 @@ export class AuthorizationClient {
 
   check(req: CheckRequest, timeoutMs = 5_000): Promise<CheckResponse> {
     return new Promise((resolve, reject) =>
-      this.client.Check(req, { deadline: Date.now() + timeoutMs }, (err, res) =>
+      this.client.Check(req, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
         err ? reject(err) : resolve(res!),
       ),
     );
+  }
+
+  /** Check, asking the server to explain its decision (call metadata in, trailer out). */
+  checkExplained(req: CheckRequest, timeoutMs = 5_000): Promise<ExplainedResponse> {
+    const metadata = new Metadata();
+    metadata.set(EXPLAIN_REQUEST_KEY, 'true');
+    return new Promise((resolve, reject) => {
+      let response: CheckResponse | undefined;
+      const call = this.client.Check(
+        req,
+        metadata,
+        { deadline: Date.now() + timeoutMs },
+        (err, res) => (err ? reject(err) : (response = res)),
+      );
+      // The trailers arrive with the status, which grpc-js reports after the callback.
+      call.on('status', (status: StatusObject) => {
+        if (!response) return;
+        const steps = decodeExplanation(status.metadata.get(EXPLAIN_TRAILER_KEY)[0]);
+        resolve({ response, steps });
+      });
+    });
   }
 
   close(): void {

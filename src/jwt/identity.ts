@@ -9,6 +9,8 @@ export interface VerifiedIdentity {
   readonly claims: JWTPayload;
   /** exp in epoch milliseconds. */
   readonly expiresAtMs: number;
+  /** The JWS `kid` the token was verified with (for explanations; absent when the token has none). */
+  readonly keyId?: string | undefined;
   /** x-jwtauth-* headers, computed once per token and reused for every request that carries it. */
   readonly headers: readonly (readonly [string, string])[];
 }
@@ -28,7 +30,11 @@ export function tokenKind(claims: JWTPayload): 'user' | 'service' {
     : 'user';
 }
 
-export function buildIdentity(issuer: string, claims: JWTPayload): VerifiedIdentity {
+export function buildIdentity(
+  issuer: string,
+  claims: JWTPayload,
+  keyId?: string,
+): VerifiedIdentity {
   const subject = claims.sub as string;
   const kind = tokenKind(claims);
   return {
@@ -37,6 +43,7 @@ export function buildIdentity(issuer: string, claims: JWTPayload): VerifiedIdent
     kind,
     claims,
     expiresAtMs: (claims.exp as number) * 1000,
+    keyId,
     headers: [
       [`${IDENTITY_HEADER_PREFIX}subject`, headerSafe(subject)],
       [`${IDENTITY_HEADER_PREFIX}issuer`, headerSafe(issuer)],

@@ -59,7 +59,11 @@ export class TokenVerifier {
       throw new JwtxError('invalid_claims', 'sub must be a non-empty string');
     }
     this.checkIssuedAt(claims);
-    return buildIdentity(config.issuer, claims);
+    return buildIdentity(
+      config.issuer,
+      claims,
+      typeof header.kid === 'string' ? header.kid : undefined,
+    );
   }
 
   /** jose checks iat only with maxTokenAge; a token issued in the future is not valid yet. */

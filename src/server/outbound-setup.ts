@@ -75,7 +75,7 @@ export function setupOutbound(
     (phase, s) => metrics.phaseDuration.observe({ phase }, s),
   );
   return {
-    check: (ctx) => pipeline.run(ctx),
+    check: (ctx, explain) => pipeline.run(ctx, explain),
     client,
     start: () => void cache.prefetch(warm),
     stop: () => cache.stop(),

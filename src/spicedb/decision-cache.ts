@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics.js';
-import type { CheckSpec, PermissionChecker } from './permission-checker.js';
+import type { AnswerOrigin, CheckSpec, PermissionChecker } from './permission-checker.js';
 
 /**
  * Allow/deny per (subject, resource, permission), kept briefly (ttlMs, at most maxEntries).
@@ -56,18 +56,29 @@ export class CachedPermissionChecker implements PermissionChecker {
     private readonly metrics?: Metrics,
   ) {}
 
-  async check(spec: CheckSpec): Promise<boolean> {
+  async check(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): Promise<boolean> {
     const key = decisionKey(spec);
     if (spec.zedToken === undefined) {
       const cached = this.cache.get(key);
       if (this.cache.enabled)
         this.metrics?.spicedbDecisionCache.inc({ result: cached === undefined ? 'miss' : 'hit' });
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) {
+        origin?.({ decisionCache: 'hit', shared: false });
+        return cached;
+      }
     } else if (this.cache.enabled) {
       this.metrics?.spicedbDecisionCache.inc({ result: 'miss' });
     }
     const flightKey = spec.zedToken === undefined ? key : `${key}|${spec.zedToken}`;
     let pending = this.inflight.get(flightKey);
+    origin?.({
+      decisionCache: !this.cache.enabled
+        ? 'off'
+        : spec.zedToken === undefined
+          ? 'miss'
+          : 'bypassed',
+      shared: pending !== undefined,
+    });
     if (!pending) {
       pending = this.inner.check(spec).finally(() => this.inflight.delete(flightKey));
       this.inflight.set(flightKey, pending);

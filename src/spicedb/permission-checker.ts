@@ -16,9 +16,20 @@ export interface CheckSpec {
   readonly zedToken?: string;
 }
 
+/** Where an answer came from, for explanations. */
+export interface AnswerOrigin {
+  /** hit: answered from the decision cache; miss, off or bypassed (a ZedToken): SpiceDB was asked. */
+  readonly decisionCache: 'hit' | 'miss' | 'off' | 'bypassed';
+  /** The SpiceDB call was shared with an identical check already in flight. */
+  readonly shared: boolean;
+}
+
 export interface PermissionChecker {
-  /** true: has the permission; false: does not. Throws SpicedbFailure on any error. */
-  check(spec: CheckSpec): Promise<boolean>;
+  /**
+   * true: has the permission; false: does not. Throws SpicedbFailure on any error. `origin`, when
+   * given, learns where the answer came from (only explained checks pass it).
+   */
+  check(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): Promise<boolean>;
 }
 
 const MINIMIZE_LATENCY = v1.Consistency.create({

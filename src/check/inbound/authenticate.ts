@@ -1,12 +1,29 @@
 import { JwtxError } from '../../errors.js';
+import type { VerifiedIdentity } from '../../jwt/identity.js';
 import type { VerifiedTokenCache } from '../../jwt/verified-cache.js';
 import type { TokenVerifier } from '../../jwt/verifier.js';
-import { deny } from '../decision.js';
-import type { Phase } from '../pipeline.js';
+import { deny, type Decision } from '../decision.js';
+import type { Evaluation, Phase } from '../pipeline.js';
 import { bearerToken } from './bearer.js';
 
 export interface CacheObserver {
   (result: 'hit' | 'miss'): void;
+}
+
+/** For explanations: who the token names and how it was verified — never the token itself. */
+function explainVerified(ev: Evaluation, id: VerifiedIdentity, cache: 'hit' | 'miss'): void {
+  ev.explain?.add('authenticate', 'verified', {
+    issuer: id.issuer,
+    kid: id.keyId,
+    subject: id.subject,
+    kind: id.kind,
+    verifiedCache: cache,
+  });
+}
+
+function refused(ev: Evaluation, err: JwtxError): Decision {
+  ev.explain?.add('authenticate', 'denied', { reason: err.code, note: err.message });
+  return deny(err.code, err.message);
 }
 
 /** Identity phase: the bearer token must verify; the result is cached until the token's exp. */
@@ -23,14 +40,14 @@ export function authenticatePhase(
       try {
         token = bearerToken(ev.request.headers.authorization);
       } catch (err) {
-        const e = err as JwtxError;
-        return deny(e.code, e.message);
+        return refused(ev, err as JwtxError);
       }
       const cached = cache.get(token);
       observeCache?.(cached ? 'hit' : 'miss');
       if (cached) {
         ev.identity = cached;
         ev.credential = token;
+        if (ev.explain) explainVerified(ev, cached, 'hit');
         return undefined;
       }
       return verifier.verify(token).then(
@@ -38,10 +55,11 @@ export function authenticatePhase(
           cache.set(token, identity);
           ev.identity = identity;
           ev.credential = token;
+          if (ev.explain) explainVerified(ev, identity, 'miss');
           return undefined;
         },
         (err: unknown) => {
-          if (err instanceof JwtxError) return deny(err.code, err.message);
+          if (err instanceof JwtxError) return refused(ev, err);
           throw err;
         },
       );

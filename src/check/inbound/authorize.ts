@@ -2,8 +2,13 @@ import { JwtxError, type ReasonCode } from '../../errors.js';
 import type { VerifiedIdentity } from '../../jwt/identity.js';
 import type { Logger } from '../../log.js';
 import { claimAsId, encodeId, resourceId } from '../../spicedb/check-target.js';
+import { decisionKey } from '../../spicedb/decision-cache.js';
 import { SpicedbFailure } from '../../spicedb/failure.js';
-import type { CheckSpec, PermissionChecker } from '../../spicedb/permission-checker.js';
+import type {
+  AnswerOrigin,
+  CheckSpec,
+  PermissionChecker,
+} from '../../spicedb/permission-checker.js';
 import { splitPath, type PathParams } from '../../spicedb/route-match.js';
 import { findRule, type CompiledRule } from '../../spicedb/rules.js';
 import { deny } from '../decision.js';
@@ -24,6 +29,35 @@ export interface AuthorizeOptions {
 }
 
 type Refusal = { readonly code: ReasonCode; readonly message: string };
+
+/** One rule's check as an explanation step: the relationship, the answer, where it came from. */
+function explainRule(
+  ev: Evaluation,
+  rule: CompiledRule,
+  spec: CheckSpec | undefined,
+  origin: AnswerOrigin | undefined,
+  refusal: Refusal | undefined,
+): void {
+  const answer =
+    !spec || !origin
+      ? undefined
+      : refusal === undefined
+        ? 'HAS_PERMISSION'
+        : refusal.code === 'permission_denied'
+          ? 'NO_PERMISSION'
+          : 'error';
+  const outcome = !refusal ? 'allowed' : rule.dryRun ? 'would_deny' : 'denied';
+  ev.explain!.add('authorize', outcome, {
+    rule: rule.name,
+    check: spec && decisionKey(spec),
+    zedToken: spec?.zedToken !== undefined ? 'at_least_as_fresh' : undefined,
+    answer,
+    decisionCache: origin?.decisionCache,
+    sharedCall: origin?.shared || undefined,
+    reason: refusal?.code,
+    note: refusal?.message,
+  });
+}
 
 /**
  * Authorization phase: the first rule matching the request names one SpiceDB check
@@ -60,34 +94,39 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
     rule: CompiledRule,
     params: PathParams,
   ): Promise<Refusal | undefined> => {
-    let spec: CheckSpec;
+    let spec: CheckSpec | undefined;
+    let origin: AnswerOrigin | undefined;
+    let refusal: Refusal | undefined;
     try {
       spec = specFor(ev, identity, rule, params);
-    } catch (err) {
-      if (err instanceof JwtxError) return { code: err.code, message: err.message };
-      throw err;
-    }
-    try {
-      if (await opts.checker.check(spec)) return undefined;
-      return {
-        code: 'permission_denied',
-        message: `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`,
-      };
-    } catch (err) {
-      const f = err instanceof SpicedbFailure ? err : undefined;
-      if (f?.kind === 'invalid_argument' && spec.zedToken !== undefined) {
-        return { code: 'bad_request', message: `${opts.zedTokenHeader} is not a valid ZedToken` };
+      const allowed = await opts.checker.check(spec, ev.explain && ((o) => (origin = o)));
+      if (!allowed) {
+        refusal = {
+          code: 'permission_denied',
+          message: `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`,
+        };
       }
-      // The caller learns the kind of failure; the operator's log gets the endpoint and details.
-      opts.logger.warn('SpiceDB check failed; denying', {
-        rule: rule.name,
-        error: f?.message ?? String(err),
-      });
-      return {
-        code: 'spicedb_unavailable',
-        message: `SpiceDB check failed (${f?.kind ?? 'other'})`,
-      };
+    } catch (err) {
+      refusal = failure(err, rule, spec);
     }
+    if (ev.explain) explainRule(ev, rule, spec, origin, refusal);
+    return refusal;
+  };
+
+  /** A check that could not be made or answered: never an RPC error, always a decision. */
+  const failure = (err: unknown, rule: CompiledRule, spec: CheckSpec | undefined): Refusal => {
+    if (err instanceof JwtxError) return { code: err.code, message: err.message };
+    if (!spec) throw err;
+    const f = err instanceof SpicedbFailure ? err : undefined;
+    if (f?.kind === 'invalid_argument' && spec.zedToken !== undefined) {
+      return { code: 'bad_request', message: `${opts.zedTokenHeader} is not a valid ZedToken` };
+    }
+    // The caller learns the kind of failure; the operator's log gets the endpoint and details.
+    opts.logger.warn('SpiceDB check failed; denying', {
+      rule: rule.name,
+      error: f?.message ?? String(err),
+    });
+    return { code: 'spicedb_unavailable', message: `SpiceDB check failed (${f?.kind ?? 'other'})` };
   };
 
   return {
@@ -102,6 +141,10 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
       if (!found) {
         const subject = opts.subjects[identity.kind];
         exportSubject(ev, subject.type, claimAsId(identity.claims, subject.claim));
+        ev.explain?.add('authorize', 'no_rule', {
+          default: opts.defaultDecision,
+          note: `no rule matches ${ev.request.method} ${ev.request.path}; authorization.default applies`,
+        });
         if (opts.defaultDecision === 'allow') return undefined;
         return deny('no_matching_rule', 'no authorization rule matches this request');
       }

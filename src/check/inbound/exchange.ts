@@ -46,10 +46,15 @@ export function exchangePhase(opts: ExchangePhaseOptions): Phase {
       const caller = ev.identity;
       const subjectToken = ev.credential;
       const audience = caller && opts.exchangeFor.get(caller.issuer);
-      if (!caller || !subjectToken || audience === undefined) return undefined;
+      if (!caller || !subjectToken || audience === undefined) {
+        ev.explain?.add('exchange', 'not_needed', { issuer: caller?.issuer });
+        return undefined;
+      }
       let result = opts.cache.get(subjectToken);
+      let source = 'cache';
       if (!result) {
         let pending = inflight.get(subjectToken);
+        source = pending ? 'shared' : 'token-exchange';
         if (!pending) {
           pending = exchangeAndVerify(subjectToken, audience).finally(() =>
             inflight.delete(subjectToken),
@@ -59,8 +64,9 @@ export function exchangePhase(opts: ExchangePhaseOptions): Phase {
         try {
           result = await pending;
         } catch (err) {
-          if (err instanceof JwtxError) return deny(err.code, err.message);
-          throw err;
+          if (!(err instanceof JwtxError)) throw err;
+          ev.explain?.add('exchange', 'denied', { audience, reason: err.code, note: err.message });
+          return deny(err.code, err.message);
         }
         opts.cache.set(
           subjectToken,
@@ -68,6 +74,12 @@ export function exchangePhase(opts: ExchangePhaseOptions): Phase {
           Math.min(caller.expiresAtMs, result.identity.expiresAtMs),
         );
       }
+      ev.explain?.add('exchange', 'exchanged', {
+        audience,
+        source,
+        issuer: result.identity.issuer,
+        subject: result.identity.subject,
+      });
       ev.identity = result.identity;
       ev.setHeaders.push(['authorization', `Bearer ${result.token}`]);
       return undefined;

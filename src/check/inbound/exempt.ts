@@ -5,5 +5,11 @@ import type { Phase } from '../pipeline.js';
 /** Routes tagged `jwtexchange.exempt: "true"` (health checks, public docs) skip authentication. */
 export const exemptPhase: Phase = {
   name: 'exempt',
-  run: (ev) => (ev.request.extensions[EXT.exempt] === 'true' ? allow('exempt') : undefined),
+  run(ev) {
+    const exempt = ev.request.extensions[EXT.exempt] === 'true';
+    ev.explain?.add('exempt', exempt ? 'exempt' : 'not_exempt', {
+      note: exempt ? `the route sets ${EXT.exempt}: "true"` : undefined,
+    });
+    return exempt ? allow('exempt') : undefined;
+  },
 };

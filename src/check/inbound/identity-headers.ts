@@ -1,3 +1,4 @@
+import { nameList } from '../explain.js';
 import type { Phase } from '../pipeline.js';
 
 /**
@@ -8,6 +9,9 @@ export const identityHeadersPhase: Phase = {
   name: 'identity_headers',
   run(ev) {
     if (ev.identity) ev.setHeaders.push(...ev.identity.headers);
+    ev.explain?.add('identity_headers', ev.identity ? 'set' : 'none', {
+      headers: ev.identity ? nameList(ev.identity.headers.map(([k]) => k)) : undefined,
+    });
     return undefined;
   },
 };

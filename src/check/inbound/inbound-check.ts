@@ -1,4 +1,5 @@
 import type { Decision } from '../decision.js';
+import type { Explanation } from '../explain.js';
 import type { Pipeline } from '../pipeline.js';
 import type { RequestContext } from '../request-context.js';
 import { spoofedHeaders } from './spoofed.js';
@@ -10,11 +11,15 @@ export type InboundMode = 'enforce' | 'dry-run';
  * headers are removed, and in dry-run a denial is logged and counted but the request allowed.
  */
 export function inboundCheck(pipeline: Pipeline, mode: InboundMode) {
-  const complete = (ctx: RequestContext, decision: Decision): Decision => {
+  const complete = (ctx: RequestContext, decision: Decision, explain?: Explanation): Decision => {
     if (decision.allow) {
       return { ...decision, removeHeaders: spoofedHeaders(ctx.headers, decision.setHeaders) };
     }
     if (mode === 'dry-run') {
+      explain?.add('mode', 'dry_run', {
+        wouldDeny: decision.reason,
+        note: 'inbound.mode is dry-run: the denial is logged and counted, the request allowed',
+      });
       return {
         allow: true,
         reason: 'dry_run',
@@ -26,10 +31,10 @@ export function inboundCheck(pipeline: Pipeline, mode: InboundMode) {
     }
     return decision;
   };
-  return (ctx: RequestContext): Decision | Promise<Decision> => {
-    const decision = pipeline.run(ctx);
+  return (ctx: RequestContext, explain?: Explanation): Decision | Promise<Decision> => {
+    const decision = pipeline.run(ctx, explain);
     return decision instanceof Promise
-      ? decision.then((d) => complete(ctx, d))
-      : complete(ctx, decision);
+      ? decision.then((d) => complete(ctx, d, explain))
+      : complete(ctx, decision, explain);
   };
 }

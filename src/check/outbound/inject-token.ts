@@ -2,6 +2,7 @@ import { JwtxError } from '../../errors.js';
 import type { ServiceTokenCache } from '../../tokens/service-token-cache.js';
 import { TokenRequestError } from '../../tokens/token-errors.js';
 import { allow, deny, type Decision } from '../decision.js';
+import type { Explanation } from '../explain.js';
 import type { Phase, PhaseResult } from '../pipeline.js';
 import { EXT, type RequestContext } from '../request-context.js';
 
@@ -17,26 +18,38 @@ export type AudienceAllowlist = ReadonlyMap<string, ReadonlySet<string>>;
 export function selectTarget(
   ctx: RequestContext,
   allowlist: AudienceAllowlist,
+  explain?: Explanation,
 ): { audience: string; scope: string } | Decision {
   const audience = ctx.extensions[EXT.audience];
-  if (audience === undefined) return allow('passthrough');
+  if (audience === undefined) {
+    explain?.add('inject_service_token', 'passthrough', {
+      note: `untagged route (no ${EXT.audience})`,
+    });
+    return allow('passthrough');
+  }
   const whenHeader = ctx.extensions[EXT.whenHeader];
   if (whenHeader !== undefined && ctx.headers[whenHeader.toLowerCase()] === undefined) {
+    explain?.add('inject_service_token', 'passthrough', {
+      audience,
+      note: `${EXT.whenHeader}: the request has no ${whenHeader.toLowerCase()} header`,
+    });
     return allow('passthrough');
   }
   const scopes = allowlist.get(audience);
-  if (!scopes) {
-    return deny(
-      'audience_not_allowed',
-      `audience ${JSON.stringify(audience)} is not on outbound.audiences`,
-    );
-  }
   const scope = ctx.extensions[EXT.scope] ?? '';
-  if (scope !== '' && !scopes.has(scope)) {
-    return deny(
-      'audience_not_allowed',
-      `scope ${JSON.stringify(scope)} is not allowed for audience ${JSON.stringify(audience)}`,
-    );
+  const refusal = !scopes
+    ? `audience ${JSON.stringify(audience)} is not on outbound.audiences`
+    : scope !== '' && !scopes.has(scope)
+      ? `scope ${JSON.stringify(scope)} is not allowed for audience ${JSON.stringify(audience)}`
+      : undefined;
+  if (refusal !== undefined) {
+    explain?.add('inject_service_token', 'denied', {
+      audience,
+      scope,
+      reason: 'audience_not_allowed',
+      note: refusal,
+    });
+    return deny('audience_not_allowed', refusal);
   }
   return { audience, scope };
 }
@@ -52,26 +65,50 @@ function failure(err: unknown): Decision {
   throw err;
 }
 
+/** Records how the token was obtained (or why not); the decision itself is returned unchanged. */
+function explained(
+  explain: Explanation,
+  target: { audience: string; scope: string },
+  source: 'cache' | 'token-exchange',
+  d: Decision,
+): Decision {
+  explain.add('inject_service_token', d.allow ? 'injected' : 'denied', {
+    audience: target.audience,
+    scope: target.scope,
+    serviceToken: source,
+    reason: d.allow ? undefined : d.reason,
+    note: d.allow ? 'authorization: Bearer <service token> (value not shown)' : d.message,
+  });
+  return d;
+}
+
 /** Injection phase: `authorization: Bearer <service JWT>` overwrites whatever the app sent. */
 export function injectServiceTokenPhase(
   allowlist: AudienceAllowlist,
   cache: ServiceTokenCache,
 ): Phase {
-  const withToken = (token: string): PhaseResult =>
+  const withToken = (token: string): Decision =>
     allow('injected', [['authorization', `Bearer ${token}`]]);
   return {
     name: 'inject_service_token',
-    run(ev) {
-      const target = selectTarget(ev.request, allowlist);
+    run(ev): PhaseResult | Promise<PhaseResult> {
+      const explain = ev.explain;
+      const target = selectTarget(ev.request, allowlist, explain);
       if ('allow' in target) return target;
       let token: string | Promise<string>;
       try {
         token = cache.get(target);
       } catch (err) {
-        return failure(err);
+        return explain ? explained(explain, target, 'cache', failure(err)) : failure(err);
       }
       // Warm path: no promise, no await.
-      return typeof token === 'string' ? withToken(token) : token.then(withToken, failure);
+      if (typeof token === 'string') {
+        return explain ? explained(explain, target, 'cache', withToken(token)) : withToken(token);
+      }
+      const decided = token.then(withToken, failure);
+      return explain
+        ? decided.then((d) => explained(explain, target, 'token-exchange', d))
+        : decided;
     },
   };
 }

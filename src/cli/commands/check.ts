@@ -1,7 +1,9 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
 import { AuthorizationClient, syntheticCheckRequest } from '../../envoy/client.js';
 import type { CheckResponse } from '../../envoy/types.js';
 import { REASONS, type ReasonCode } from '../../errors.js';
+import type { ExplainStep } from '../../check/explain.js';
 import { REASON_HEADER } from '../../check/response.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -10,7 +12,7 @@ export const summary = 'send a synthetic CheckRequest to a running server and pr
 const HELP = `usage: jwtexchange check [options]
 
 Sends Envoy's CheckRequest for one synthetic request and prints what the sidecar decided:
-allow or deny, the reason code, and the headers it would set or remove.
+allow or deny, the reason code (for an allow too), and the headers it would set or remove.
 
   --server ADDR          ext_authz address (default 127.0.0.1:9191)
   --direction DIR        inbound (default) or outbound (sets jwtexchange.direction)
@@ -20,7 +22,14 @@ allow or deny, the reason code, and the headers it would set or remove.
   --authorization V      shorthand for -H 'authorization: V'
   --ext key=value        a context extension (repeatable), e.g. jwtexchange.audience=vmcontroller
   --grpc                 content-type application/grpc (denials become gRPC statuses)
-  --json                 print the raw CheckResponse as JSON (tokens included: handle with care)
+  --explain              also print every phase that ran and its outcome: the token's issuer
+                         and kid, cache hits, the exchange, the rule and the SpiceDB
+                         relationship checked, the headers set and removed (never a token)
+  --json                 print the raw CheckResponse as JSON (tokens included: handle with care);
+                         with --explain: {"response": …, "explanation": […]}
+
+The explanation is asked for with gRPC call metadata (jwtexchange-explain: true) and returned in
+a trailer; Envoy never sets the one nor forwards the other, so callers behind Envoy cannot see it.
 
 Exit status: 0 allow, 1 deny, 2 usage or connection error.`;
 
@@ -41,11 +50,54 @@ function describeValue(name: string, value: string): string {
   return value;
 }
 
-export function formatCheckResponse(res: CheckResponse): string {
+/** The note of the step that decided an allow (passthrough, exempt, dry-run), if any. */
+function decidingNote(steps: readonly ExplainStep[], reason: string): string | undefined {
+  const outcomes: Record<string, string[]> = {
+    passthrough: ['passthrough'],
+    exempt: ['exempt'],
+    dry_run: ['would_deny', 'dry_run'],
+  };
+  const wanted = outcomes[reason] ?? [];
+  const step = steps.findLast((s) => wanted.includes(s.outcome));
+  return typeof step?.note === 'string' ? step.note : undefined;
+}
+
+function allowReason(steps: readonly ExplainStep[] | undefined): string[] {
+  const decision = steps?.findLast((s) => s.phase === 'decision');
+  const reason = typeof decision?.reason === 'string' ? decision.reason : undefined;
+  if (!steps || !reason || !(reason in REASONS))
+    return ['  reason  (the server did not report it: not a jwtexchange ext_authz server?)'];
+  const lines = [`  reason  ${reason} (${REASONS[reason as ReasonCode].summary})`];
+  if (typeof decision?.wouldDeny === 'string')
+    lines.push(`          would deny: ${decision.wouldDeny}`);
+  const note = decidingNote(steps, reason);
+  if (note) lines.push(`          ${note}`);
+  return lines;
+}
+
+function factText(value: ExplainStep[string]): string {
+  const text = String(value);
+  return /[\s=]/.test(text) ? JSON.stringify(text) : text;
+}
+
+/** One line per phase, zed-style: phase, outcome, then its facts; a note on the next line. */
+export function formatExplanation(steps: readonly ExplainStep[]): string {
+  const lines = ['explain:'];
+  for (const step of steps) {
+    const facts = Object.entries(step)
+      .filter(([k]) => k !== 'phase' && k !== 'outcome' && k !== 'note')
+      .map(([k, v]) => `${k}=${factText(v)}`);
+    lines.push(`  ${step.phase.padEnd(20)} ${[step.outcome, ...facts].join('  ')}`.trimEnd());
+    if (typeof step.note === 'string') lines.push(`  ${''.padEnd(20)} ${step.note}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatCheckResponse(res: CheckResponse, steps?: readonly ExplainStep[]): string {
   const lines: string[] = [];
   const allowed = (res.status?.code ?? 0) === 0;
   if (allowed) {
-    lines.push('decision: ALLOW');
+    lines.push('decision: ALLOW', ...allowReason(steps));
     for (const h of res.ok_response?.headers ?? []) {
       lines.push(`  set     ${h.header.key}: ${describeValue(h.header.key, h.header.value)}`);
     }
@@ -62,6 +114,37 @@ export function formatCheckResponse(res: CheckResponse): string {
   return lines.join('\n');
 }
 
+const WHERE_SIDECARS_LISTEN =
+  '`npm start` (jwtexchange dev) listens on 127.0.0.1:9191 unless --grpc-port says otherwise, ' +
+  '`jwtexchange serve` on its server.grpcAddress, and `npm run demo -- --keep` prints the ' +
+  'addresses of its sidecars. Point --server at one of them.';
+
+/** Why the RPC failed and what to do about it: never grpc-js's bare (or empty) notes. */
+export function describeRpcFailure(err: unknown, server: string): string {
+  const e = err as Partial<ServiceError>;
+  const detail = String(e.details || e.message || err)
+    .replace(/\s*Resolution note:\s*$/, '')
+    .trim();
+  const head = `cannot reach ext_authz server at ${server}`;
+  if (e.code === GrpcStatus.UNAVAILABLE) {
+    const refused = /ECONNREFUSED/.test(detail);
+    const unresolved = /Name resolution failed/i.test(detail);
+    const what = refused
+      ? 'connection refused: nothing listens there'
+      : unresolved
+        ? 'the host name does not resolve'
+        : detail;
+    return `${head}: ${what}.\n  Is the sidecar running? ${WHERE_SIDECARS_LISTEN}`;
+  }
+  if (e.code === GrpcStatus.DEADLINE_EXCEEDED) {
+    return `${head}: no answer in time (${detail}).\n  The port may belong to something that is not a gRPC server, or the sidecar is overloaded.`;
+  }
+  if (e.code === GrpcStatus.UNIMPLEMENTED) {
+    return `${head}: it does not serve envoy.service.auth.v3.Authorization/Check.\n  Is this jwtexchange's ext_authz port (server.grpcAddress), not its HTTP port?`;
+  }
+  return `${head}: ${detail}`;
+}
+
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     args,
@@ -75,6 +158,7 @@ export async function run(args: string[]): Promise<number> {
       authorization: { type: 'string' },
       ext: { type: 'string', multiple: true, default: [] },
       grpc: { type: 'boolean', default: false },
+      explain: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     HELP,
@@ -103,13 +187,20 @@ export async function run(args: string[]): Promise<number> {
   }
   const client = new AuthorizationClient(v.server);
   try {
-    const res = await client.check(
+    const { response: res, steps } = await client.checkExplained(
       syntheticCheckRequest({ method: v.method, path: v.path, host: v.host, headers, extensions }),
     );
-    console.log(v.json ? JSON.stringify(res, null, 2) : formatCheckResponse(res));
+    if (v.json) {
+      const out = v.explain ? { response: res, explanation: steps ?? null } : res;
+      console.log(JSON.stringify(out, null, 2));
+    } else {
+      console.log(formatCheckResponse(res, steps));
+      if (v.explain)
+        console.log(steps ? formatExplanation(steps) : 'explain: the server sent no explanation');
+    }
     return (res.status?.code ?? 0) === 0 ? 0 : 1;
   } catch (err) {
-    console.error(`cannot reach ext_authz server at ${v.server}: ${(err as Error).message}`);
+    console.error(describeRpcFailure(err, v.server));
     return 2;
   } finally {
     client.close();
