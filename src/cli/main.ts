@@ -40,6 +40,11 @@ export async function main(argv: string[]): Promise<number> {
     return await (await load()).run(rest);
   } catch (err) {
     console.error(`jwtexchange ${name}: ${(err as Error).message}`);
+    // A flag the command does not know, or one missing its value: a usage error.
+    if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`Run \`jwtexchange ${name} --help\` for its options.`);
+      return 2;
+    }
     return 1;
   }
 }

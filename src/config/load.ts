@@ -27,6 +27,16 @@ export function parseConfig(document: unknown, baseDir = process.cwd()): Config 
   return result.data;
 }
 
+/** One YAML document, parsed strictly (duplicate keys refused, aliases bounded). */
+export function parseYamlText(text: string, name: string): unknown {
+  try {
+    return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+  } catch (err) {
+    const message = err instanceof YAMLParseError ? err.message : String(err);
+    throw new ConfigError([{ path: '', message: `${name} is not valid YAML: ${message}` }]);
+  }
+}
+
 /** Reads, parses and validates a YAML config file. Throws ConfigError naming key and problem. */
 export function loadConfigFile(file: string): Config {
   let text: string;
@@ -37,12 +47,5 @@ export function loadConfigFile(file: string): Config {
       { path: '', message: `cannot read ${file}: ${(err as Error).message}` },
     ]);
   }
-  let document: unknown;
-  try {
-    document = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
-  } catch (err) {
-    const message = err instanceof YAMLParseError ? err.message : String(err);
-    throw new ConfigError([{ path: '', message: `${file} is not valid YAML: ${message}` }]);
-  }
-  return parseConfig(document, path.dirname(path.resolve(file)));
+  return parseConfig(parseYamlText(text, file), path.dirname(path.resolve(file)));
 }

@@ -8,8 +8,9 @@ import { startStsServer, type StsServer } from '../sts/server.js';
 import { DEV_AUTH_AUDIENCE, startDevAuth, type DevAuth } from './dev-auth.js';
 import { DEV_AUDIENCE, ensureDevIssuer, type DevIssuer } from './dev-issuer.js';
 
-/** Fixed loopback ports, so the commands `npm start` prints work as printed. */
+/** Default loopback ports (`jwtexchange dev --grpc-port …` moves them); printed commands use them. */
 export const DEV_PORTS = { grpc: 9191, http: 9464, sts: 8443, auth: 8444 } as const;
+export type DevPorts = { readonly [K in keyof typeof DEV_PORTS]: number };
 export const DEV_SERVICE = 'gateway';
 
 export interface DevEnvironment {
@@ -28,17 +29,21 @@ export interface DevEnvironment {
  * that uses all of them — inbound validation, exchange of auth.service tokens, SpiceDB checks and
  * outbound injection for audience vmcontroller. Development only: keys live under `dir`.
  */
-export async function startDevEnvironment(dir: string, logger: Logger): Promise<DevEnvironment> {
+export async function startDevEnvironment(
+  dir: string,
+  logger: Logger,
+  ports: DevPorts = DEV_PORTS,
+): Promise<DevEnvironment> {
   const issuer = await ensureDevIssuer(dir);
   const pki = await createDevPki({
     outDir: path.join(dir, 'pki'),
     services: [DEV_SERVICE, 'vmcontroller'],
   });
-  const devAuth = await startDevAuth({ port: DEV_PORTS.auth });
-  const stsUrl = `https://127.0.0.1:${DEV_PORTS.sts}`;
+  const devAuth = await startDevAuth({ port: ports.auth });
+  const stsUrl = `https://127.0.0.1:${ports.sts}`;
   const stsConfig = parseStsConfig(
     {
-      listen: `127.0.0.1:${DEV_PORTS.sts}`,
+      listen: `127.0.0.1:${ports.sts}`,
       issuer: stsUrl,
       tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, clientCaFile: pki.caFile },
       allowlist: [DEV_SERVICE, 'vmcontroller'],
@@ -63,8 +68,8 @@ export async function startDevEnvironment(dir: string, logger: Logger): Promise<
   const config = parseConfig(
     {
       server: {
-        grpcAddress: `127.0.0.1:${DEV_PORTS.grpc}`,
-        httpAddress: `127.0.0.1:${DEV_PORTS.http}`,
+        grpcAddress: `127.0.0.1:${ports.grpc}`,
+        httpAddress: `127.0.0.1:${ports.http}`,
       },
       inbound: {
         issuers: [

@@ -55,12 +55,8 @@ export class TokenEndpointClient {
     try {
       material = this.tls.current();
     } catch (err) {
-      throw new TokenRequestError(
-        'transport',
-        `cannot read the client certificate files: ${(err as Error).message}`,
-        undefined,
-        { cause: err },
-      );
+      // Names the setting and file: `cannot read outbound.tokenExchange.caFile /x (no such file)`.
+      throw new TokenRequestError('transport', (err as Error).message, undefined, { cause: err });
     }
     let res;
     try {

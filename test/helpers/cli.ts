@@ -9,23 +9,26 @@ import { ROOT } from './tools.js';
 const ENTRY =
   "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
 
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}, stdin = false): ChildProcess {
   return spawn(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     },
   );
 }
 
+/** Runs the CLI to completion; `input`, when given, is written to its standard input. */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  input?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = cli(args, env);
+  const child = cli(args, env, input !== undefined);
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -8,12 +8,11 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
 describe('jwtexchange config check', () => {
-  it('accepts the shipped example', async () => {
-    const res = await runCli(['config', 'check', 'examples/config.yaml']);
+  it('accepts the shipped example (its files exist in the pod only: --skip-files)', async () => {
+    const res = await runCli(['config', 'check', '--skip-files', 'examples/config.yaml']);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(
-      /examples\/config\.yaml: ok \(2 issuer\(s\), inbound mode enforce\)/,
-    );
+    expect(res.stdout).toMatch(/examples\/config\.yaml: ok/);
+    expect(res.stdout).toMatch(/inbound\s+mode enforce, 2 issuer\(s\)/);
   });
 
   it('names the key path and the problem of each error, and exits 1', async () => {

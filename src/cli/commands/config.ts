@@ -1,23 +1,158 @@
-import { loadConfigFile } from '../../config/load.js';
+import path from 'node:path';
+import { parseConfig } from '../../config/load.js';
+import {
+  checkFiles,
+  sidecarFiles,
+  type FileCheck,
+  type ReferencedFile,
+} from '../../config/referenced-files.js';
+import { summarizeConfig } from '../../config/summary.js';
 import { ConfigError } from '../../errors.js';
+import { parseStsConfig } from '../../sts/config.js';
+import { stateFileProblem, stsFiles, summarizeStsConfig } from '../../sts/config-summary.js';
+import { parseCommandArgs } from '../args.js';
+import { readConfigInput, type ConfigInput } from '../config-input.js';
 
-export const summary = 'config check FILE: validate a configuration without starting';
+export const summary =
+  'config check FILE: validate a configuration (and its files) without starting';
+
+const HELP = `usage: jwtexchange config check [--sts] [--root DIR] [--skip-files] FILE
+
+Validates a configuration the way \`jwtexchange serve\` reads it, without starting anything:
+every key, then every file it names — each must exist and parse (PEM certificates and keys, a
+key that matches its certificate, JWKS files, the SpiceDB preshared key file). Prints what each
+section holds. Errors name the setting (e.g. outbound.tokenExchange.caFile).
+
+  FILE           the YAML file, or - for standard input. Kubernetes objects are accepted too:
+                 the ConfigMap holding config.yaml is checked, e.g.
+                   helm template gw helm/jwtexchange -f values.yaml | jwtexchange config check --skip-files -
+  --sts          a token-exchange (\`jwtexchange sts\`) configuration; recognised by its keys
+                 without the flag
+  --root DIR     read the files under DIR (paths as the pod sees them, e.g. DIR/etc/jwtexchange/tls)
+  --skip-files   check the keys only and list the files serve will need
+
+Exit status: 0 valid, 1 invalid, 2 usage error.`;
+
+/** Keys only a token-exchange config has; a sidecar config has none of them. */
+const STS_ONLY = [
+  'listen',
+  'metricsAddress',
+  'issuer',
+  'tls',
+  'clientIdentity',
+  'allowlist',
+  'services',
+  'tokens',
+  'keys',
+  'subjectIssuers',
+  'limits',
+];
+const SIDECAR_ONLY = ['server', 'inbound', 'outbound', 'spicedb', 'authorization'];
+
+function looksLikeSts(document: unknown): { sts: boolean; stsKeys: string[] } {
+  const keys = document && typeof document === 'object' ? Object.keys(document) : [];
+  const stsKeys = keys.filter((k) => STS_ONLY.includes(k));
+  return { sts: stsKeys.length > 0 && !keys.some((k) => SIDECAR_ONLY.includes(k)), stsKeys };
+}
+
+interface Checked {
+  readonly kind: string;
+  readonly lines: string[];
+  readonly files: ReferencedFile[];
+  readonly extraProblems: (locate: (f: string) => string) => string[];
+  readonly notes: string[];
+}
+
+function checkDocument(input: ConfigInput, sts: boolean): Checked {
+  if (sts) {
+    const config = parseStsConfig(input.document, input.baseDir);
+    return {
+      kind: 'token-exchange configuration for `jwtexchange sts`',
+      lines: summarizeStsConfig(config),
+      files: stsFiles(config),
+      extraProblems: (locate) => stateFileProblem(config, locate),
+      notes: [],
+    };
+  }
+  const config = parseConfig(input.document, input.baseDir);
+  const env = config.spicedb?.presharedKeyEnv;
+  return {
+    kind: 'sidecar configuration for `jwtexchange serve`',
+    lines: summarizeConfig(config),
+    files: sidecarFiles(config),
+    extraProblems: () => [],
+    notes:
+      env && !process.env[env]?.trim()
+        ? [`$${env} (spicedb.presharedKeyEnv) is not set here; serve needs it in its environment`]
+        : [],
+  };
+}
+
+function fileLines(results: readonly FileCheck[], skipped: readonly ReferencedFile[]): string[] {
+  if (skipped.length > 0) {
+    return [
+      '  files (not read: --skip-files)',
+      ...skipped.map((f) => `    ${f.setting}  ${f.file}  (${f.kind})`),
+    ];
+  }
+  if (results.length === 0) return ['  files          none referenced'];
+  return ['  files', ...results.map((r) => `    ${r.setting}  ${r.file}  ${r.detail ?? ''}`)];
+}
 
 export async function run(args: string[]): Promise<number> {
-  const [sub, file, ...extra] = args;
+  const parsed = parseCommandArgs(
+    args,
+    {
+      sts: { type: 'boolean', default: false },
+      root: { type: 'string' },
+      'skip-files': { type: 'boolean', default: false },
+    },
+    HELP,
+    true,
+  );
+  if (!parsed) return 0;
+  const [sub, file, ...extra] = parsed.positionals;
   if (sub !== 'check' || !file || extra.length > 0) {
-    console.error('usage: jwtexchange config check FILE');
+    console.error(HELP);
     return 2;
   }
+  const v = parsed.values;
+  let name = file;
   try {
-    const config = loadConfigFile(file);
+    const input = readConfigInput(file);
+    name = input.name;
+    const detected = looksLikeSts(input.document);
+    let checked: Checked;
+    try {
+      checked = checkDocument(input, v.sts || detected.sts);
+    } catch (err) {
+      if (err instanceof ConfigError && detected.stsKeys.length > 0 && !v.sts) {
+        console.error(
+          `hint: ${detected.stsKeys.join(', ')} are token-exchange keys; a \`jwtexchange sts\` config is checked with --sts`,
+        );
+      }
+      throw err;
+    }
+    const root = v.root ? path.resolve(v.root) : undefined;
+    const locate = (f: string) => (root ? path.join(root, f) : f);
+    const results = v['skip-files'] ? [] : checkFiles(checked.files, locate);
+    const problems = [
+      ...results.filter((r) => r.problem).map((r) => ({ path: r.setting, message: r.problem! })),
+      ...(v['skip-files']
+        ? []
+        : checked.extraProblems(locate).map((message) => ({ path: 'keys.stateFile', message }))),
+    ];
+    if (problems.length > 0) throw new ConfigError(problems);
+    const how = !v.sts && detected.sts ? ', recognised by its keys' : '';
+    console.log(`${name}: ok (${checked.kind}${how})`);
     console.log(
-      `${file}: ok (${config.inbound.issuers.length} issuer(s), inbound mode ${config.inbound.mode})`,
+      [...checked.lines, ...fileLines(results, v['skip-files'] ? checked.files : [])].join('\n'),
     );
+    for (const note of checked.notes) console.log(`note: ${note}`);
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(`${file}: ${err.message}`);
+      console.error(`${name}: ${err.message}`);
       return 1;
     }
     throw err;

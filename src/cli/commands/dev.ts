@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { DEV_PORTS, startDevEnvironment, type DevEnvironment } from '../../dev/dev-environment.js';
+import {
+  DEV_PORTS,
+  startDevEnvironment,
+  type DevEnvironment,
+  type DevPorts,
+} from '../../dev/dev-environment.js';
 import { createLogger } from '../../log.js';
 import { startApp } from '../../server/app.js';
 import { parseCommandArgs } from '../args.js';
@@ -7,19 +12,26 @@ import { runUntilSignal } from '../signals.js';
 
 export const summary = 'run the sidecar on an embedded development default (npm start)';
 
-const HELP = `usage: jwtexchange dev [--dir DIR]
+const HELP = `usage: jwtexchange dev [--dir DIR] [--grpc-port P] [--http-port P] [--sts-port P] [--auth-port P]
 
-Starts the sidecar with everything it talks to, on loopback: a dev PKI, a dev auth.service
-(127.0.0.1:${DEV_PORTS.auth}), the reference token-exchange over mTLS (127.0.0.1:${DEV_PORTS.sts}),
-the SpiceDB engine in-process, and the ext_authz server (gRPC 127.0.0.1:${DEV_PORTS.grpc}, HTTP
-127.0.0.1:${DEV_PORTS.http}). Prints commands that show an allow and a deny.
-  --dir DIR   where development keys and state live (default .dev)`;
+Starts the sidecar with everything it talks to, on loopback: a dev PKI, a dev auth.service, the
+reference token-exchange over mTLS, the SpiceDB engine in-process, and the ext_authz server.
+Prints commands that show an allow and a deny, for the ports chosen.
+  --dir DIR        where development keys and state live (default .dev)
+  --grpc-port P    ext_authz gRPC (default ${DEV_PORTS.grpc})
+  --http-port P    /healthz, /readyz, /metrics (default ${DEV_PORTS.http})
+  --sts-port P     token-exchange, https (default ${DEV_PORTS.sts})
+  --auth-port P    dev auth.service, http (default ${DEV_PORTS.auth})
+All listen on 127.0.0.1. A second instance needs other ports and another --dir, e.g.
+  npm start -- --dir .dev2 --grpc-port 19191 --http-port 19464 --sts-port 18443 --auth-port 18444`;
 
-function tryIt(env: DevEnvironment): string {
-  const rel = path.relative(process.cwd(), env.dir) || '.';
+/** The commands `npm start` prints, for the addresses this environment really uses. */
+export function tryIt(env: DevEnvironment, cwd = process.cwd()): string {
+  const rel = path.relative(cwd, env.dir) || '.';
   const gw = env.pki.clients.gateway!;
-  const r = (p: string) => path.relative(process.cwd(), p);
+  const r = (p: string) => path.relative(cwd, p);
   const x = 'npx jwtexchange';
+  const check = `${x} check --server ${env.config.server.grpcAddress}`;
   return `
 jwtexchange (development default) is ready
   ext_authz gRPC    ${env.config.server.grpcAddress}
@@ -28,26 +40,61 @@ jwtexchange (development default) is ready
   auth.service      ${env.devAuth.url}
   SpiceDB           embedded (examples/spicedb)
 
-Try it from another terminal:
+Try it from another terminal (add --explain to any check to see every phase that ran):
   # inbound: a verified token is allowed, and the app would get x-jwtauth-* headers
-  ${x} check --authorization "Bearer $(${x} dev-token --dir ${rel})"
+  ${check} --authorization "Bearer $(${x} dev-token --dir ${rel})"
   # inbound: no token → 401
-  ${x} check
+  ${check}
   # inbound: a Teleport user with create_saga on cloud:cl0 (auth.service token, exchanged, then SpiceDB)
-  ${x} check --method POST --path /v2/namespaces/cl0 \\
+  ${check} --explain --method POST --path /v2/namespaces/cl0 \\
     --authorization "Bearer $(${x} dev-auth mint --url ${env.devAuth.url} --sub cloud-teleport-aleksander.rykalin)"
   # outbound: a saga-tagged route gets a service token for vmcontroller
-  ${x} check --direction outbound --ext jwtexchange.audience=vmcontroller -H 'x-saga-id: s-1'
+  ${check} --direction outbound --ext jwtexchange.audience=vmcontroller -H 'x-saga-id: s-1'
   # token-exchange directly, as the gateway
   ${x} token --sts ${env.sts.url} --cert ${r(gw.certFile)} --key ${r(gw.keyFile)} --ca ${r(env.pki.caFile)} --audience vmcontroller
 `;
 }
 
+/** The four ports from flags; a message when one is not a port number. */
+export function devPorts(values: Record<keyof DevPorts, string | undefined>): DevPorts | string {
+  const ports: Record<string, number> = {};
+  for (const key of Object.keys(DEV_PORTS) as (keyof DevPorts)[]) {
+    const raw = values[key];
+    const port = raw === undefined ? DEV_PORTS[key] : Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      return `--${key}-port must be a port number (1-65535), got ${JSON.stringify(raw)}`;
+    }
+    ports[key] = port;
+  }
+  return ports as DevPorts;
+}
+
 export async function run(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { dir: { type: 'string', default: '.dev' } }, HELP);
+  const parsed = parseCommandArgs(
+    args,
+    {
+      dir: { type: 'string', default: '.dev' },
+      'grpc-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      'sts-port': { type: 'string' },
+      'auth-port': { type: 'string' },
+    },
+    HELP,
+  );
   if (!parsed) return 0;
+  const v = parsed.values;
+  const ports = devPorts({
+    grpc: v['grpc-port'],
+    http: v['http-port'],
+    sts: v['sts-port'],
+    auth: v['auth-port'],
+  });
+  if (typeof ports === 'string') {
+    console.error(`jwtexchange dev: ${ports}`);
+    return 2;
+  }
   const logger = createLogger('info');
-  const env = await startDevEnvironment(path.resolve(parsed.values.dir), logger);
+  const env = await startDevEnvironment(path.resolve(v.dir), logger, ports);
   try {
     const app = await startApp(env.config, { logger });
     await app.whenReady();

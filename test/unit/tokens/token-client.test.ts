@@ -96,6 +96,26 @@ describe('TokenEndpointClient', () => {
     answer = { status: 502, body: '{}' };
     await expect(client.serviceToken('vmcontroller')).rejects.toMatchObject({ kind: 'transport' });
   });
+
+  it('names the setting and the file it cannot read (the CA is not a client certificate)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-tc-missing-'));
+    for (const f of ['cert.pem', 'key.pem']) writeFileSync(path.join(dir, f), 'x');
+    const missing = new TokenEndpointClient(
+      {
+        tokenUrl: 'https://127.0.0.1:1/token',
+        certFile: path.join(dir, 'cert.pem'),
+        keyFile: path.join(dir, 'key.pem'),
+        caFile: path.join(dir, 'ca-typo.pem'),
+        timeoutMs: 1_000,
+      },
+      clock,
+    );
+    const err = await missing.serviceToken('vmcontroller').catch((e: Error) => e);
+    expect(err).toMatchObject({ kind: 'transport' });
+    expect((err as Error).message).toBe(
+      `cannot read outbound.tokenExchange.caFile ${path.join(dir, 'ca-typo.pem')} (no such file)`,
+    );
+  });
 });
 
 describe('backoff and refresh point', () => {
