@@ -77,7 +77,7 @@ function allowReason(steps: readonly ExplainStep[] | undefined): string[] {
 
 function factText(value: ExplainStep[string]): string {
   const text = String(value);
-  return /[\s=]/.test(text) ? JSON.stringify(text) : text;
+  return /\s/.test(text) || text === '' ? JSON.stringify(text) : text;
 }
 
 /** One line per phase, zed-style: phase, outcome, then its facts; a note on the next line. */

@@ -1,0 +1,105 @@
+import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXPLAIN_REQUEST_KEY, EXPLAIN_TRAILER_KEY } from '../../src/check/explain.js';
+import { createCheckHandler, InFlight } from '../../src/check/handler.js';
+import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
+import type { CheckRequest, CheckResponse } from '../../src/envoy/types.js';
+import { setServing, startGrpcServer, type GrpcServer } from '../../src/server/grpc-server.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
+import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
+import { freePort } from '../helpers/ports.js';
+
+/**
+ * The design of `check --explain` holds behind a real Envoy: the explanation is asked for with
+ * call metadata on the Check RPC, which Envoy's ext_authz client never sets from a client's
+ * headers, and comes back in a trailer, which Envoy drops. A client that sends the header gets
+ * no explanation, and nothing of one reaches it or the app. The real Check handler runs behind a
+ * probe that records the call metadata Envoy sent and the trailers the handler returned.
+ */
+describe('explanations behind a real Envoy', () => {
+  let t: TestApp;
+  let probe: GrpcServer;
+  let upstream: EchoUpstream;
+  let envoy: RunningEnvoy;
+  let base: string;
+  const metadata: Record<string, unknown>[] = [];
+  const trailers: (Metadata | undefined)[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const check = createCheckHandler(t.app.deps, new InFlight());
+    probe = await startGrpcServer(
+      '127.0.0.1:0',
+      (
+        call: ServerUnaryCall<CheckRequest, CheckResponse>,
+        callback: sendUnaryData<CheckResponse>,
+      ) => {
+        metadata.push(call.metadata.getMap());
+        check(call, (err, value, trailer, flags) => {
+          trailers.push(trailer ?? undefined);
+          callback(err, value, trailer, flags);
+        });
+      },
+    );
+    setServing(probe.health, true);
+    upstream = await startEchoUpstream();
+    const port = await freePort();
+    envoy = await startEnvoy(
+      renderEnvoyConfig('envoy/ingress.yaml', {
+        listeners: { ingress: port },
+        clusters: { jwtexchange: probe.port, app: upstream.port },
+      }),
+    );
+    base = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await upstream?.close();
+    probe?.server.forceShutdown();
+    await t?.app.shutdown();
+  });
+
+  it('answers a direct caller that asks with call metadata (the probe can explain)', async () => {
+    const client = new AuthorizationClient(`127.0.0.1:${probe.port}`);
+    try {
+      const { steps } = await client.checkExplained(syntheticCheckRequest({}));
+      expect(steps?.map((s) => s.phase)).toEqual(['request', 'exempt', 'authenticate', 'decision']);
+      expect(trailers.at(-1)?.get(EXPLAIN_TRAILER_KEY)).toHaveLength(1);
+    } finally {
+      client.close();
+    }
+  });
+
+  it.each([
+    ['an allowed request', true, 200],
+    ['a denied request', false, 401],
+  ])(
+    '%s: a client header asks for nothing, and nothing reaches the client or the app',
+    async (_what, withToken, status) => {
+      const token = await t.issuer.mint({ sub: 'alice' });
+      const before = metadata.length;
+      const seen = upstream.seen.length;
+      const res = await fetch(`${base}/v2/namespaces`, {
+        headers: {
+          [EXPLAIN_REQUEST_KEY]: 'true',
+          [EXPLAIN_TRAILER_KEY]: 'forged',
+          ...(withToken ? { authorization: `Bearer ${token}` } : {}),
+        },
+      });
+      const body = await res.text();
+      expect(res.status).toBe(status);
+      expect(metadata.length).toBe(before + 1);
+      expect(Object.keys(metadata.at(-1)!)).not.toContain(EXPLAIN_REQUEST_KEY);
+      expect(trailers.at(-1)).toBeUndefined();
+      const answer = JSON.stringify([...res.headers]) + body;
+      expect(answer).not.toMatch(/not_exempt|verifiedCache|"phase"|"outcome"/);
+      if (withToken) {
+        expect(upstream.seen.length).toBe(seen + 1);
+        const h = upstream.seen.at(-1)!.headers;
+        expect(JSON.stringify(h)).not.toMatch(/not_exempt|verifiedCache|"phase"|"outcome"/);
+      }
+    },
+  );
+});
