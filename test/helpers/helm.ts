@@ -79,16 +79,23 @@ export function kinds(objects: readonly K8sObject[]): string[] {
 
 /**
  * Writes the files of the chart's Envoy ConfigMap into dir, pointing the config's own references
- * to /etc/envoy at dir, so `envoy --mode validate` or a real Envoy can load them here.
+ * to /etc/envoy at dir — and those to the TLS Secret's mount (/etc/jwtexchange/tls) at tlsDir —
+ * so `envoy --mode validate` or a real Envoy can load them here.
  */
-export function writeEnvoyConfigMap(objects: readonly K8sObject[], dir: string): string {
+export function writeEnvoyConfigMap(
+  objects: readonly K8sObject[],
+  dir: string,
+  tlsDir?: string,
+): string {
   const cm = objects.find(
     (o) => o.kind === 'ConfigMap' && String(o.metadata.name).endsWith('-envoy'),
   );
   if (!cm) throw new Error('no Envoy ConfigMap rendered');
   mkdirSync(dir, { recursive: true });
   for (const [file, text] of Object.entries(cm.data as Record<string, string>)) {
-    writeFileSync(path.join(dir, file), text.replace(/\/etc\/envoy(?=[/\s}])/g, dir));
+    let local = text.replace(/\/etc\/envoy(?=[/\s}])/g, dir);
+    if (tlsDir) local = local.replace(/\/etc\/jwtexchange\/tls(?=[/\s}])/g, tlsDir);
+    writeFileSync(path.join(dir, file), local);
   }
   return path.join(dir, 'envoy.yaml');
 }

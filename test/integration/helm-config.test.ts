@@ -105,6 +105,9 @@ describe('the rendered jwtexchange config', () => {
           grpcPort,
           httpPort,
           drainDelayMs: 0,
+          // The chart refuses a file no volume of the container holds.
+          extraVolumes: [{ name: 'issuer', emptyDir: {} }],
+          extraVolumeMounts: [{ name: 'issuer', mountPath: path.dirname(issuer.jwksFile) }],
           config: {
             inbound: {
               issuers: [

@@ -43,11 +43,8 @@ describe('envoy --mode validate', () => {
   it.each(['default', 'demo-gateway', 'mtls', 'cert-manager'])(
     'accepts what ci/%s-values.yaml renders',
     async (scenario) => {
-      const objects = await helmTemplate({
-        values: [`ci/${scenario}-values.yaml`],
-        set: { 'tls.mountPath': tlsDir },
-      });
-      const file = writeEnvoyConfigMap(objects, path.join(dir, `validate-${scenario}`));
+      const objects = await helmTemplate({ values: [`ci/${scenario}-values.yaml`] });
+      const file = writeEnvoyConfigMap(objects, path.join(dir, `validate-${scenario}`), tlsDir);
       await expect(validateEnvoyConfig(file)).resolves.toContain('OK');
     },
   );
@@ -87,14 +84,13 @@ function testValues(
   writeFileSync(
     file,
     stringify({
-      jwtexchange: { grpcPort },
-      tls: { mountPath: tlsDir },
+      jwtexchange: { grpcPort, ...(extra.jwtexchange as object) },
       envoy: {
         adminPort: p.admin,
         healthPort: p.health,
         ingress: { port: p.ingress, appPort, exempt: [{ path: '/healthz' }] },
         egress: { port: p.egress, upstreams: [] },
-        ...extra,
+        ...(extra.envoy as object),
       },
     }),
   );
@@ -139,10 +135,17 @@ describe('a real Envoy on the demo gateway config', () => {
       { name: 'billing', address: 'localhost', port: echo.port },
     ];
     const values = testValues(p, t.app.grpcPort, echo.port, {
-      egress: { port: p.egress, upstreams },
+      envoy: { egress: { port: p.egress, upstreams } },
+      // The chart refuses a route whose audience its config does not allow; the running sidecar
+      // (configured above, without billing) is what must refuse it here.
+      jwtexchange: {
+        config: {
+          outbound: { audiences: [{ audience: 'vmcontroller' }, { audience: 'billing' }] },
+        },
+      },
     });
     const objects = await helmTemplate({ values: ['ci/demo-gateway-values.yaml', values] });
-    const file = writeEnvoyConfigMap(objects, path.join(dir, 'demo'));
+    const file = writeEnvoyConfigMap(objects, path.join(dir, 'demo'), tlsDir);
     loopbackOnly(file);
     envoy = await runRenderedEnvoy(file, p.health);
   });
@@ -271,14 +274,16 @@ describe('a real Envoy on the mTLS config', () => {
     echo = await startEchoUpstream();
     p = await ports();
     const values = testValues(p, t.app.grpcPort, echo.port, {
-      ingress: {
-        port: p.ingress,
-        appPort: echo.port,
-        tls: { enabled: true, requireClientCertificate: true },
+      envoy: {
+        ingress: {
+          port: p.ingress,
+          appPort: echo.port,
+          tls: { enabled: true, requireClientCertificate: true },
+        },
       },
     });
     const objects = await helmTemplate({ values: ['ci/mtls-values.yaml', values] });
-    const file = writeEnvoyConfigMap(objects, path.join(dir, 'mtls'));
+    const file = writeEnvoyConfigMap(objects, path.join(dir, 'mtls'), tlsDir);
     loopbackOnly(file);
     envoy = await runRenderedEnvoy(file, p.health);
   });

@@ -42,7 +42,20 @@ beforeAll(async () => {
     stringify({
       jwtexchange: {
         podSelector: { 'app.kubernetes.io/name': 'gwadmin' },
-        jwtexchange: { image: { repository: 'registry.example/jwtexchange' } },
+        tls: { enabled: true, secretName: 'gwadmin-mtls' },
+        jwtexchange: {
+          image: { repository: 'registry.example/jwtexchange' },
+          config: {
+            outbound: {
+              tokenExchange: {
+                tokenUrl: 'https://token-exchange.platform.svc:8443/token',
+                certFile: '/etc/jwtexchange/tls/tls.crt',
+                keyFile: '/etc/jwtexchange/tls/tls.key',
+              },
+              audiences: [{ audience: 'vmcontroller' }],
+            },
+          },
+        },
         envoy: {
           egress: {
             upstreams: [

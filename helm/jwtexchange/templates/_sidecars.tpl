@@ -155,4 +155,5 @@ checksum/envoy-config: {{ include "jwtexchange.envoyConfig" . | sha256sum }}
 {{- $_ := set $domains . $u.name }}
 {{- end }}
 {{- end }}
+{{- include "jwtexchange.validateConfig" . }}
 {{- end }}
