@@ -4,6 +4,7 @@
  * Needs the tools from `npm run setup` (Envoy, SpiceDB).
  */
 import { parseArgs } from 'node:util';
+import { keepBanner } from './banner.js';
 import { startPlatform } from './platform.js';
 import { runMode, type ModeResult } from './scenario.js';
 import { writeState } from './state.js';
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
   } finally {
     await platform.close();
   }
+  trace.flush();
   console.log('\nsummary');
   for (const r of results) {
     const label = MODES.find((m) => m.mode === r.mode)!.label;
@@ -46,29 +48,47 @@ async function keep(mode: (typeof MODES)[number]['mode']): Promise<number> {
   const platform = await startPlatform();
   const topology = await startTopology(platform, mode, trace);
   await topology.tagSagaRoute(true);
-  writeState({ mode, gatewayUrl: topology.gatewayUrl, authUrl: platform.auth.url });
-  console.log(`
-demo topology (mode ${mode}) is running; gateway ingress ${topology.gatewayUrl}
-  npm run vmctl -- login --user cloud-teleport-aleksander.rykalin
-  npm run vmctl -- namespace create demo --cluster cl0
-  npm run vmctl -- namespace get <id>
-Ctrl-C stops everything.
-`);
+  writeState({
+    mode,
+    gatewayUrl: topology.gatewayUrl,
+    authUrl: platform.auth.url,
+    sidecars: topology.sidecars,
+  });
+  trace.flush();
+  console.log(keepBanner(topology));
   await new Promise((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
   await topology.close();
   await platform.close();
   return 0;
 }
 
+const HELP = `usage: npm run demo [-- --keep [--mode exchange|interceptors-off]]
+
+Runs the users' scenario on loopback with real Envoys, SpiceDB and token-exchange: the saga's
+call fails on the untagged route, then succeeds once the route is tagged, in both pipeline modes
+(exchange: token exchange from auth.service; interceptors-off: the sidecar checks SpiceDB).
+Prints a trace and one PASS/FAIL line per mode; exits 1 on any FAIL. Needs \`npm run setup\`.
+  --keep        leave one topology running (saga route tagged) for vmctl and jwtexchange check;
+                prints the gateway's address and the sidecars' ext_authz addresses
+  --mode M      the pipeline mode for --keep (default exchange)`;
+
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
     keep: { type: 'boolean', default: false },
     mode: { type: 'string', default: 'exchange' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 const chosen = MODES.find((m) => m.mode === values.mode)?.mode;
-process.exitCode = await (values.keep && chosen ? keep(chosen) : main()).catch((err: unknown) => {
-  console.error(`demo failed: ${(err as Error).stack ?? String(err)}`);
-  return 1;
-});
+if (values.help) {
+  console.log(HELP);
+} else if (!chosen) {
+  console.error(`unknown --mode ${JSON.stringify(values.mode)}\n\n${HELP}`);
+  process.exitCode = 2;
+} else {
+  process.exitCode = await (values.keep ? keep(chosen) : main()).catch((err: unknown) => {
+    console.error(`demo failed: ${(err as Error).stack ?? String(err)}`);
+    return 1;
+  });
+}

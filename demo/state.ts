@@ -9,6 +9,8 @@ export interface DemoState {
   readonly mode: string;
   readonly gatewayUrl: string;
   readonly authUrl: string;
+  /** ext_authz addresses of the sidecars (jwtexchange check --server). */
+  readonly sidecars?: { readonly gateway: string; readonly vmcontroller: string };
 }
 
 export function writeState(state: DemoState): void {

@@ -23,6 +23,8 @@ import { internalTokenCheck } from './verify-internal.js';
 export interface Topology {
   readonly mode: PipelineMode;
   readonly gatewayUrl: string;
+  /** ext_authz gRPC addresses of the two sidecars, for `jwtexchange check --server`. */
+  readonly sidecars: { readonly gateway: string; readonly vmcontroller: string };
   readonly gateway: Awaited<ReturnType<typeof startGateway>>;
   readonly vmcontroller: Awaited<ReturnType<typeof startVmcontroller>>;
   /** Re-renders the egress listener with the saga route tagged for injection, or not. */
@@ -196,7 +198,8 @@ export async function startTopology(
       onAttempt: (saga, a) =>
         trace.add(
           'gateway saga',
-          `${saga.id} attempt ${saga.attempts.length}: ${a.ok ? 'ok' : `failed (${a.status}) ${a.error ?? ''}`}`,
+          `${saga.id} attempt ${saga.attempts.length}: ${a.ok ? 'ok' : `failed (${a.status ?? 'no HTTP answer'})`}`,
+          a.ok ? undefined : (a.error ?? ''),
         ),
     });
     stops.push(gateway.close);
@@ -211,6 +214,10 @@ export async function startTopology(
     return {
       mode,
       gatewayUrl: `http://127.0.0.1:${ingressPort}`,
+      sidecars: {
+        gateway: `127.0.0.1:${gwSide.grpcPort}`,
+        vmcontroller: `127.0.0.1:${vmSide.grpcPort}`,
+      },
       gateway,
       vmcontroller,
       async tagSagaRoute(tagged) {

@@ -10,7 +10,10 @@ import { loadToken, readState, saveToken } from './state.js';
 
 const USAGE = `usage: vmctl login --user ID
        vmctl namespace create NAME --cluster CLUSTER
-       vmctl namespace get ID`;
+       vmctl namespace get ID
+
+The platform CLI of the demo: talks to the gateway of a running \`npm run demo -- --keep\`
+(its addresses are in .dev/demo.json). login gets a user token from the dev auth.service.`;
 
 async function login(user: string): Promise<number> {
   const { authUrl } = readState();
@@ -53,9 +56,17 @@ async function namespace(args: string[], cluster: string | undefined): Promise<n
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { user: { type: 'string' }, cluster: { type: 'string' } },
+    options: {
+      user: { type: 'string' },
+      cluster: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
     allowPositionals: true,
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const [command, ...rest] = positionals;
   if (command === 'login' && values.user) return login(values.user);
   if (command === 'namespace') return namespace(rest, values.cluster);
@@ -65,5 +76,10 @@ async function main(argv: string[]): Promise<number> {
 
 process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
   console.error(`vmctl: ${(err as Error).message}`);
+  // An unknown flag or a flag without its value: a usage error.
+  if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    console.error(USAGE);
+    return 2;
+  }
   return 1;
 });

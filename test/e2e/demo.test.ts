@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keepBanner } from '../../demo/banner.js';
 import { startPlatform, type Platform } from '../../demo/platform.js';
-import { runMode, type ModeResult } from '../../demo/scenario.js';
+import { runMode, USERS_ERROR, type ModeResult } from '../../demo/scenario.js';
+import { startTopology } from '../../demo/topology.js';
 import { Trace } from '../../demo/trace.js';
+import { runPrinted } from '../helpers/cli.js';
 
 /**
  * The users' scenario (docs/walkthrough.md), the same code as `npm run demo`: gateway saga →
@@ -13,7 +16,11 @@ import { Trace } from '../../demo/trace.js';
 describe('the users\u2019 scenario', () => {
   let platform: Platform;
   const results = new Map<string, ModeResult>();
-  const trace = new Trace(process.env.JWTX_TEST_LOGS ? (l) => console.log(l) : undefined);
+  const printed: string[] = [];
+  const trace = new Trace((l) => {
+    printed.push(l);
+    if (process.env.JWTX_TEST_LOGS) console.log(l);
+  });
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -76,6 +83,62 @@ describe('the users\u2019 scenario', () => {
     );
     expect(text).toContain(
       'does not exist jwtauth context in client method - /authzed.api.v1.PermissionsService/WriteRelationships',
+    );
+  });
+  it('prints a long error once per scenario, and no line twice in a row', () => {
+    const full = printed.filter((l) => l.includes(`${USERS_ERROR} - /authzed`));
+    expect(full.length).toBeGreaterThan(0);
+    expect(full.length).toBeLessThanOrEqual(2); // once per mode: the namespace id differs
+    expect(printed.some((l) => /failed \(500\) \(same as at \d+\.\d+s\)/.test(l))).toBe(true);
+    trace.flush();
+    for (let i = 1; i < printed.length; i++) expect(printed[i]).not.toBe(printed[i - 1]);
+  });
+
+  it('--keep prints the sidecars\u2019 ext_authz addresses, and its check commands work as printed', async () => {
+    const t = await startTopology(platform, 'exchange', trace);
+    try {
+      await t.tagSagaRoute(true);
+      const banner = keepBanner(t);
+      expect(banner).toContain(`gateway sidecar, ext_authz         ${t.sidecars.gateway}`);
+      expect(banner).toContain(`vmcontroller sidecar, ext_authz    ${t.sidecars.vmcontroller}`);
+      const commands = banner
+        .split('\n')
+        .filter((l) => l.trim().startsWith('npx jwtexchange check'));
+      expect(commands).toHaveLength(2);
+      const outbound = await runPrinted(commands[0]!.trim());
+      expect(outbound.code, outbound.stderr).toBe(0);
+      expect(outbound.stdout).toMatch(/reason {2}injected/);
+      expect(outbound.stdout).toMatch(/inject_service_token\s+injected {2}audience=vmcontroller/);
+      const inbound = await runPrinted(commands[1]!.trim());
+      // vmcontroller's sidecar runs in dry-run: no token would be denied, and is let through.
+      expect(inbound.code, inbound.stderr).toBe(0);
+      expect(inbound.stdout).toMatch(/reason {2}dry_run/);
+      expect(inbound.stdout).toContain('would deny: missing_token');
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
+describe('the demo trace', () => {
+  it('prints a long detail once, then refers to it, and counts a repeated line', () => {
+    const out: string[] = [];
+    const trace = new Trace((l) => out.push(l));
+    const error = `token-exchange unreachable: ${'x'.repeat(80)}`;
+    trace.add('sidecar:gateway', 'WARN service token exchange failed:', error);
+    trace.add('sidecar:gateway', 'WARN service token exchange failed:', error);
+    trace.add('sidecar:gateway', 'WARN service token exchange failed:', error);
+    trace.add('gateway saga', 's-1 attempt 2: failed (503)', error);
+    trace.add('check', 'PASS short detail', '— HTTP 202');
+    trace.add('check', 'PASS short detail again', '— HTTP 202');
+    expect(out).toHaveLength(5);
+    expect(out[0]).toContain(error);
+    expect(out[1]).toMatch(/\(the line above repeated 2 more times\)$/);
+    expect(out[2]).toMatch(/s-1 attempt 2: failed \(503\) \(same as at \d+\.\d+s\)$/);
+    expect(out[2]).not.toContain('xxxx');
+    expect(out[4]).toContain('— HTTP 202');
+    expect(trace.lines.every((l) => l.who !== 'sidecar:gateway' || l.text.includes(error))).toBe(
+      true,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { ROOT } from './tools.js';
 
 /*
@@ -36,4 +36,20 @@ export function runCli(
   return new Promise((resolve) =>
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
   );
+}
+
+/**
+ * A command exactly as the project prints it (npm start, demo --keep, the docs), run by bash;
+ * `npx jwtexchange` is this source tree's CLI (no build needed).
+ */
+export function runPrinted(
+  command: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const jwtx = `jwtexchange() { node --import tsx --input-type=module -e "${ENTRY}" -- "$@"; }`;
+  const script = `${jwtx}\n${command.replace(/npx jwtexchange/g, 'jwtexchange')}`;
+  return new Promise((resolve) => {
+    execFile('bash', ['-c', script], { cwd: ROOT }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { tryIt } from '../../src/cli/commands/dev.js';
 import { startDevEnvironment, type DevEnvironment } from '../../src/dev/dev-environment.js';
 import { createLogger } from '../../src/log.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
+import { runPrinted } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { ROOT } from '../helpers/tools.js';
 
@@ -40,17 +40,6 @@ afterAll(async () => {
   await env?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A command exactly as `npm start` printed it, run by a shell; `npx jwtexchange` is this source tree. */
-function runPrinted(command: string): Promise<{ code: number; stdout: string }> {
-  const jwtx = `jwtexchange() { node --import tsx --input-type=module -e "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));" -- "$@"; }`;
-  const script = `${jwtx}\n${command.replace(/npx jwtexchange/g, 'jwtexchange')}`;
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { cwd: ROOT }, (err, stdout) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
-    );
-  });
-}
 
 /** The printed command after the comment line that contains `marker` (continuations joined). */
 function printedCommand(marker: string): string {

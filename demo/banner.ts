@@ -1,0 +1,24 @@
+import type { Topology } from './topology.js';
+
+/**
+ * What `npm run demo -- --keep` prints: where the running topology is, the sidecars' ext_authz
+ * addresses (so `jwtexchange check` can be pointed at them) and the vmctl commands.
+ */
+export function keepBanner(t: Pick<Topology, 'mode' | 'gatewayUrl' | 'sidecars'>): string {
+  const x = 'npx jwtexchange check';
+  return `
+demo topology (mode ${t.mode}) is running
+  gateway ingress (Envoy)            ${t.gatewayUrl}
+  gateway sidecar, ext_authz         ${t.sidecars.gateway}
+  vmcontroller sidecar, ext_authz    ${t.sidecars.vmcontroller}
+
+Ask a sidecar what it decides, and why:
+  ${x} --server ${t.sidecars.gateway} --explain --direction outbound --ext jwtexchange.audience=vmcontroller --ext jwtexchange.when-header=x-saga-id -H 'x-saga-id: s-1'
+  ${x} --server ${t.sidecars.vmcontroller} --explain
+Use the platform as a person would:
+  npm run vmctl -- login --user cloud-teleport-aleksander.rykalin
+  npm run vmctl -- namespace create demo --cluster cl0
+  npm run vmctl -- namespace get <id>
+Ctrl-C stops everything.
+`;
+}
