@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { ROOT } from '../helpers/tools.js';
 
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
@@ -81,6 +84,7 @@ describe('jwtexchange check against a running server', () => {
     ]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('decision: ALLOW');
+    expect(res.stdout).toContain('reason  allowed (inbound token verified (and authorized))');
     expect(res.stdout).toContain('set     x-jwtauth-subject: cloud-teleport-aleksander.rykalin');
     expect(res.stdout).not.toMatch(JWT);
   });
@@ -95,6 +99,63 @@ describe('jwtexchange check against a running server', () => {
   it('exits 2 when no server answers', async () => {
     const res = await runCli(['check', '--server', '127.0.0.1:1']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('cannot reach ext_authz server');
+    expect(res.stderr).toContain(
+      'cannot reach ext_authz server at 127.0.0.1:1: connection refused: nothing listens there.',
+    );
+    // What to do about it, instead of grpc-js's empty "Resolution note:".
+    expect(res.stderr).toContain('Is the sidecar running?');
+    expect(res.stderr).toContain('npm run demo -- --keep');
+    expect(res.stderr).not.toContain('Resolution note');
   });
+});
+
+describe('every command answers --help', () => {
+  /** main() in this process, output captured. */
+  async function inProcess(args: string[]) {
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      return { code: await main(args), stdout: out.join('\n') };
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+  }
+
+  it('with exit 0 and its usage, for each command and subcommand', async () => {
+    const top = await inProcess(['--help']);
+    expect(top.code).toBe(0);
+    const names = [...top.stdout.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]!);
+    expect(names).toEqual(expect.arrayContaining(['serve', 'config', 'check', 'dev', 'pki']));
+    const forms = [
+      ...names.map((n) => [n, '--help']),
+      ['config', 'check', '--help'],
+      ['pki', 'init', '--help'],
+      ['dev-auth', 'serve', '--help'],
+      ['check', '-h'],
+    ];
+    for (const args of forms) {
+      const res = await inProcess(args);
+      expect(res.code, args.join(' ')).toBe(0);
+      expect(res.stdout, args.join(' ')).toMatch(/^usage: /);
+    }
+  });
+
+  it.each([['demo/vmctl.ts'], ['demo/run.ts']])(
+    '%s --help exits 0 with its usage',
+    async (script) => {
+      const res = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', script, '--help'],
+          { cwd: ROOT },
+          (e, stdout) =>
+            resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout }),
+        );
+      });
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/^usage: /);
+    },
+  );
 });
