@@ -145,6 +145,19 @@ export function describeRpcFailure(err: unknown, server: string): string {
   return `${head}: ${detail}`;
 }
 
+function output(
+  res: CheckResponse,
+  steps: ExplainStep[] | undefined,
+  o: { json: boolean; explain: boolean },
+): string {
+  if (o.json) {
+    return JSON.stringify(o.explain ? { response: res, explanation: steps ?? null } : res, null, 2);
+  }
+  const text = formatCheckResponse(res, steps);
+  if (!o.explain) return text;
+  return `${text}\n${steps ? formatExplanation(steps) : 'explain: the server sent no explanation'}`;
+}
+
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     args,
@@ -190,14 +203,7 @@ export async function run(args: string[]): Promise<number> {
     const { response: res, steps } = await client.checkExplained(
       syntheticCheckRequest({ method: v.method, path: v.path, host: v.host, headers, extensions }),
     );
-    if (v.json) {
-      const out = v.explain ? { response: res, explanation: steps ?? null } : res;
-      console.log(JSON.stringify(out, null, 2));
-    } else {
-      console.log(formatCheckResponse(res, steps));
-      if (v.explain)
-        console.log(steps ? formatExplanation(steps) : 'explain: the server sent no explanation');
-    }
+    console.log(output(res, steps, v));
     return (res.status?.code ?? 0) === 0 ? 0 : 1;
   } catch (err) {
     console.error(describeRpcFailure(err, v.server));

@@ -99,6 +99,35 @@ function fileLines(results: readonly FileCheck[], skipped: readonly ReferencedFi
   return ['  files', ...results.map((r) => `    ${r.setting}  ${r.file}  ${r.detail ?? ''}`)];
 }
 
+interface CheckOptions {
+  readonly sts: boolean;
+  readonly root: string | undefined;
+  readonly skipFiles: boolean;
+}
+
+/** Validates the input and reads its files; the lines to print, or a ConfigError. */
+function checkInput(input: ConfigInput, o: CheckOptions, recognised: boolean): string[] {
+  const checked = checkDocument(input, o.sts || recognised);
+  const root = o.root ? path.resolve(o.root) : undefined;
+  const locate = (f: string) => (root ? path.join(root, f) : f);
+  const results = o.skipFiles ? [] : checkFiles(checked.files, locate);
+  const problems = results
+    .filter((r) => r.problem)
+    .map((r) => ({ path: r.setting, message: r.problem! }));
+  if (!o.skipFiles) {
+    for (const message of checked.extraProblems(locate))
+      problems.push({ path: 'keys.stateFile', message });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const how = !o.sts && recognised ? ', recognised by its keys' : '';
+  return [
+    `${input.name}: ok (${checked.kind}${how})`,
+    ...checked.lines,
+    ...fileLines(results, o.skipFiles ? checked.files : []),
+    ...checked.notes.map((note) => `note: ${note}`),
+  ];
+}
+
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     args,
@@ -117,44 +146,24 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const v = parsed.values;
+  const options = { sts: v.sts, root: v.root, skipFiles: v['skip-files'] };
   let name = file;
+  let stsKeys: string[] = [];
   try {
     const input = readConfigInput(file);
     name = input.name;
     const detected = looksLikeSts(input.document);
-    let checked: Checked;
-    try {
-      checked = checkDocument(input, v.sts || detected.sts);
-    } catch (err) {
-      if (err instanceof ConfigError && detected.stsKeys.length > 0 && !v.sts) {
-        console.error(
-          `hint: ${detected.stsKeys.join(', ')} are token-exchange keys; a \`jwtexchange sts\` config is checked with --sts`,
-        );
-      }
-      throw err;
-    }
-    const root = v.root ? path.resolve(v.root) : undefined;
-    const locate = (f: string) => (root ? path.join(root, f) : f);
-    const results = v['skip-files'] ? [] : checkFiles(checked.files, locate);
-    const problems = [
-      ...results.filter((r) => r.problem).map((r) => ({ path: r.setting, message: r.problem! })),
-      ...(v['skip-files']
-        ? []
-        : checked.extraProblems(locate).map((message) => ({ path: 'keys.stateFile', message }))),
-    ];
-    if (problems.length > 0) throw new ConfigError(problems);
-    const how = !v.sts && detected.sts ? ', recognised by its keys' : '';
-    console.log(`${name}: ok (${checked.kind}${how})`);
-    console.log(
-      [...checked.lines, ...fileLines(results, v['skip-files'] ? checked.files : [])].join('\n'),
-    );
-    for (const note of checked.notes) console.log(`note: ${note}`);
+    stsKeys = v.sts || detected.sts ? [] : detected.stsKeys;
+    console.log(checkInput(input, options, detected.sts).join('\n'));
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`${name}: ${err.message}`);
-      return 1;
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${name}: ${err.message}`);
+    if (stsKeys.length > 0) {
+      console.error(
+        `hint: ${stsKeys.join(', ')} are token-exchange keys; a \`jwtexchange sts\` config is checked with --sts`,
+      );
     }
-    throw err;
+    return 1;
   }
 }
