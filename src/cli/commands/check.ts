@@ -67,11 +67,11 @@ function allowReason(steps: readonly ExplainStep[] | undefined): string[] {
   const reason = typeof decision?.reason === 'string' ? decision.reason : undefined;
   if (!steps || !reason || !(reason in REASONS))
     return ['  reason  (the server did not report it: not a jwtexchange ext_authz server?)'];
-  const lines = [`  reason  ${reason} (${REASONS[reason as ReasonCode].summary})`];
+  // Why this allow when a phase said (a passthrough's when-header, dry-run), else what it means.
+  const why = decidingNote(steps, reason) ?? REASONS[reason as ReasonCode].summary;
+  const lines = [`  reason  ${reason} (${why})`];
   if (typeof decision?.wouldDeny === 'string')
     lines.push(`          would deny: ${decision.wouldDeny}`);
-  const note = decidingNote(steps, reason);
-  if (note) lines.push(`          ${note}`);
   return lines;
 }
 
