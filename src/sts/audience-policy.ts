@@ -2,9 +2,15 @@ import type { ServicePolicy } from './config.js';
 import { OAuthError } from './oauth-error.js';
 import type { TokenRequest } from './token-request.js';
 
+/** RFC 8707 §2: a resource is an absolute URI without a fragment. */
+function isResourceIndicator(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:[^\s#]+$/.test(value) && URL.canParse(value);
+}
+
 /**
- * The single audience the token will carry. One audience per token keeps a token for one
- * service from being replayed at another (RFC 9068 §5); it must be on the caller's list.
+ * The single target the token will carry in aud: one `audience` (RFC 8693) or one `resource`
+ * (RFC 8707, aud = the resource as RFC 9068 §3 says). One target per token keeps a token for
+ * one service from being replayed at another (RFC 9068 §5); it must be on the caller's list.
  */
 export function resolveAudience(
   request: TokenRequest,
@@ -14,27 +20,30 @@ export function resolveAudience(
   if (request.scope !== undefined) {
     throw new OAuthError('invalid_scope', 'this server issues no scopes; omit the scope parameter');
   }
-  if (request.resources.length > 0) {
+  const bad = request.resources.find((r) => !isResourceIndicator(r));
+  if (bad !== undefined) {
     throw new OAuthError(
       'invalid_target',
-      'resource indicators are not supported; name the target service with audience',
+      'resource must be an absolute URI without a fragment (RFC 8707)',
     );
   }
-  if (request.audiences.length === 0) {
+  const targets = [...request.audiences, ...request.resources];
+  if (targets.length === 0) {
     throw new OAuthError(
       'invalid_request',
-      'audience is required: name the service the token is for',
+      'audience or resource is required: name the service the token is for',
     );
   }
-  if (request.audiences.length > 1) {
-    throw new OAuthError('invalid_target', 'request one audience per token');
+  if (targets.length > 1) {
+    throw new OAuthError('invalid_target', 'request one audience or one resource per token');
   }
-  const audience = request.audiences[0]!;
-  if (!policy?.audiences.includes(audience)) {
+  const target = targets[0]!;
+  if (!policy?.audiences.includes(target)) {
+    const what = request.resources.length > 0 ? 'resource' : 'audience';
     throw new OAuthError(
       'invalid_target',
-      `service ${JSON.stringify(service)} may not request tokens for audience ${JSON.stringify(audience)}`,
+      `service ${JSON.stringify(service)} may not request tokens for ${what} ${JSON.stringify(target)}`,
     );
   }
-  return audience;
+  return target;
 }

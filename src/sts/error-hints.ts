@@ -7,6 +7,7 @@ const REFUSAL_HINTS: Record<string, string[]> = {
     'the client certificate must be signed by the CA token-exchange trusts (tls.clientCaFile)',
     'pass it with --cert and --key; a certificate from another CA is rejected',
     'the certificate must carry exactly one service name in the field clientIdentity.source names',
+    'a client_id, when sent, must be that same service name',
   ],
   unauthorized_client: [
     'the service named by the client certificate must be on the allowlist: the token-exchange ' +
@@ -14,8 +15,8 @@ const REFUSAL_HINTS: Record<string, string[]> = {
     'delegation (actor_token) also needs `delegate: true` for the service',
   ],
   invalid_target: [
-    'the audience must be listed for the service under services.<name>.audiences',
-    'ask for exactly one audience with --audience; resource indicators are not supported',
+    'the audience (or resource URI) must be listed for the service under services.<name>.audiences',
+    'ask for exactly one target: one --audience or one --resource (an absolute URI, no fragment)',
   ],
   invalid_request: [
     'a subject token must be valid: trusted issuer (subjectIssuers), not expired, aud accepted',

@@ -3,8 +3,8 @@ import type { StsConfig } from './config.js';
 import { sendJson } from './http-io.js';
 import type { KeyStore } from './key-store.js';
 import {
-  DISCOVERY_PATHS,
   discoveryDocument,
+  discoveryPaths,
   JWKS_PATH,
   sendJwks,
   TOKEN_PATH,
@@ -22,6 +22,7 @@ export interface RouterDeps {
 export function createRouter(deps: RouterDeps) {
   // JWKS caches must not outlive the window in which the next key is announced.
   const jwksMaxAge = Math.min(300, deps.config.keys.publishAheadSeconds);
+  const metadataPaths = new Set(discoveryPaths(deps.config.issuer));
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === TOKEN_PATH) return void deps.token(req, res);
@@ -29,7 +30,7 @@ export function createRouter(deps: RouterDeps) {
       return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
     }
     if (path === JWKS_PATH) return sendJwks(res, deps.keyStore, jwksMaxAge);
-    if (DISCOVERY_PATHS.includes(path)) {
+    if (metadataPaths.has(path)) {
       return sendJson(res, 200, discoveryDocument(deps.config.issuer, deps.baseUrl()));
     }
     sendJson(res, 404, { error: 'not_found' });

@@ -10,19 +10,35 @@ import {
 
 export const TOKEN_PATH = '/token';
 export const JWKS_PATH = '/.well-known/jwks.json';
-export const DISCOVERY_PATHS = [
-  '/.well-known/openid-configuration',
-  '/.well-known/oauth-authorization-server',
-];
 
-/** RFC 8414 authorization server metadata (also served at the OpenID discovery path). */
+/**
+ * Where the metadata is served: at the root, and — for an issuer with a path — where RFC 8414
+ * §3.1 (`/.well-known/oauth-authorization-server/<path>`) and OpenID Discovery
+ * (`/<path>/.well-known/openid-configuration`) look for it.
+ */
+export function discoveryPaths(issuer: string): string[] {
+  const path = new URL(issuer).pathname.replace(/\/+$/, '');
+  const paths = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
+  if (path !== '') {
+    paths.push(`/.well-known/oauth-authorization-server${path}`);
+    paths.push(`${path}/.well-known/openid-configuration`);
+  }
+  return paths;
+}
+
+/**
+ * RFC 8414 authorization server metadata (also served at the OpenID discovery path). Every
+ * endpoint needs the client certificate, so the RFC 8705 §5 mTLS alias is the endpoint itself.
+ */
 export function discoveryDocument(issuer: string, baseUrl: string): Record<string, unknown> {
+  const tokenEndpoint = `${baseUrl}${TOKEN_PATH}`;
   return {
     issuer,
-    token_endpoint: `${baseUrl}${TOKEN_PATH}`,
+    token_endpoint: tokenEndpoint,
     jwks_uri: `${baseUrl}${JWKS_PATH}`,
     grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE],
     token_endpoint_auth_methods_supported: ['tls_client_auth'],
+    mtls_endpoint_aliases: { token_endpoint: tokenEndpoint },
     tls_client_certificate_bound_access_tokens: false,
     token_types_supported: [TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT],
     access_token_signing_alg_values_supported: ['ES256'],

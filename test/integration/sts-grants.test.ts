@@ -18,6 +18,7 @@ import {
 } from '../helpers/sts.js';
 
 const TELEPORT_USER = 'cloud-teleport-aleksander.rykalin';
+const VMCONTROLLER_RESOURCE = 'urn:jwtexchange:vmcontroller';
 
 // The grants over real mTLS, checked with the sidecar's own verifier against the published JWKS.
 describe('token-exchange grants', () => {
@@ -27,6 +28,10 @@ describe('token-exchange grants', () => {
   beforeAll(async () => {
     sts = await startTestSts({
       services: ['gateway', 'vmcontroller'],
+      audiences: {
+        gateway: ['gateway', 'vmcontroller', VMCONTROLLER_RESOURCE],
+        vmcontroller: ['gateway', 'vmcontroller'],
+      },
       delegate: ['gateway'],
       devAuth: true,
       ttlSeconds: 300,
@@ -105,6 +110,41 @@ describe('token-exchange grants', () => {
     expect(c.exp! - c.iat!).toBe(300);
     expect(c.jti).toMatch(/^[0-9a-f-]{36}$/);
     expect(c.act).toBeUndefined();
+  });
+
+  it('takes an RFC 8707 resource instead of an audience; it becomes the aud', async () => {
+    const res = await postToken(sts, 'gateway', {
+      grant_type: 'client_credentials',
+      resource: VMCONTROLLER_RESOURCE,
+      client_id: 'gateway',
+    });
+    expect(res.status).toBe(200);
+    expect(decodeJwt(res.body.access_token as string)).toMatchObject({
+      sub: 'gateway',
+      aud: VMCONTROLLER_RESOURCE,
+    });
+    const exchanged = await exchange('gateway', {
+      subject_token: await userToken(),
+      resource: VMCONTROLLER_RESOURCE,
+    });
+    expect(exchanged.status).toBe(200);
+    expect(decodeJwt(exchanged.body.access_token as string)).toMatchObject({
+      sub: TELEPORT_USER,
+      aud: VMCONTROLLER_RESOURCE,
+    });
+    // A resource the caller may not target, two targets, or a resource with a fragment.
+    const refusedForms: Record<string, string>[] = [
+      { resource: 'urn:jwtexchange:billing' },
+      { resource: VMCONTROLLER_RESOURCE, audience: 'vmcontroller' },
+      { resource: `${VMCONTROLLER_RESOURCE}#x` },
+    ];
+    for (const form of refusedForms) {
+      const refused = await postToken(sts, 'gateway', {
+        grant_type: 'client_credentials',
+        ...form,
+      });
+      expect(refused.body.error, JSON.stringify(form)).toBe('invalid_target');
+    }
   });
 
   it('gives every token its own jti', async () => {
@@ -293,16 +333,21 @@ describe('token-exchange grants', () => {
     expect(noAudience.body.error).toBe('invalid_request');
   });
 
-  it('publishes discovery metadata that points at the token endpoint and JWKS', async () => {
-    const res = await httpRequest(`${sts.url}/.well-known/openid-configuration`, {
-      timeoutMs: 5_000,
-      ca: readFileSync(sts.pki.caFile),
-    });
-    expect(JSON.parse(res.body)).toMatchObject({
-      issuer: sts.issuer,
-      token_endpoint: sts.tokenUrl,
-      jwks_uri: sts.jwksUrl,
-      token_endpoint_auth_methods_supported: ['tls_client_auth'],
-    });
+  it('publishes RFC 8414 metadata (both well-known paths) with the mTLS endpoint alias', async () => {
+    for (const wellKnown of ['oauth-authorization-server', 'openid-configuration']) {
+      const res = await httpRequest(`${sts.url}/.well-known/${wellKnown}`, {
+        timeoutMs: 5_000,
+        ca: readFileSync(sts.pki.caFile),
+      });
+      expect(JSON.parse(res.body)).toMatchObject({
+        issuer: sts.issuer,
+        token_endpoint: sts.tokenUrl,
+        jwks_uri: sts.jwksUrl,
+        token_endpoint_auth_methods_supported: ['tls_client_auth'],
+        mtls_endpoint_aliases: { token_endpoint: sts.tokenUrl },
+        tls_client_certificate_bound_access_tokens: false,
+        grant_types_supported: ['client_credentials', EXCHANGE_GRANT],
+      });
+    }
   });
 });

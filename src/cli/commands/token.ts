@@ -20,7 +20,7 @@ import { parseCommandArgs } from '../args.js';
 
 export const summary = 'get a token from token-exchange over mTLS and print its header and claims';
 
-const HELP = `usage: jwtexchange token --sts URL --cert FILE --key FILE --ca FILE --audience AUD [options]
+const HELP = `usage: jwtexchange token --sts URL --cert FILE --key FILE --ca FILE (--audience AUD | --resource URI) [options]
 
 Asks token-exchange for a token the way the sidecar does and prints what it got: the decoded
 header and claims, and whether the signature verifies against the server's published JWKS.
@@ -31,6 +31,8 @@ to check.
   --cert FILE, --key FILE    the client certificate naming the calling service, and its key
   --ca FILE                  CA bundle that signed the token-exchange server certificate
   --audience AUD             the service the token is for
+  --resource URI             or: the RFC 8707 resource indicator of that service
+  --client-id ID             send client_id (RFC 8705 tls_client_auth); must name the same service
   --subject-token T          exchange this user token (RFC 8693) instead of a service token
   --subject-token-type TYPE  jwt (default) or access_token
   --actor-token T            delegation: the caller's own service token as actor
@@ -43,6 +45,8 @@ const OPTIONS = {
   key: { type: 'string' },
   ca: { type: 'string' },
   audience: { type: 'string' },
+  resource: { type: 'string' },
+  'client-id': { type: 'string' },
   'subject-token': { type: 'string' },
   'subject-token-type': { type: 'string', default: 'jwt' },
   'actor-token': { type: 'string' },
@@ -62,7 +66,10 @@ function tokenType(name: string): string {
 }
 
 function buildForm(v: Values): URLSearchParams {
-  const form = new URLSearchParams({ audience: v.audience! });
+  const form = new URLSearchParams(
+    v.resource !== undefined ? { resource: v.resource } : { audience: v.audience! },
+  );
+  if (v['client-id'] !== undefined) form.set('client_id', v['client-id']);
   if (v['subject-token'] === undefined) {
     if (v['actor-token'] !== undefined) throw new Error('--actor-token needs --subject-token');
     form.set('grant_type', GRANT_CLIENT_CREDENTIALS);
@@ -91,9 +98,11 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(args, OPTIONS, HELP);
   if (!parsed) return 0;
   const v = parsed.values as Values;
-  const missing = (['sts', 'cert', 'key', 'ca', 'audience'] as const).filter(
+  const missing: string[] = (['sts', 'cert', 'key', 'ca'] as const).filter(
     (k) => v[k] === undefined,
   );
+  if ((v.audience === undefined) === (v.resource === undefined))
+    missing.push('audience or --resource');
   if (missing.length > 0) {
     console.error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${HELP}`);
     return 2;

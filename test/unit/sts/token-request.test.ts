@@ -56,17 +56,25 @@ describe('resolveAudience', () => {
     audiences: ['vmcontroller'],
     resources: [],
   };
-  const policy = { audiences: ['vmcontroller'], delegate: false };
+  const policy = { audiences: ['vmcontroller', 'urn:vmcontroller'], delegate: false };
 
   it('returns the one allowed audience', () => {
     expect(resolveAudience(base, 'gateway', policy)).toBe('vmcontroller');
+  });
+
+  it('returns the one allowed RFC 8707 resource, which becomes the aud', () => {
+    const request = { ...base, audiences: [], resources: ['urn:vmcontroller'] };
+    expect(resolveAudience(request, 'gateway', policy)).toBe('urn:vmcontroller');
   });
 
   it.each([
     [{ audiences: [] }, 'invalid_request'],
     [{ audiences: ['vmcontroller', 'billing'] }, 'invalid_target'],
     [{ audiences: ['billing'] }, 'invalid_target'],
-    [{ resources: ['https://vmcontroller'] }, 'invalid_target'],
+    [{ resources: ['urn:vmcontroller'] }, 'invalid_target'],
+    [{ audiences: [], resources: ['https://vmcontroller'] }, 'invalid_target'],
+    [{ audiences: [], resources: ['urn:vmcontroller#frag'] }, 'invalid_target'],
+    [{ audiences: [], resources: ['vmcontroller'] }, 'invalid_target'],
     [{ scope: 'admin' }, 'invalid_scope'],
   ] as const)('refuses %j with %s', (change, code) => {
     expect(errorOf(() => resolveAudience({ ...base, ...change }, 'gateway', policy)).code).toBe(
