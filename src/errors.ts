@@ -124,6 +124,12 @@ export const REASONS = {
     http: 503,
     summary: 'token-exchange refused to issue the service token (RFC 6749 error)',
   },
+  service_token_invalid: {
+    grpc: GrpcStatus.UNAVAILABLE,
+    http: 503,
+    summary:
+      'the token answer is unusable: token_type not Bearer, no access_token or lifetime, or aud lacks the target',
+  },
   service_token_unavailable: {
     grpc: GrpcStatus.UNAVAILABLE,
     http: 503,

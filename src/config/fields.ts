@@ -49,3 +49,21 @@ export const secureUrl = z.string().superRefine((v, issue) => {
     message: 'must use https (plain http is accepted only for loopback hosts)',
   });
 });
+
+/** RFC 8414 §2 issuer identifier: https (http on loopback), no query, no fragment. */
+export const issuerUrl = secureUrl.superRefine((v, issue) => {
+  const url = URL.canParse(v) ? new URL(v) : undefined;
+  if (url && (url.search !== '' || url.hash !== '' || v.includes('?') || v.includes('#'))) {
+    issue.addIssue({ code: 'custom', message: 'an issuer has no query or fragment (RFC 8414)' });
+  }
+});
+
+/** RFC 8707 §2 resource indicator: an absolute URI without a fragment. */
+export const resourceIndicator = z.string().superRefine((v, issue) => {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:[^\s#]+$/.test(v) || !URL.canParse(v)) {
+    issue.addIssue({
+      code: 'custom',
+      message: 'must be an absolute URI without a fragment (RFC 8707)',
+    });
+  }
+});

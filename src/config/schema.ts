@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { SchemaContext } from './fields.js';
 import { authorizationSection } from './sections/authorization.js';
-import { inboundSection } from './sections/inbound.js';
+import { exchangeTarget, inboundSection } from './sections/inbound.js';
 import { outboundSection } from './sections/outbound.js';
 import { logSection, serverSection } from './sections/server.js';
 import { spicedbSection } from './sections/spicedb.js';
@@ -34,14 +34,22 @@ export const configSchema = (ctx: SchemaContext) =>
             path: ['inbound', 'issuers', n, 'exchange'],
             message: 'exchange needs outbound.tokenExchange (how to reach token-exchange)',
           });
+        const target = exchangeTarget(i.exchange);
+        if (target === undefined) return; // reported by the exchange schema itself
         const internal = c.inbound.issuers.some(
-          (o) => o !== i && !o.exchange && o.audiences.includes(i.exchange!.audience),
+          (o) => o !== i && !o.exchange && o.audiences.includes(target),
         );
         if (!internal)
           issue.addIssue({
             code: 'custom',
-            path: ['inbound', 'issuers', n, 'exchange', 'audience'],
-            message: `no other issuer accepts audience ${JSON.stringify(i.exchange.audience)}: add token-exchange as an issuer so exchanged tokens can be verified`,
+            path: [
+              'inbound',
+              'issuers',
+              n,
+              'exchange',
+              i.exchange.resource ? 'resource' : 'audience',
+            ],
+            message: `no other issuer accepts audience ${JSON.stringify(target)}: add token-exchange as an issuer so exchanged tokens can be verified`,
           });
       });
     });

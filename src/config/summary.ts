@@ -29,7 +29,10 @@ function inbound(config: Config): string[] {
   if (issuers.length === 0) lines.push('    (no issuers: every inbound request is denied)');
   for (const i of issuers) {
     const keys = i.jwksUri ? `jwksUri ${i.jwksUri}` : `jwksFile ${i.jwksFile}`;
-    const exchange = i.exchange ? `  exchanged for audience ${i.exchange.audience}` : '';
+    const e = i.exchange;
+    const exchange = e
+      ? `  exchanged for ${e.resource ? `resource ${e.resource}` : `audience ${e.audience}`}`
+      : '';
     lines.push(
       `    ${i.issuer}`,
       `      keys from ${keys}; audiences ${i.audiences.join(', ')}; algorithms ${i.algorithms.join(', ')}${i.typ ? `; typ ${i.typ}` : ''}${exchange}`,
@@ -38,12 +41,17 @@ function inbound(config: Config): string[] {
   return lines;
 }
 
+/** tokenUrl, or where discovery will find it (RFC 8414). */
+function endpoint(te: { tokenUrl?: string | undefined; issuer?: string | undefined }): string {
+  return te.tokenUrl ?? `from the metadata of ${te.issuer}`;
+}
+
 function outbound(config: Config): string[] {
   const o = config.outbound;
   if (!o) return ['  outbound       none (saga-tagged routes are denied: audience_not_allowed)'];
   const lines = [
-    `  outbound       token endpoint ${o.tokenExchange.tokenUrl} (mTLS), ${o.audiences.length} audience(s)`,
-    `    tokenExchange  ${settings(o.tokenExchange, ['tokenUrl'])}`,
+    `  outbound       token endpoint ${endpoint(o.tokenExchange)} (mTLS), ${o.audiences.length} audience(s)`,
+    `    tokenExchange  ${settings(o.tokenExchange, ['tokenUrl', 'issuer'])}`,
   ];
   for (const a of o.audiences)
     lines.push(`    audience ${a.audience}  ${settings(a, ['audience'])}`);

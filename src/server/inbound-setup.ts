@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../clock.js';
-import type { InboundConfig } from '../config/sections/inbound.js';
+import {
+  exchangeTarget,
+  type ExchangeConfig,
+  type InboundConfig,
+} from '../config/sections/inbound.js';
 import { authenticatePhase } from '../check/inbound/authenticate.js';
 import { exchangePhase } from '../check/inbound/exchange.js';
 import { ExchangedTokenCache } from '../check/inbound/exchanged-cache.js';
@@ -27,23 +31,31 @@ function exchangePhases(
   clock: Clock,
 ): Phase[] {
   const exchangeFor = new Map(
-    config.issuers.flatMap((i) => (i.exchange ? [[i.issuer, i.exchange.audience] as const] : [])),
+    config.issuers.flatMap((i) => (i.exchange ? [[i.issuer, i.exchange] as const] : [])),
   );
   if (exchangeFor.size === 0 || !client) return [];
   const exchanger = {
-    async exchange(subjectToken: string, audience: string): Promise<string> {
+    async exchange(subjectToken: string, e: ExchangeConfig): Promise<string> {
       try {
-        return (await client.exchange(subjectToken, audience)).accessToken;
+        const target = e.resource ? { resource: e.resource } : { audience: e.audience! };
+        const request = {
+          target,
+          subjectTokenType: e.subjectTokenType,
+          requestedTokenType: e.requestedTokenType,
+        };
+        return (await client.exchange(subjectToken, request)).accessToken;
       } catch (err) {
         if (err instanceof TokenRequestError && err.kind === 'refused') {
           throw new JwtxError('token_exchange_refused', err.message);
         }
+        // Unreachable, or an answer that cannot be used (a misconfiguration, never the caller's).
         throw new JwtxError('token_exchange_unavailable', (err as Error).message);
       }
     },
   };
   const cache = new ExchangedTokenCache(config.verifiedCacheSize, clock);
-  return [exchangePhase({ exchangeFor, exchanger, verifier, cache })];
+  const audienceOf = (e: ExchangeConfig) => exchangeTarget(e)!;
+  return [exchangePhase({ exchangeFor, exchanger, verifier, cache, audienceOf })];
 }
 
 export interface Inbound {

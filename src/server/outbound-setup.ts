@@ -6,9 +6,87 @@ import { outboundWithoutTokens } from '../check/outbound/outbound-check.js';
 import { createPipeline } from '../check/pipeline.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { urlForLog } from '../net/url-for-log.js';
+import { discoverTokenEndpoint } from '../tokens/server-metadata.js';
 import { ServiceTokenCache, type TokenKey } from '../tokens/service-token-cache.js';
-import { TokenEndpointClient } from '../tokens/token-client.js';
+import { TokenEndpointClient, type TokenTarget } from '../tokens/token-client.js';
+import { TokenRequestError } from '../tokens/token-errors.js';
+import {
+  DiscoveredTokenEndpoint,
+  staticTokenEndpoint,
+  type TokenEndpointSource,
+} from '../tokens/token-endpoint-source.js';
 import type { Readiness } from './readiness.js';
+
+type Deps = {
+  clock: Clock;
+  timers: Timers;
+  metrics: Metrics;
+  logger: Logger;
+  readiness: Readiness;
+};
+
+/**
+ * tokenUrl as configured, or the token endpoint from the issuer's RFC 8414 metadata: loaded at
+ * start (readiness gate `token-endpoint`), refreshed, retried with the cache's backoff.
+ */
+function tokenEndpoint(
+  config: OutboundConfig,
+  client: () => TokenEndpointClient,
+  deps: Deps,
+): TokenEndpointSource {
+  const te = config.tokenExchange;
+  if (te.tokenUrl) return staticTokenEndpoint(te.tokenUrl);
+  const issuer = te.issuer!;
+  const where = urlForLog(issuer);
+  const source = new DiscoveredTokenEndpoint({
+    load: () => {
+      const tls = client().tlsMaterial();
+      return discoverTokenEndpoint(issuer, {
+        timeoutMs: te.timeoutMs,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.ca ? { ca: tls.ca } : {}),
+      });
+    },
+    clock: deps.clock,
+    timers: deps.timers,
+    refreshMs: te.discoveryRefreshMs,
+    minBackoffMs: config.cache.minBackoffMs,
+    maxBackoffMs: config.cache.maxBackoffMs,
+    onLoad: (e) => {
+      if (e.ok && e.changed) {
+        deps.logger.info('token endpoint discovered', {
+          issuer: where,
+          metadata: urlForLog(e.endpoint.metadataUrl),
+          tokenEndpoint: urlForLog(e.endpoint.tokenEndpoint),
+          mtlsAlias: e.endpoint.mtlsAlias,
+        });
+      } else if (!e.ok) {
+        deps.logger.warn(
+          e.stale
+            ? 'authorization server metadata could not be reloaded; keeping the known token endpoint'
+            : 'authorization server metadata unavailable; no token endpoint yet',
+          { issuer: where, error: e.error, retryInMs: Math.round(e.retryInMs) },
+        );
+      }
+    },
+  });
+  deps.readiness.register('token-endpoint', () => ({
+    ready: source.known,
+    detail: source.known ? 'discovered' : `metadata of ${where} not loaded`,
+  }));
+  return source;
+}
+
+/** The target sent for an audience: its RFC 8707 resource when configured. */
+function targets(config: OutboundConfig): (audience: string) => TokenTarget {
+  const resources = new Map(config.audiences.map((a) => [a.audience, a.resource]));
+  return (audience) => {
+    const resource = resources.get(audience);
+    return resource ? { resource, audience } : { audience };
+  };
+}
 
 export interface Outbound {
   readonly check: DirectionCheck;
@@ -20,16 +98,15 @@ export interface Outbound {
 }
 
 /** Builds the token client, the service-token cache and the outbound pipeline from config. */
-export function setupOutbound(
-  config: OutboundConfig | undefined,
-  deps: { clock: Clock; timers: Timers; metrics: Metrics; logger: Logger; readiness: Readiness },
-): Outbound {
+export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): Outbound {
   if (!config) return { check: outboundWithoutTokens, client: undefined, start() {}, stop() {} };
   const { clock, metrics, logger } = deps;
-  const client = new TokenEndpointClient(config.tokenExchange, clock);
+  const endpoint = tokenEndpoint(config, () => client, deps);
+  const client = new TokenEndpointClient(config.tokenExchange, clock, endpoint);
+  const target = targets(config);
   const c = config.cache;
   const cache = new ServiceTokenCache({
-    fetch: (key) => client.serviceToken(key.audience, key.scope || undefined),
+    fetch: (key) => client.serviceToken(target(key.audience), key.scope || undefined),
     clock,
     timers: deps.timers,
     settings: { ...c, safetyMarginMs: c.safetyMarginSeconds * 1000 },
@@ -37,7 +114,10 @@ export function setupOutbound(
       exchanged(audience, result, seconds, error) {
         metrics.serviceTokenExchanges.inc({ audience, result });
         metrics.serviceTokenExchangeDuration.observe(seconds);
-        if (error) logger.warn('service token exchange failed', { audience, result, error });
+        if (error) {
+          const detail = error instanceof TokenRequestError ? error.detail : undefined;
+          logger.warn('service token exchange failed', { audience, result, error, detail });
+        }
       },
       refreshed: (audience, result) => metrics.serviceTokenRefreshes.inc({ audience, result }),
       servedStale: (audience) => metrics.serviceTokenServedStale.inc({ audience }),
@@ -77,7 +157,13 @@ export function setupOutbound(
   return {
     check: (ctx, explain) => pipeline.run(ctx, explain),
     client,
-    start: () => void cache.prefetch(warm),
-    stop: () => cache.stop(),
+    start: () => {
+      endpoint.start();
+      void cache.prefetch(warm);
+    },
+    stop: () => {
+      endpoint.stop();
+      cache.stop();
+    },
   };
 }

@@ -1,69 +1,106 @@
-import { decodeJwt } from 'jose';
 import type { Clock } from '../clock.js';
-import type { TokenExchangeConfig } from '../config/sections/outbound.js';
 import { httpRequest, HttpClientError } from '../net/http-client.js';
-import { MtlsFiles } from './mtls-files.js';
+import { MtlsFiles, type TlsMaterial } from './mtls-files.js';
+import { readTokenAnswer, type IssuedToken } from './token-answer.js';
+import { staticTokenEndpoint, type TokenEndpointSource } from './token-endpoint-source.js';
 import { TokenRequestError } from './token-errors.js';
+
+export type { IssuedToken } from './token-answer.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
-/** A token as issued; never used after expiresAtMs. */
-export interface IssuedToken {
-  readonly accessToken: string;
-  readonly issuedAtMs: number;
-  readonly expiresAtMs: number;
+/** What the client needs from outbound.tokenExchange. */
+export interface TokenClientSettings {
+  readonly tokenUrl?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile?: string | undefined;
+  readonly timeoutMs: number;
 }
 
 /**
- * The RFC 6749 token endpoint of token-exchange, reached over mTLS. Every call has a deadline;
- * failures are TokenRequestError that keep the RFC error code.
+ * The one target of a token: a logical `audience` name, or an RFC 8707 `resource` URI sent
+ * instead of it. The issued token must carry it in aud.
+ */
+export type TokenTarget =
+  | { readonly audience: string; readonly resource?: undefined }
+  | { readonly resource: string; readonly audience?: string | undefined };
+
+export interface ExchangeRequest {
+  readonly target: TokenTarget;
+  /** RFC 8693 §3 subject_token_type. */
+  readonly subjectTokenType: string;
+  /** RFC 8693 requested_token_type; absent: not sent. */
+  readonly requestedTokenType?: string | undefined;
+}
+
+/**
+ * An RFC 6749 token endpoint reached over mutual TLS (RFC 8705 tls_client_auth, with client_id
+ * when configured). Every call has a deadline; failures are TokenRequestError that keep the RFC
+ * error code; answers are checked before a token is handed out (token-answer.ts).
  */
 export class TokenEndpointClient {
   private readonly tls: MtlsFiles;
+  private readonly endpoint: TokenEndpointSource;
 
   constructor(
-    private readonly config: TokenExchangeConfig,
+    private readonly config: TokenClientSettings,
     private readonly clock: Clock,
+    endpoint?: TokenEndpointSource,
   ) {
     this.tls = new MtlsFiles(config);
+    if (!endpoint && !config.tokenUrl) throw new Error('a token endpoint is required');
+    this.endpoint = endpoint ?? staticTokenEndpoint(config.tokenUrl!);
   }
 
-  /** client_credentials: a service token for this service (the mTLS identity) and audience. */
-  serviceToken(audience: string, scope?: string): Promise<IssuedToken> {
-    return this.request({
-      grant_type: 'client_credentials',
-      audience,
-      ...(scope ? { scope } : {}),
-    });
-  }
-
-  /** RFC 8693: exchanges a caller's token for an internal one with the given audience. */
-  exchange(subjectToken: string, audience: string): Promise<IssuedToken> {
-    return this.request({
-      grant_type: TOKEN_EXCHANGE_GRANT,
-      subject_token: subjectToken,
-      subject_token_type: JWT_TOKEN_TYPE,
-      requested_token_type: JWT_TOKEN_TYPE,
-      audience,
-    });
-  }
-
-  private async request(form: Record<string, string>): Promise<IssuedToken> {
-    const started = this.clock.now();
-    let material;
+  /** The client certificate, key and CA (re-read when they change), also for metadata fetches. */
+  tlsMaterial(): TlsMaterial {
     try {
-      material = this.tls.current();
+      return this.tls.current();
     } catch (err) {
       // Names the setting and file: `cannot read outbound.tokenExchange.caFile /x (no such file)`.
       throw new TokenRequestError('transport', (err as Error).message, undefined, { cause: err });
     }
+  }
+
+  /** client_credentials: a service token for this service (the mTLS identity) and target. */
+  serviceToken(target: TokenTarget, scope?: string): Promise<IssuedToken> {
+    return this.request(
+      { grant_type: 'client_credentials', ...targetParams(target), ...(scope ? { scope } : {}) },
+      target,
+    );
+  }
+
+  /** RFC 8693: exchanges a caller's token for an internal one for the target. */
+  exchange(subjectToken: string, request: ExchangeRequest): Promise<IssuedToken> {
+    return this.request(
+      {
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: subjectToken,
+        subject_token_type: request.subjectTokenType,
+        ...(request.requestedTokenType ? { requested_token_type: request.requestedTokenType } : {}),
+        ...targetParams(request.target),
+      },
+      request.target,
+    );
+  }
+
+  private async request(form: Record<string, string>, target: TokenTarget): Promise<IssuedToken> {
+    const started = this.clock.now();
+    const material = this.tlsMaterial();
+    const url = await this.endpoint.resolve();
+    const clientId = this.config.clientId;
     let res;
     try {
-      res = await httpRequest(this.config.tokenUrl, {
+      res = await httpRequest(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(form).toString(),
+        body: new URLSearchParams({
+          ...form,
+          ...(clientId ? { client_id: clientId } : {}),
+        }).toString(),
         timeoutMs: this.config.timeoutMs,
         maxBytes: 64 * 1024,
         cert: material.cert,
@@ -79,50 +116,13 @@ export class TokenEndpointClient {
         { cause: err },
       );
     }
-    return parseAnswer(res.status, res.body, started);
+    return readTokenAnswer(res.status, res.body, started, [target.resource ?? target.audience!]);
   }
 }
 
-function parseAnswer(status: number, text: string, started: number): IssuedToken {
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new TokenRequestError('transport', `token-exchange answered ${status} without JSON`);
-  }
-  if (status !== 200) {
-    const code = typeof body.error === 'string' ? body.error : undefined;
-    const description =
-      typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
-    if (code)
-      throw new TokenRequestError(
-        'refused',
-        `token-exchange refused (${code})${description}`,
-        code,
-      );
-    throw new TokenRequestError('transport', `token-exchange answered ${status}`);
-  }
-  const token = body.access_token;
-  const expiresIn = body.expires_in;
-  if (typeof token !== 'string' || token.length === 0) {
-    throw new TokenRequestError('transport', 'token-exchange answer has no access_token');
-  }
-  let exp: number | undefined;
-  try {
-    const claims = decodeJwt(token);
-    exp = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
-  } catch {
-    exp = undefined; // An opaque token: expires_in alone decides.
-  }
-  const fromExpiresIn =
-    typeof expiresIn === 'number' && expiresIn > 0 ? started + expiresIn * 1000 : undefined;
-  // Never trust a lifetime longer than the token's own exp.
-  const expiresAtMs = Math.min(exp ?? Infinity, fromExpiresIn ?? Infinity);
-  if (!Number.isFinite(expiresAtMs)) {
-    throw new TokenRequestError(
-      'transport',
-      'token-exchange answer has neither expires_in nor exp',
-    );
-  }
-  return { accessToken: token, issuedAtMs: started, expiresAtMs };
+/** RFC 8707 resource replaces audience when configured (one target per token). */
+function targetParams(target: TokenTarget): Record<string, string> {
+  return target.resource !== undefined
+    ? { resource: target.resource }
+    : { audience: target.audience };
 }

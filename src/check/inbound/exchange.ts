@@ -6,18 +6,20 @@ import type { Phase } from '../pipeline.js';
 import type { ExchangedTokenCache } from './exchanged-cache.js';
 
 /** RFC 8693 exchange of a caller's token for an internal one (see src/tokens for the client). */
-export interface SubjectTokenExchanger {
+export interface SubjectTokenExchanger<T = string> {
   /** Resolves with the issued token; throws JwtxError (token_exchange_refused/unavailable). */
-  exchange(subjectToken: string, audience: string): Promise<string>;
+  exchange(subjectToken: string, target: T): Promise<string>;
 }
 
-export interface ExchangePhaseOptions {
-  /** issuer → audience of the internal token to exchange its tokens for. */
-  readonly exchangeFor: ReadonlyMap<string, string>;
-  readonly exchanger: SubjectTokenExchanger;
+export interface ExchangePhaseOptions<T = string> {
+  /** issuer → what to exchange its tokens for (the target of the internal token). */
+  readonly exchangeFor: ReadonlyMap<string, T>;
+  readonly exchanger: SubjectTokenExchanger<T>;
   /** Verifies the internal token (token-exchange must be a configured issuer). */
   readonly verifier: TokenVerifier;
   readonly cache: ExchangedTokenCache;
+  /** The aud the exchanged token is asked for (its target's audience or resource), for explain. */
+  readonly audienceOf?: (target: T) => string;
 }
 
 /**
@@ -25,11 +27,11 @@ export interface ExchangePhaseOptions {
  * before the app sees the request. The app then receives `authorization: Bearer <internal>` and
  * the internal token's identity. Results are cached per caller token and shared while in flight.
  */
-export function exchangePhase(opts: ExchangePhaseOptions): Phase {
+export function exchangePhase<T>(opts: ExchangePhaseOptions<T>): Phase {
   const inflight = new Map<string, Promise<{ token: string; identity: VerifiedIdentity }>>();
 
-  const exchangeAndVerify = async (subjectToken: string, audience: string) => {
-    const token = await opts.exchanger.exchange(subjectToken, audience);
+  const exchangeAndVerify = async (subjectToken: string, target: T) => {
+    const token = await opts.exchanger.exchange(subjectToken, target);
     const identity = await opts.verifier.verify(token).catch((err: unknown) => {
       // The token-exchange answer itself did not verify: a misconfiguration, never the caller's fault.
       throw new JwtxError(
@@ -45,18 +47,19 @@ export function exchangePhase(opts: ExchangePhaseOptions): Phase {
     async run(ev) {
       const caller = ev.identity;
       const subjectToken = ev.credential;
-      const audience = caller && opts.exchangeFor.get(caller.issuer);
-      if (!caller || !subjectToken || audience === undefined) {
+      const target = caller && opts.exchangeFor.get(caller.issuer);
+      if (!caller || !subjectToken || target === undefined) {
         ev.explain?.add('exchange', 'not_needed', { issuer: caller?.issuer });
         return undefined;
       }
+      const audience = opts.audienceOf ? opts.audienceOf(target) : String(target);
       let result = opts.cache.get(subjectToken);
       let source = 'cache';
       if (!result) {
         let pending = inflight.get(subjectToken);
         source = pending ? 'shared' : 'token-exchange';
         if (!pending) {
-          pending = exchangeAndVerify(subjectToken, audience).finally(() =>
+          pending = exchangeAndVerify(subjectToken, target).finally(() =>
             inflight.delete(subjectToken),
           );
           inflight.set(subjectToken, pending);

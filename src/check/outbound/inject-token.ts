@@ -58,6 +58,9 @@ function failure(err: unknown): Decision {
   if (err instanceof TokenRequestError && err.kind === 'refused') {
     return deny('service_token_refused', err.message);
   }
+  if (err instanceof TokenRequestError && err.kind === 'invalid') {
+    return deny('service_token_invalid', `token not injected: ${err.message}`);
+  }
   if (err instanceof TokenRequestError) {
     return deny('service_token_unavailable', `no valid service token: ${err.message}`);
   }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { durationMs, filePath, secureUrl, type SchemaContext } from '../fields.js';
+import {
+  durationMs,
+  filePath,
+  resourceIndicator,
+  secureUrl,
+  type SchemaContext,
+} from '../fields.js';
 
 /** Asymmetric algorithms only: an HMAC key would be shared with every verifier. */
 export const ALLOWED_ALGORITHMS = [
@@ -59,6 +65,29 @@ export const oneKeySource = [
   { message: 'set exactly one of jwksUri or jwksFile' },
 ] as const;
 
+/** RFC 8693 §3 token types a subject token may be sent as. */
+export const SUBJECT_TOKEN_TYPES = [
+  'urn:ietf:params:oauth:token-type:jwt',
+  'urn:ietf:params:oauth:token-type:access_token',
+] as const;
+
+/**
+ * How this issuer's tokens are exchanged (RFC 8693): for one target, named by `audience` or by
+ * an RFC 8707 `resource`; the exchanged token must carry that target in `aud`.
+ */
+const exchange = z
+  .strictObject({
+    audience: z.string().min(1).optional(),
+    resource: resourceIndicator.optional(),
+    /** subject_token_type: `…:jwt` (default) or `…:access_token` (e.g. Keycloak). */
+    subjectTokenType: z.enum(SUBJECT_TOKEN_TYPES).default(SUBJECT_TOKEN_TYPES[0]),
+    /** requested_token_type; absent: not sent, the server chooses (RFC 8693 §2.1). */
+    requestedTokenType: z.enum(SUBJECT_TOKEN_TYPES).optional(),
+  })
+  .refine((e) => (e.audience === undefined) !== (e.resource === undefined), {
+    message: 'set exactly one of audience or resource',
+  });
+
 const issuer = (ctx: SchemaContext) =>
   z
     .strictObject({
@@ -68,7 +97,7 @@ const issuer = (ctx: SchemaContext) =>
        * internal token with this audience before the app sees the request (RFC 8693). Needs
        * outbound.tokenExchange and the internal issuer in this list.
        */
-      exchange: z.strictObject({ audience: z.string().min(1) }).optional(),
+      exchange: exchange.optional(),
     })
     .refine(...oneKeySource);
 
@@ -100,3 +129,6 @@ export const inboundSection = (ctx: SchemaContext) =>
 
 export type InboundConfig = z.output<ReturnType<typeof inboundSection>>;
 export type IssuerConfig = InboundConfig['issuers'][number];
+export type ExchangeConfig = NonNullable<IssuerConfig['exchange']>;
+/** The `aud` value an exchange asks for: its resource, or else its audience. */
+export const exchangeTarget = (e: ExchangeConfig): string | undefined => e.resource ?? e.audience;

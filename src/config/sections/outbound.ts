@@ -1,23 +1,51 @@
 import { z } from 'zod';
-import { durationMs, filePath, secureUrl, type SchemaContext } from '../fields.js';
+import {
+  durationMs,
+  filePath,
+  issuerUrl,
+  resourceIndicator,
+  secureUrl,
+  type SchemaContext,
+} from '../fields.js';
 
-/** How the sidecar reaches token-exchange: mTLS, the client certificate names this service. */
+/**
+ * How the sidecar reaches the authorization server (token-exchange, or any RFC 6749 server):
+ * mutual TLS (RFC 8705 tls_client_auth), the client certificate names this service.
+ */
 const tokenExchange = (ctx: SchemaContext) =>
-  z.strictObject({
-    /** RFC 6749 token endpoint, e.g. https://token-exchange:8443/token */
-    tokenUrl: secureUrl,
-    /** Client certificate and key (PEM); re-read when the files change, so rotation needs no restart. */
-    certFile: filePath(ctx),
-    keyFile: filePath(ctx),
-    /** CA bundle that signs token-exchange's server certificate (default: system CAs). */
-    caFile: filePath(ctx).optional(),
-    /** Deadline of one token request (connect, TLS, answer). */
-    timeoutMs: durationMs(60_000).default(2_000),
-  });
+  z
+    .strictObject({
+      /** RFC 6749 token endpoint, e.g. https://token-exchange:8443/token (or `issuer`). */
+      tokenUrl: secureUrl.optional(),
+      /**
+       * The server's issuer identifier: the token endpoint comes from its RFC 8414 metadata
+       * (mtls_endpoint_aliases.token_endpoint when present), loaded at start and refreshed.
+       */
+      issuer: issuerUrl.optional(),
+      /** How often the metadata is loaded again (issuer only). */
+      discoveryRefreshMs: durationMs(86_400_000).default(3_600_000),
+      /** Sent as client_id; RFC 8705 §2 requires it for tls_client_auth. */
+      clientId: z.string().min(1).max(256).optional(),
+      /** Client certificate and key (PEM); re-read when the files change, so rotation needs no restart. */
+      certFile: filePath(ctx),
+      keyFile: filePath(ctx),
+      /** CA bundle that signs the server's certificate (default: system CAs). */
+      caFile: filePath(ctx).optional(),
+      /** Deadline of one token request or metadata fetch (connect, TLS, answer). */
+      timeoutMs: durationMs(60_000).default(2_000),
+    })
+    .refine((t) => (t.tokenUrl === undefined) !== (t.issuer === undefined), {
+      message: 'set exactly one of tokenUrl or issuer',
+    });
 
 const audience = z.strictObject({
-  /** The `aud` of the service token, named by routes with `jwtexchange.audience`. */
+  /**
+   * The target service as routes name it (`jwtexchange.audience`); sent as `audience` and
+   * expected in the token's `aud`, unless `resource` is set.
+   */
   audience: z.string().min(1),
+  /** RFC 8707 resource indicator sent instead of `audience` and expected in `aud` instead. */
+  resource: resourceIndicator.optional(),
   /** Scopes routes may ask for with `jwtexchange.scope` (none by default). */
   scopes: z.array(z.string().min(1)).default([]),
   /** Fetch at start; /readyz stays not ready until a token for it is cached. */

@@ -1,0 +1,92 @@
+import { decodeJwt } from 'jose';
+import { TokenRequestError } from './token-errors.js';
+
+/** A token as issued; never used after expiresAtMs. */
+export interface IssuedToken {
+  readonly accessToken: string;
+  readonly issuedAtMs: number;
+  readonly expiresAtMs: number;
+}
+
+/** RFC 6749 §5.2 error codes are short ASCII words; anything else is not echoed anywhere. */
+const ERROR_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** The server's words, bounded, for a log line. */
+function describe(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.slice(0, 200) : undefined;
+}
+
+function refusal(status: number, body: Record<string, unknown>): TokenRequestError {
+  const code = body.error;
+  const detail = describe(body.error_description);
+  if (typeof code === 'string' && ERROR_CODE.test(code)) {
+    return new TokenRequestError('refused', `token-exchange refused (${code})`, code, { detail });
+  }
+  return new TokenRequestError('transport', `token-exchange answered ${status}`, undefined, {
+    detail,
+  });
+}
+
+/** aud (string or array) contains one of the requested targets. */
+function audienceMatches(aud: unknown, wanted: readonly string[]): boolean {
+  const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  return list.some((a) => typeof a === 'string' && wanted.includes(a));
+}
+
+/**
+ * Reads a token endpoint answer (RFC 6749 §5.1/§5.2, RFC 8693 §2.2). A success must carry an
+ * access_token of token_type Bearer (case-insensitive, §7.1) and a lifetime; a JWT must name one
+ * of `targets` in aud, so a token meant for another service is never sent on. The lifetime is
+ * the smaller of expires_in and the JWT's own exp. Refusals keep their RFC error code.
+ */
+export function readTokenAnswer(
+  status: number,
+  text: string,
+  startedMs: number,
+  targets: readonly string[],
+): IssuedToken {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+    if (body === null || typeof body !== 'object') throw new Error('not an object');
+  } catch {
+    throw new TokenRequestError('transport', `token-exchange answered ${status} without JSON`);
+  }
+  if (status !== 200) throw refusal(status, body);
+  const token = body.access_token;
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new TokenRequestError('invalid', 'the token answer has no access_token');
+  }
+  if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
+    throw new TokenRequestError(
+      'invalid',
+      'the token answer has a token_type other than Bearer',
+      undefined,
+      {
+        detail: `token_type ${JSON.stringify(describe(body.token_type) ?? null)}`,
+      },
+    );
+  }
+  let claims: Record<string, unknown> | undefined;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    claims = undefined; // An opaque token: expires_in alone decides, aud cannot be read.
+  }
+  if (claims && !audienceMatches(claims.aud, targets)) {
+    throw new TokenRequestError(
+      'invalid',
+      `the issued token's aud does not contain ${targets.map((t) => JSON.stringify(t)).join(' or ')}`,
+    );
+  }
+  const exp = typeof claims?.exp === 'number' ? claims.exp * 1000 : Infinity;
+  const expiresIn = body.expires_in;
+  const fromExpiresIn =
+    typeof expiresIn === 'number' && expiresIn > 0 ? startedMs + expiresIn * 1000 : Infinity;
+  // Never trust a lifetime longer than the token's own exp.
+  const expiresAtMs = Math.min(exp, fromExpiresIn);
+  if (!Number.isFinite(expiresAtMs)) {
+    throw new TokenRequestError('invalid', 'the token answer has neither expires_in nor exp');
+  }
+  return { accessToken: token, issuedAtMs: startedMs, expiresAtMs };
+}
