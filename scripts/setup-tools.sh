@@ -5,15 +5,18 @@
 #   spicedb  Go module proxy: go install github.com/authzed/spicedb/cmd/spicedb
 #   helm     Go module proxy: go install helm.sh/helm/v3/cmd/helm
 #   promtool Go module proxy: go install github.com/prometheus/prometheus/cmd/promtool (alert tests)
+#   keycloak Maven Central org.keycloak:keycloak-quarkus-dist (zip, ~180 MB; interop tests), run
+#            with the machine's Java (17+), pre-built for the tests: in-memory H2, local caches
 #   h2load   Debian nghttp2-client (benchmarks only)
-# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [h2load]
-#        (default: envoy spicedb helm promtool)
+# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [h2load]
+#        (default: envoy spicedb helm promtool keycloak)
 set -euo pipefail
 
 ENVOY_VERSION=1.40.0
 SPICEDB_VERSION=v1.56.2
 HELM_VERSION=v3.22.0
 PROMETHEUS_VERSION=v0.316.0
+KEYCLOAK_VERSION=26.7.3
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -49,6 +52,27 @@ go_install() { # name module version
   log "$name: $version"
 }
 
+# Keycloak's build-time options are fixed here, once: --optimized starts then skip the minute of
+# re-augmentation. dev-mem: nothing persists; cache=local: no cluster, nothing listens off
+# loopback; https-client-auth=request: RFC 8705 client certificates are read when sent.
+install_keycloak() {
+  local dir="$tools/keycloak-$KEYCLOAK_VERSION"
+  if [ ! -f "$dir/.built" ]; then
+    log "keycloak $KEYCLOAK_VERSION from Maven Central (keycloak-quarkus-dist, ~180 MB), then kc.sh build"
+    rm -rf "$dir.tmp" "$dir" && mkdir -p "$dir.tmp"
+    mvn -q -B dependency:copy -Dmdep.useBaseVersion=true -DoutputDirectory="$dir.tmp" \
+      "-Dartifact=org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip"
+    (cd "$dir.tmp" && unzip -q "keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip" \
+      && rm "keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip")
+    "$dir.tmp/keycloak-$KEYCLOAK_VERSION/bin/kc.sh" build --db=dev-mem --cache=local \
+      --https-client-auth=request >/dev/null
+    mv "$dir.tmp/keycloak-$KEYCLOAK_VERSION" "$dir" && rm -rf "$dir.tmp"
+    touch "$dir/.built"
+  fi
+  ln -sfn "$dir" "$tools/bin/keycloak"
+  log "keycloak: $KEYCLOAK_VERSION ($(java -version 2>&1 | head -n1))"
+}
+
 install_h2load() {
   if ! command -v h2load >/dev/null 2>&1; then
     log "h2load from Debian (nghttp2-client)"
@@ -63,13 +87,14 @@ install_h2load() {
 }
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool)
+[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool keycloak)
 for t in "${wanted[@]}"; do
   case "$t" in
     envoy) install_envoy ;;
     spicedb) go_install spicedb github.com/authzed/spicedb/cmd/spicedb "$SPICEDB_VERSION" ;;
     helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
+    keycloak) install_keycloak ;;
     h2load) install_h2load ;;
     *) log "unknown tool $t" && exit 2 ;;
   esac

@@ -36,10 +36,13 @@ export const configSchema = (ctx: SchemaContext) =>
           });
         const target = exchangeTarget(i.exchange);
         if (target === undefined) return; // reported by the exchange schema itself
+        // The token server is this very issuer (a same-realm exchange, e.g. Keycloak): its keys
+        // verify the answer, checked for the target. Otherwise another issuer must accept it.
+        const sameIssuer = c.outbound?.tokenExchange.issuer === i.issuer;
         const internal = c.inbound.issuers.some(
           (o) => o !== i && !o.exchange && o.audiences.includes(target),
         );
-        if (!internal)
+        if (!internal && !sameIssuer)
           issue.addIssue({
             code: 'custom',
             path: [

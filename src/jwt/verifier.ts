@@ -30,7 +30,15 @@ export class TokenVerifier {
     this.byIssuer = new Map(opts.issuers.map((i) => [i.config.issuer, i]));
   }
 
-  async verify(token: string): Promise<VerifiedIdentity> {
+  /**
+   * `audiences` replaces the issuer's accepted audiences for this call: an exchanged token is
+   * checked for the target it was asked for, even when its issuer is the caller's own (a
+   * same-realm exchange at Keycloak).
+   */
+  async verify(
+    token: string,
+    options: { audiences?: readonly string[] } = {},
+  ): Promise<VerifiedIdentity> {
     const { header, payload } = inspectToken(token, this.opts.maxTokenBytes);
     const trusted = typeof payload.iss === 'string' ? this.byIssuer.get(payload.iss) : undefined;
     if (!trusted) throw new JwtxError('unknown_issuer', 'the token issuer is not trusted');
@@ -45,7 +53,7 @@ export class TokenVerifier {
     try {
       ({ payload: claims } = await jwtVerify(token, trusted.keys.getKey, {
         issuer: config.issuer,
-        audience: config.audiences,
+        audience: [...(options.audiences ?? config.audiences)],
         algorithms: config.algorithms,
         clockTolerance: this.opts.clockToleranceSeconds,
         currentDate: new Date(this.opts.clock.now()),

@@ -18,7 +18,10 @@ export interface ExchangePhaseOptions<T = string> {
   /** Verifies the internal token (token-exchange must be a configured issuer). */
   readonly verifier: TokenVerifier;
   readonly cache: ExchangedTokenCache;
-  /** The aud the exchanged token is asked for (its target's audience or resource), for explain. */
+  /**
+   * The aud the exchanged token must carry for a target (its audience or resource), also shown
+   * by explain; absent: the exchanged token's issuer's audiences.
+   */
   readonly audienceOf?: (target: T) => string;
 }
 
@@ -32,7 +35,8 @@ export function exchangePhase<T>(opts: ExchangePhaseOptions<T>): Phase {
 
   const exchangeAndVerify = async (subjectToken: string, target: T) => {
     const token = await opts.exchanger.exchange(subjectToken, target);
-    const identity = await opts.verifier.verify(token).catch((err: unknown) => {
+    const audiences = opts.audienceOf ? [opts.audienceOf(target)] : undefined;
+    const identity = await opts.verifier.verify(token, { audiences }).catch((err: unknown) => {
       // The token-exchange answer itself did not verify: a misconfiguration, never the caller's fault.
       throw new JwtxError(
         'token_exchange_unavailable',

@@ -135,6 +135,20 @@ describe('inbound.issuers[].exchange', () => {
     expect(e).toMatchObject({ resource: 'urn:gateway' });
   });
 
+  it('accepts a same-issuer exchange when the token server is that issuer (Keycloak realm)', () => {
+    const realm = { ...AUTH, issuer: 'https://kc.example/realms/platform', audiences: ['gateway'] };
+    const config = {
+      inbound: { issuers: [{ ...realm, exchange: { audience: 'vmcontroller' } }] },
+      ...outbound({ issuer: realm.issuer, clientId: 'gateway' }),
+    };
+    expect(problems(config)).toEqual([]);
+    const other = {
+      ...config,
+      ...outbound({ issuer: 'https://sts.example', clientId: 'gateway' }),
+    };
+    expect(problems(other).map((p) => p.path)).toEqual(['inbound.issuers[0].exchange.audience']);
+  });
+
   it.each([
     ['neither audience nor resource', {}, 'inbound.issuers[1].exchange'],
     ['both', { audience: 'gateway', resource: 'urn:gateway' }, 'inbound.issuers[1].exchange'],
