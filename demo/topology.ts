@@ -54,8 +54,10 @@ function gatewaySidecar(p: Platform, mode: PipelineMode, shortTokens: boolean) {
         mode === 'exchange' ? [{ ...user, exchange: { audience: 'gateway' } }, internal] : [user],
     },
     outbound: {
+      // The token endpoint comes from token-exchange's RFC 8414 metadata (docs/interop.md).
       tokenExchange: {
-        tokenUrl: `${p.sts.url}/token`,
+        issuer: p.sts.issuer,
+        clientId: 'gateway',
         certFile: gw.certFile,
         keyFile: gw.keyFile,
         caFile: p.pki.caFile,

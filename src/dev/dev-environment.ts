@@ -89,8 +89,10 @@ export async function startDevEnvironment(
         ],
       },
       outbound: {
+        // Found by RFC 8414 discovery, as with any standard authorization server.
         tokenExchange: {
-          tokenUrl: `${stsUrl}/token`,
+          issuer: stsUrl,
+          clientId: DEV_SERVICE,
           certFile: gw.certFile,
           keyFile: gw.keyFile,
           caFile: pki.caFile,
