@@ -29,6 +29,7 @@ function exchangePhases(
   verifier: TokenVerifier,
   client: TokenEndpointClient | undefined,
   clock: Clock,
+  logger: Logger,
 ): Phase[] {
   const exchangeFor = new Map(
     config.issuers.flatMap((i) => (i.exchange ? [[i.issuer, i.exchange] as const] : [])),
@@ -46,6 +47,8 @@ function exchangePhases(
         return (await client.exchange(subjectToken, request)).accessToken;
       } catch (err) {
         if (err instanceof TokenRequestError && err.kind === 'refused') {
+          // The server's own words are for the operator, never for the caller's deny.
+          logger.info('token exchange refused', { error: err.oauthError, detail: err.detail });
           throw new JwtxError('token_exchange_refused', err.message);
         }
         // Unreachable, or an answer that cannot be used (a misconfiguration, never the caller's).
@@ -128,7 +131,7 @@ export function setupInbound(
     [
       exemptPhase,
       authenticatePhase(verifier, cache, (r) => (r === 'hit' ? hits.inc() : misses.inc())),
-      ...exchangePhases(config, verifier, deps.exchangeClient, clock),
+      ...exchangePhases(config, verifier, deps.exchangeClient, clock, logger),
       ...(deps.extraPhases ?? []),
       identityHeadersPhase,
     ],
