@@ -53,8 +53,9 @@ go_install() { # name module version
 }
 
 # Keycloak's build-time options are fixed here, once: --optimized starts then skip the minute of
-# re-augmentation. dev-mem: nothing persists; cache=local: no cluster, nothing listens off
-# loopback; https-client-auth=request: RFC 8705 client certificates are read when sent.
+# re-augmentation. dev-mem: nothing persists; cache=local: no cluster (test/helpers/keycloak.ts
+# passes it at start too), nothing listens off loopback; https-client-auth=request: RFC 8705
+# client certificates are read when sent.
 install_keycloak() {
   local dir="$tools/keycloak-$KEYCLOAK_VERSION"
   if [ ! -f "$dir/.built" ]; then

@@ -8,7 +8,6 @@ import { TokenRequestError } from './token-errors.js';
 export type { IssuedToken } from './token-answer.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 /** What the client needs from outbound.tokenExchange. */
 export interface TokenClientSettings {

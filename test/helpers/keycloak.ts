@@ -82,6 +82,8 @@ export async function startKeycloak(
       '--http-host=127.0.0.1',
       '--https-port=0',
       '--hostname-strict=false',
+      // No cluster: a JGroups channel would listen on every interface (network only on loopback).
+      '--cache=local',
       `--https-certificate-file=${pki.serverCertFile}`,
       `--https-certificate-key-file=${pki.serverKeyFile}`,
       `--truststore-paths=${pki.caFile}`,
@@ -94,8 +96,30 @@ export async function startKeycloak(
         JAVA_OPTS_KC_HEAP: '-Xms64m -Xmx512m',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // kc.sh starts java as a child: its own process group lets stop() end both.
+      detached: true,
     },
   );
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  /** Resolves once no process of the group is left (java outlives kc.sh by a moment). */
+  const groupGone = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        return;
+      }
+      if (Date.now() > deadline) return signal('SIGKILL');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   let output = '';
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -118,15 +142,17 @@ export async function startKeycloak(
       reject(new Error(`keycloak exited (${code}) before listening:\n${output}`));
     });
   }).catch(async (err: unknown) => {
-    child.kill('SIGKILL');
+    signal('SIGKILL');
     await exited;
+    await groupGone(10_000);
     rmSync(home, { recursive: true, force: true });
     throw err;
   });
   // Network only on loopback: a cluster channel would listen on every interface.
-  if (/JGroups|ISPN000078/.test(output)) {
-    child.kill('SIGKILL');
+  if (/ISPN000078|FD_SOCK2/.test(output)) {
+    signal('SIGKILL');
     await exited;
+    await groupGone(10_000);
     rmSync(home, { recursive: true, force: true });
     throw new Error('keycloak started a cluster channel: rebuild it with --cache=local');
   }
@@ -163,10 +189,9 @@ export async function startKeycloak(
       tokenOf(realm, { grant_type: 'password', client_id: client, username, password }),
     logs: () => output,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
+      signal('SIGTERM');
+      if (child.exitCode === null) await exited;
+      await groupGone(30_000);
       rmSync(home, { recursive: true, force: true });
     },
   };
