@@ -145,6 +145,19 @@ describe('jwtexchange token against jwtexchange sts', () => {
     expect(res.stderr).toContain('services.<name>.audiences');
   });
 
+  it('sends --client-id, and a --resource instead of an audience', async () => {
+    const ok = [...base(), ...client('gateway'), '--client-id', 'gateway'];
+    const refused = await runCli(['token', ...ok, '--resource', 'urn:jwtexchange:billing']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'may not request tokens for resource "urn:jwtexchange:billing"',
+    );
+    const wrongId = [...base(), ...client('gateway'), '--client-id', 'vmcontroller'];
+    const mismatch = await runCli(['token', ...wrongId, '--audience', 'vmcontroller']);
+    expect(mismatch.stderr).toContain('invalid_client');
+    expect(mismatch.stderr).toContain('client_id does not match the client certificate');
+  });
+
   it('explains a server certificate the --ca does not trust', async () => {
     const other = path.join(dir, 'other');
     expect((await runCli(['pki', 'init', '--out', other])).code).toBe(0);
