@@ -91,6 +91,23 @@ function sidecar(name: string, edit: (doc: Doc) => void = () => {}): string {
 }
 
 describe('config check of a sidecar configuration', () => {
+  it('names discovery, client_id and resources when the token endpoint comes from an issuer', async () => {
+    const file = sidecar('discovery', (doc) => {
+      const out = doc.outbound as { tokenExchange: Doc; audiences: Doc[] };
+      delete out.tokenExchange.tokenUrl;
+      out.tokenExchange.issuer = 'https://keycloak.example/realms/platform';
+      out.tokenExchange.clientId = 'gateway';
+      out.audiences[0]!.resource = 'urn:jwtexchange:vmcontroller';
+    });
+    const res = await runMain(['config', 'check', file]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain(
+      'token endpoint from the metadata of https://keycloak.example/realms/platform (mTLS)',
+    );
+    expect(res.stdout).toMatch(/tokenExchange\s+discoveryRefreshMs=3600000\s+clientId=gateway/);
+    expect(res.stdout).toMatch(/audience vmcontroller\s+resource=urn:jwtexchange:vmcontroller/);
+  });
+
   it('reads every file, and summarises each section, never printing a secret', async () => {
     const res = await runMain(['config', 'check', sidecar('good')]);
     expect(res.code, res.stderr).toBe(0);
