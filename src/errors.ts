@@ -11,6 +11,11 @@ export const REASONS = {
   exempt: { grpc: GrpcStatus.OK, http: 200, summary: 'route exempted from inbound checks' },
   passthrough: { grpc: GrpcStatus.OK, http: 200, summary: 'outbound route not tagged' },
   injected: { grpc: GrpcStatus.OK, http: 200, summary: 'service token injected on outbound' },
+  delegated: {
+    grpc: GrpcStatus.OK,
+    http: 200,
+    summary: 'saga-scoped delegated token injected on outbound',
+  },
   dry_run: {
     grpc: GrpcStatus.OK,
     http: 200,
@@ -134,6 +139,24 @@ export const REASONS = {
     grpc: GrpcStatus.UNAVAILABLE,
     http: 503,
     summary: 'no valid service token: token-exchange unreachable and the cached one expired',
+  },
+
+  // Outbound saga delegation (docs/delegation.md).
+  invalid_saga_id: {
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    http: 400,
+    summary: 'a delegation route got no saga id, or one that is not a short SpiceDB-safe id',
+  },
+  delegation_refused: {
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    http: 403,
+    summary:
+      'token-exchange refused the delegated token (not our saga, no single initiator, expired)',
+  },
+  delegation_unavailable: {
+    grpc: GrpcStatus.UNAVAILABLE,
+    http: 503,
+    summary: 'no delegated token: token-exchange or its SpiceDB unreachable, none cached',
   },
 
   // Anything else.

@@ -51,6 +51,12 @@ export class Metrics {
   readonly serviceTokenServedStale: Counter<'audience'>;
   readonly serviceTokenWaits: Counter<'audience'>;
   readonly serviceTokenExpiry: Gauge<'audience'>;
+  readonly delegatedTokenExchanges: Counter<'audience' | 'result'>;
+  readonly delegatedTokenExchangeDuration: Histogram;
+  readonly delegatedTokenLookups: Counter<'audience' | 'result'>;
+  readonly delegatedTokenRefreshes: Counter<'audience' | 'result'>;
+  readonly delegatedTokenEvictions: Counter<'reason'>;
+  readonly delegatedTokenEntries: Gauge;
   readonly spicedbChecks: Counter<'resource_type' | 'permission' | 'result'>;
   readonly spicedbCheckDuration: Histogram;
   readonly spicedbDecisionCache: Counter<'result'>;
@@ -165,6 +171,42 @@ export class Metrics {
       labelNames: ['audience'],
       registers: r,
       collect: this.hooked('jwtexchange_service_token_expiry_seconds'),
+    });
+    this.delegatedTokenExchanges = new Counter({
+      name: 'jwtexchange_delegated_token_exchanges_total',
+      help: 'Calls to token-exchange for saga-delegated tokens, by audience and result (success, refused, error).',
+      labelNames: ['audience', 'result'],
+      registers: r,
+    });
+    this.delegatedTokenExchangeDuration = new Histogram({
+      name: 'jwtexchange_delegated_token_exchange_duration_seconds',
+      help: 'Duration of one delegated-token call to token-exchange.',
+      buckets: REMOTE_BUCKETS,
+      registers: r,
+    });
+    this.delegatedTokenLookups = new Counter({
+      name: 'jwtexchange_delegated_token_lookups_total',
+      help: 'Delegated-token cache lookups by audience and result (hit, miss, refused: a remembered refusal).',
+      labelNames: ['audience', 'result'],
+      registers: r,
+    });
+    this.delegatedTokenRefreshes = new Counter({
+      name: 'jwtexchange_delegated_token_refreshes_total',
+      help: 'Background refreshes of cached delegated tokens, by audience and result (success, failure).',
+      labelNames: ['audience', 'result'],
+      registers: r,
+    });
+    this.delegatedTokenEvictions = new Counter({
+      name: 'jwtexchange_delegated_token_evictions_total',
+      help: 'Delegated-token cache entries dropped, by reason (idle, capacity).',
+      labelNames: ['reason'],
+      registers: r,
+    });
+    this.delegatedTokenEntries = new Gauge({
+      name: 'jwtexchange_delegated_token_cache_entries',
+      help: 'Entries (audience, saga) in the delegated-token cache.',
+      registers: r,
+      collect: this.hooked('jwtexchange_delegated_token_cache_entries'),
     });
     this.spicedbChecks = new Counter({
       name: 'jwtexchange_spicedb_checks_total',

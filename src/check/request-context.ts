@@ -11,6 +11,7 @@ export const EXT = {
   audience: 'jwtexchange.audience',
   scope: 'jwtexchange.scope',
   whenHeader: 'jwtexchange.when-header',
+  delegation: 'jwtexchange.delegation',
 } as const;
 
 export type Direction = 'inbound' | 'outbound';

@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { isSagaId } from '../sagas/saga-id.js';
 
 /** The verified caller: what the sidecar hands the app as the "jwtauth context". */
 export interface VerifiedIdentity {
@@ -6,6 +7,13 @@ export interface VerifiedIdentity {
   readonly subject: string;
   /** 'service' when the token was issued to a service for itself (sub = client_id, no act). */
   readonly kind: 'user' | 'service';
+  /**
+   * The current actor (RFC 8693 §4.1: the outermost act.sub) of a delegated token: the service
+   * acting for the subject. Earlier actors nested deeper are informational only.
+   */
+  readonly actor?: string;
+  /** The saga a saga-delegated token acts in (claim `saga`, docs/delegation.md). */
+  readonly saga?: string;
   readonly claims: JWTPayload;
   /** exp in epoch milliseconds. */
   readonly expiresAtMs: number;
@@ -30,6 +38,14 @@ export function tokenKind(claims: JWTPayload): 'user' | 'service' {
     : 'user';
 }
 
+/** act.sub when act is an object with a non-empty string sub; anything else names no actor. */
+export function currentActor(claims: JWTPayload): string | undefined {
+  const act = claims.act as unknown;
+  if (act === null || typeof act !== 'object' || Array.isArray(act)) return undefined;
+  const sub = (act as { sub?: unknown }).sub;
+  return typeof sub === 'string' && sub.length > 0 ? sub : undefined;
+}
+
 export function buildIdentity(
   issuer: string,
   claims: JWTPayload,
@@ -37,10 +53,14 @@ export function buildIdentity(
 ): VerifiedIdentity {
   const subject = claims.sub as string;
   const kind = tokenKind(claims);
+  const actor = currentActor(claims);
+  const saga = typeof claims.saga === 'string' && isSagaId(claims.saga) ? claims.saga : undefined;
   return {
     issuer,
     subject,
     kind,
+    ...(actor !== undefined ? { actor } : {}),
+    ...(saga !== undefined ? { saga } : {}),
     claims,
     expiresAtMs: (claims.exp as number) * 1000,
     keyId,
@@ -48,6 +68,10 @@ export function buildIdentity(
       [`${IDENTITY_HEADER_PREFIX}subject`, headerSafe(subject)],
       [`${IDENTITY_HEADER_PREFIX}issuer`, headerSafe(issuer)],
       [`${IDENTITY_HEADER_PREFIX}kind`, kind],
+      ...(actor !== undefined
+        ? [[`${IDENTITY_HEADER_PREFIX}actor`, headerSafe(actor)] as const]
+        : []),
+      ...(saga !== undefined ? [[`${IDENTITY_HEADER_PREFIX}saga`, saga] as const] : []),
       [
         `${IDENTITY_HEADER_PREFIX}claims`,
         Buffer.from(JSON.stringify(claims)).toString('base64url'),

@@ -1,12 +1,15 @@
 import type { Clock, Timers } from '../clock.js';
 import type { OutboundConfig } from '../config/sections/outbound.js';
 import type { DirectionCheck } from '../check/handler.js';
+import { injectDelegatedTokenPhase } from '../check/outbound/inject-delegated.js';
 import { injectServiceTokenPhase, type AudienceAllowlist } from '../check/outbound/inject-token.js';
 import { outboundWithoutTokens } from '../check/outbound/outbound-check.js';
 import { createPipeline } from '../check/pipeline.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { urlForLog } from '../net/url-for-log.js';
+import { SAGA_ID_TOKEN_TYPE } from '../sagas/saga-id.js';
+import { DelegatedTokenCache } from '../tokens/delegated-token-cache.js';
 import { discoverTokenEndpoint } from '../tokens/server-metadata.js';
 import { ServiceTokenCache, type TokenKey } from '../tokens/service-token-cache.js';
 import { TokenEndpointClient, type TokenTarget } from '../tokens/token-client.js';
@@ -149,8 +152,12 @@ export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): O
       detail: cache.isWarm(key) ? 'cached' : 'no service token yet',
     }));
   }
+  const delegated = delegatedTokens(config, client, target, deps);
   const pipeline = createPipeline(
-    [injectServiceTokenPhase(allowlist, cache)],
+    [
+      injectDelegatedTokenPhase(allowlist, delegated, config.delegation.sagaIdHeader),
+      injectServiceTokenPhase(allowlist, cache),
+    ],
     'injected',
     (phase, s) => metrics.phaseDuration.observe({ phase }, s),
   );
@@ -164,6 +171,58 @@ export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): O
     stop: () => {
       endpoint.stop();
       cache.stop();
+      delegated.stop();
     },
   };
+}
+
+/** The per-saga token cache (docs/delegation.md), its metrics and its log lines. */
+function delegatedTokens(
+  config: OutboundConfig,
+  client: TokenEndpointClient,
+  target: (audience: string) => TokenTarget,
+  deps: Deps,
+): DelegatedTokenCache {
+  const { metrics, logger } = deps;
+  const c = config.cache;
+  const d = config.delegation;
+  const cache = new DelegatedTokenCache({
+    // RFC 8693 delegation: the saga id is the subject, the mTLS client the actor.
+    fetch: (key) =>
+      client.exchange(key.sagaId, {
+        target: target(key.audience),
+        subjectTokenType: SAGA_ID_TOKEN_TYPE,
+      }),
+    clock: deps.clock,
+    timers: deps.timers,
+    settings: {
+      maxEntries: d.maxEntries,
+      idleMs: d.idleMs,
+      refusalTtlMs: d.refusalTtlMs,
+      refreshAt: c.refreshAt,
+      jitter: c.jitter,
+      safetyMarginMs: c.safetyMarginSeconds * 1000,
+      minBackoffMs: c.minBackoffMs,
+      maxBackoffMs: c.maxBackoffMs,
+    },
+    events: {
+      looked: (audience, result) => metrics.delegatedTokenLookups.inc({ audience, result }),
+      exchanged(key, result, seconds, error) {
+        metrics.delegatedTokenExchanges.inc({ audience: key.audience, result });
+        metrics.delegatedTokenExchangeDuration.observe(seconds);
+        // Saga ids are fine in logs (never in metrics); the message never carries a token.
+        // token-exchange's description (why the saga was refused) goes here, never to the deny.
+        if (error) {
+          const detail = error.detail;
+          logger.info('delegated token not issued', { ...key, result, error, detail });
+        }
+      },
+      refreshed: (audience, result) => metrics.delegatedTokenRefreshes.inc({ audience, result }),
+      evicted: (reason) => metrics.delegatedTokenEvictions.inc({ reason }),
+    },
+  });
+  metrics.onCollect(metrics.delegatedTokenEntries, () =>
+    metrics.delegatedTokenEntries.set(cache.size()),
+  );
+  return cache;
 }

@@ -19,6 +19,8 @@ export interface CompiledRule {
   readonly permission: string;
   /** Overrides the subject claim of authorization.subjects for this rule. */
   readonly subjectClaim: string | undefined;
+  /** Check the token's subject (default) or its current actor (act.sub, as a service). */
+  readonly subjectFrom: 'sub' | 'actor';
   readonly dryRun: boolean;
 }
 
@@ -31,6 +33,7 @@ export function compileRule(r: AuthorizationRuleConfig): CompiledRule {
     resourceId: r.resource.id,
     permission: r.permission,
     subjectClaim: r.subject?.claim,
+    subjectFrom: r.subject?.from ?? 'sub',
     dryRun: r.dryRun,
   };
 }

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { formatPath } from '../config/load.js';
 import { durationMs, filePath, listenAddress, type SchemaContext } from '../config/fields.js';
 import { issuerFields, oneKeySource } from '../config/sections/inbound.js';
+import { spicedbSection } from '../config/sections/spicedb.js';
+import { DEFAULT_SAGA_SCHEMA as SAGA } from '../sagas/saga-schema.js';
+import { OBJECT_TYPE, PERMISSION } from '../spicedb/names.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_SPIFFE_PREFIX, isServiceName } from '../pki/service-name.js';
 
@@ -37,6 +40,28 @@ const service = z
 /** auth.service and other issuers whose tokens may be exchanged (same shape as inbound issuers). */
 const subjectIssuer = (ctx: SchemaContext) =>
   z.strictObject(issuerFields(ctx)).refine(...oneKeySource);
+
+const objectType = z.string().regex(OBJECT_TYPE, 'must be a SpiceDB object type');
+const relationName = z.string().regex(PERMISSION, 'must be a SpiceDB relation or permission name');
+
+/**
+ * Saga-scoped delegated tokens (docs/delegation.md): the SpiceDB holding the saga relations and
+ * the names of the saga model. Without this section saga ids are refused as subject tokens.
+ */
+const sagas = (ctx: SchemaContext) =>
+  z.strictObject({
+    spicedb: spicedbSection(ctx).unwrap(),
+    schema: z
+      .strictObject({
+        type: objectType.default(SAGA.type),
+        initiatorRelation: relationName.default(SAGA.initiatorRelation),
+        executorRelation: relationName.default(SAGA.executorRelation),
+        executePermission: relationName.default(SAGA.executePermission),
+        userType: objectType.default(SAGA.userType),
+        serviceType: objectType.default(SAGA.serviceType),
+      })
+      .prefault({}),
+  });
 
 export const stsConfigSchema = (ctx: SchemaContext) =>
   z
@@ -82,6 +107,7 @@ export const stsConfigSchema = (ctx: SchemaContext) =>
         })
         .prefault({}),
       subjectIssuers: z.array(subjectIssuer(ctx)).default([]),
+      sagas: sagas(ctx).optional(),
       limits: z
         .strictObject({
           maxBodyBytes: z.number().int().min(1_024).max(1_048_576).default(65_536),
@@ -112,6 +138,7 @@ export const stsConfigSchema = (ctx: SchemaContext) =>
 export type StsConfig = z.output<ReturnType<typeof stsConfigSchema>>;
 export type SubjectIssuerConfig = StsConfig['subjectIssuers'][number];
 export type ServicePolicy = StsConfig['services'][string];
+export type SagasConfig = NonNullable<StsConfig['sagas']>;
 
 /** Validates an already-parsed document. Relative paths resolve against baseDir. */
 export function parseStsConfig(document: unknown, baseDir = process.cwd()): StsConfig {

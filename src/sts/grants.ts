@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { SAGA_ID_TOKEN_TYPE } from '../sagas/saga-id.js';
 import { resolveAudience } from './audience-policy.js';
 import type { ServicePolicy } from './config.js';
 import { OAuthError } from './oauth-error.js';
@@ -25,12 +26,14 @@ export interface GrantResult {
 }
 
 /** Metric/log label of a grant: a closed set, never the raw grant_type. */
-export type GrantLabel = 'client_credentials' | 'token_exchange' | 'unsupported' | 'none';
+export type GrantLabel =
+  'client_credentials' | 'token_exchange' | 'saga_delegation' | 'unsupported' | 'none';
 
-export function grantLabel(grantType: string | undefined): GrantLabel {
+export function grantLabel(grantType: string | undefined, subjectTokenType?: string): GrantLabel {
   if (grantType === undefined) return 'none';
   if (grantType === GRANT_CLIENT_CREDENTIALS) return 'client_credentials';
-  if (grantType === GRANT_TOKEN_EXCHANGE) return 'token_exchange';
+  if (grantType === GRANT_TOKEN_EXCHANGE)
+    return subjectTokenType === SAGA_ID_TOKEN_TYPE ? 'saga_delegation' : 'token_exchange';
   return 'unsupported';
 }
 
@@ -57,17 +60,7 @@ export async function tokenExchangeGrant(
   const issuedTokenType = issuedType(request.requestedTokenType);
   const audience = resolveAudience(request, caller.service, caller.policy);
   const delegate = caller.policy?.delegate === true;
-  if (request.actorToken !== undefined) {
-    if (!delegate) {
-      throw new OAuthError(
-        'unauthorized_client',
-        `service ${JSON.stringify(caller.service)} is not allowed to delegate (actor_token)`,
-      );
-    }
-    await subjects.verifyActor(request.actorToken, request.actorTokenType, caller.service);
-  } else if (request.actorTokenType !== undefined) {
-    throw new OAuthError('invalid_request', 'actor_token_type was sent without actor_token');
-  }
+  await checkActorToken(request, caller, subjects);
   const subject = await subjects.verifySubject(
     request.subjectToken,
     request.subjectTokenType,
@@ -90,7 +83,29 @@ export async function tokenExchangeGrant(
   };
 }
 
-function issuedType(requested: string | undefined): string {
+/**
+ * The optional RFC 8693 actor_token: only a service allowed to delegate may send one, and it must
+ * be its own service token from this server (the actor is always the mTLS client).
+ */
+export async function checkActorToken(
+  request: TokenRequest,
+  caller: Caller,
+  subjects: SubjectTokens,
+): Promise<void> {
+  if (request.actorToken !== undefined) {
+    if (caller.policy?.delegate !== true) {
+      throw new OAuthError(
+        'unauthorized_client',
+        `service ${JSON.stringify(caller.service)} is not allowed to delegate (actor_token)`,
+      );
+    }
+    await subjects.verifyActor(request.actorToken, request.actorTokenType, caller.service);
+  } else if (request.actorTokenType !== undefined) {
+    throw new OAuthError('invalid_request', 'actor_token_type was sent without actor_token');
+  }
+}
+
+export function issuedType(requested: string | undefined): string {
   if (requested === undefined || requested === TOKEN_TYPE_ACCESS_TOKEN)
     return TOKEN_TYPE_ACCESS_TOKEN;
   if (requested === TOKEN_TYPE_JWT) return TOKEN_TYPE_JWT;

@@ -7,6 +7,8 @@ import { listenOn, listenTarget } from '../server/address.js';
 import { resolveAllowlist } from './allowlist.js';
 import type { StsConfig } from './config.js';
 import { createRouter } from './router.js';
+import { createSpicedbClient, readPresharedKey, type ZedClient } from '../spicedb/client.js';
+import { SagaLookup } from './saga-lookup.js';
 import { readKeyState, writeKeyState } from './key-file.js';
 import { KeyStore } from './key-store.js';
 import { createSubjectIssuers } from './subject-issuers.js';
@@ -90,16 +92,37 @@ function createTokenHandler(
     clock: o.clock,
     ttlSeconds: config.tokens.ttlSeconds,
   });
+  const saga = sagaLookup(config, o);
   const handler = createTokenEndpoint({
     config,
     allowlist,
     issuer,
     subjects,
+    sagas: saga?.lookup,
     logger: o.logger,
     metrics: o.metrics,
     onRequest: o.onRequest,
   });
-  return { handler, allowlist, external };
+  return { handler, allowlist, external, spicedb: saga?.client };
+}
+
+/** Saga delegation (config `sagas`): one long-lived SpiceDB client and the lookup over it. */
+function sagaLookup(
+  config: StsConfig,
+  o: { clock: Clock; logger: Logger },
+): { lookup: SagaLookup; client: ZedClient } | undefined {
+  if (!config.sagas) return undefined;
+  const { spicedb, schema } = config.sagas;
+  const client = createSpicedbClient(spicedb, readPresharedKey(spicedb));
+  const lookup = new SagaLookup({
+    client,
+    endpoint: spicedb.endpoint,
+    timeoutMs: spicedb.timeoutMs,
+    schema,
+    clock: o.clock,
+    logger: o.logger,
+  });
+  return { lookup, client };
 }
 
 /** https://host:port for the listen address (wildcard binds are reached over 127.0.0.1). */
@@ -130,7 +153,10 @@ export async function startStsServer(
   server.headersTimeout = Math.min(config.limits.requestTimeoutMs, 10_000);
   server.keepAliveTimeout = 5_000;
   server.on('tlsClientError', (err) => logger.debug('TLS handshake failed', { error: err }));
-  const stopKeys = () => token.external.forEach((i) => i.keys.stop());
+  const stopKeys = () => {
+    token.external.forEach((i) => i.keys.stop());
+    token.spicedb?.close();
+  };
   token.external.forEach((i) => i.keys.start());
   const port = await listenOn(server, config.listen).catch((err: unknown) => {
     stopKeys();

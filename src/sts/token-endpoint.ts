@@ -15,6 +15,8 @@ import {
 } from './grants.js';
 import { mediaType, NO_STORE, readBody, sendJson, sendOAuthError } from './http-io.js';
 import { OAuthError } from './oauth-error.js';
+import { sagaDelegationGrant } from './saga-grant.js';
+import type { SagaLookup } from './saga-lookup.js';
 import type { SubjectTokens } from './subject-tokens.js';
 import type { TokenIssuer } from './token-issuer.js';
 import {
@@ -37,6 +39,8 @@ export interface TokenEndpointDeps {
   readonly allowlist: Allowlist;
   readonly issuer: TokenIssuer;
   readonly subjects: SubjectTokens;
+  /** Saga relations in SpiceDB (config `sagas`); undefined when saga delegation is off. */
+  readonly sagas?: SagaLookup | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly onRequest?: (outcome: TokenRequestOutcome) => void;
@@ -72,10 +76,10 @@ async function runGrant(
   caller: Caller,
   deps: TokenEndpointDeps,
 ): Promise<GrantResult> {
-  if (request.grantType === GRANT_CLIENT_CREDENTIALS)
-    return clientCredentialsGrant(request, caller);
-  if (request.grantType === GRANT_TOKEN_EXCHANGE)
-    return tokenExchangeGrant(request, caller, deps.subjects);
+  const label = grantLabel(request.grantType, request.subjectTokenType);
+  if (label === 'client_credentials') return clientCredentialsGrant(request, caller);
+  if (label === 'saga_delegation') return sagaDelegationGrant(request, caller, deps);
+  if (label === 'token_exchange') return tokenExchangeGrant(request, caller, deps.subjects);
   throw new OAuthError(
     'unsupported_grant_type',
     `grant_type must be ${GRANT_CLIENT_CREDENTIALS} or ${GRANT_TOKEN_EXCHANGE}`,
@@ -96,7 +100,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         });
       }
       const { caller, request } = await admit(req, deps, (s) => (service = s));
-      grant = grantLabel(request.grantType);
+      grant = grantLabel(request.grantType, request.subjectTokenType);
       const granted = await runGrant(request, caller, deps);
       const issued = await deps.issuer.issue(granted.claims);
       sendJson(
@@ -118,6 +122,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         jti: issued.claims.jti,
         kid: issued.kid,
         act: issued.claims.act,
+        saga: issued.claims.saga,
         expiresIn: issued.expiresIn,
       });
     } catch (err) {

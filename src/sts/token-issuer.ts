@@ -15,6 +15,8 @@ export interface TokenClaims {
   readonly clientId: string;
   readonly audience: string;
   readonly act?: ActClaim;
+  /** The saga a delegated token acts in (docs/delegation.md). */
+  readonly saga?: string;
   /** Epoch seconds the token must not outlive (the subject token's exp). */
   readonly notAfter?: number;
 }
@@ -28,7 +30,7 @@ export interface IssuedToken {
 
 /**
  * Signs internal access tokens in the RFC 9068 profile: header typ at+jwt, ES256, kid; claims
- * iss, sub, aud, client_id, iat, exp, jti (and act for delegation).
+ * iss, sub, aud, client_id, iat, exp, jti (and act for delegation, saga for saga delegation).
  */
 export class TokenIssuer {
   constructor(
@@ -57,6 +59,7 @@ export class TokenIssuer {
       exp,
       jti: randomUUID(),
       ...(c.act ? { act: c.act } : {}),
+      ...(c.saga !== undefined ? { saga: c.saga } : {}),
     };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid })

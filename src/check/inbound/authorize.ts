@@ -72,19 +72,37 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
     rule: CompiledRule,
     params: PathParams,
   ): CheckSpec => {
-    const subject = opts.subjects[identity.kind];
-    const claim = rule.subjectClaim ?? subject.claim;
-    const subjectId = encodeId(claimAsId(identity.claims, claim), `subject (claim ${claim})`);
-    ev.setHeaders.push([SPICEDB_SUBJECT_HEADER, `${subject.type}:${subjectId}`]);
+    const subject = subjectFor(ev, identity, rule);
     const inputs = { params, headers: ev.request.headers, claims: identity.claims };
     return {
       resourceType: rule.resourceType,
       resourceId: resourceId(rule.resourceId, inputs, rule.resourceType),
       permission: rule.permission,
-      subjectType: subject.type,
-      subjectId,
+      ...subject,
       zedToken: zedToken(ev.request.headers[opts.zedTokenHeader], opts.zedTokenHeader),
     };
+  };
+
+  /**
+   * Whom the rule checks: the token's subject, or (subject.from: actor) the current actor of a
+   * delegated token as a service. The app is always told the token's subject (the user).
+   */
+  const subjectFor = (
+    ev: Evaluation,
+    identity: VerifiedIdentity,
+    rule: CompiledRule,
+  ): { subjectType: string; subjectId: string } => {
+    const subject = opts.subjects[identity.kind];
+    const actor = rule.subjectFrom === 'actor' ? identity.actor : undefined;
+    if (actor !== undefined) {
+      exportSubject(ev, subject.type, claimAsId(identity.claims, subject.claim));
+      const subjectId = encodeId(actor, 'subject (actor act.sub)');
+      return { subjectType: opts.subjects.service.type, subjectId };
+    }
+    const claim = rule.subjectClaim ?? subject.claim;
+    const subjectId = encodeId(claimAsId(identity.claims, claim), `subject (claim ${claim})`);
+    ev.setHeaders.push([SPICEDB_SUBJECT_HEADER, `${subject.type}:${subjectId}`]);
+    return { subjectType: subject.type, subjectId };
   };
 
   /** Runs one rule's check; undefined when allowed, otherwise why not. */

@@ -61,8 +61,22 @@ const rule = z
       id: idSource,
     }),
     permission: z.string().regex(PERMISSION, 'must be a SpiceDB permission name'),
-    /** The subject's id claim for this rule (default: authorization.subjects.<kind>.claim). */
-    subject: z.strictObject({ claim: claimName }).optional(),
+    subject: z
+      .strictObject({
+        /**
+         * Whom to check: `sub` (default) the token's subject — for a delegated token the user it
+         * acts for; `actor` the current actor (act.sub, as a service) — the service doing the work.
+         * A token without act acts for itself, so `actor` then checks its subject.
+         */
+        from: z.enum(['sub', 'actor']).default('sub'),
+        /** The subject's id claim for this rule (default: authorization.subjects.<kind>.claim). */
+        claim: claimName.optional(),
+      })
+      .refine((s) => s.from === 'sub' || s.claim === undefined, {
+        message: 'claim names the subject id; it cannot be combined with from: actor',
+        path: ['claim'],
+      })
+      .optional(),
     /** Decide, log and count, but allow a denial (and a SpiceDB failure) through. */
     dryRun: z.boolean().default(false),
   })

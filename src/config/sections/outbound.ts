@@ -71,6 +71,27 @@ const cache = z
     message: 'minBackoffMs must not exceed maxBackoffMs',
   });
 
+/**
+ * Saga-scoped delegated tokens (docs/delegation.md) for routes tagged `jwtexchange.delegation:
+ * saga`. Refresh, margin and backoff come from `cache`; these settings bound the per-saga cache.
+ */
+const headerName = z
+  .string()
+  .regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a lower-case HTTP header name');
+
+const delegation = z
+  .strictObject({
+    /** The request header carrying the saga id. */
+    sagaIdHeader: headerName.default('x-saga-id'),
+    /** Most (audience, saga) entries cached; the least recently used goes first. */
+    maxEntries: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** An entry not used for this long is dropped and no longer refreshed. */
+    idleMs: durationMs(86_400_000).default(600_000),
+    /** How long token-exchange's refusal of a saga is remembered (brief: the saga may be fixed). */
+    refusalTtlMs: durationMs(600_000).default(5_000),
+  })
+  .prefault({});
+
 export const outboundSection = (ctx: SchemaContext) =>
   z
     .strictObject({
@@ -78,6 +99,7 @@ export const outboundSection = (ctx: SchemaContext) =>
       /** The audience allowlist: a route naming any other audience is denied. */
       audiences: z.array(audience).default([]),
       cache,
+      delegation,
     })
     .superRefine((o, issue) => {
       const seen = new Set<string>();
@@ -95,3 +117,4 @@ export const outboundSection = (ctx: SchemaContext) =>
 
 export type OutboundConfig = NonNullable<z.output<ReturnType<typeof outboundSection>>>;
 export type TokenExchangeConfig = OutboundConfig['tokenExchange'];
+export type DelegationConfig = OutboundConfig['delegation'];
