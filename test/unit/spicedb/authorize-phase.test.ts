@@ -29,6 +29,13 @@ const RULES = [
     subject: { claim: 'email' },
   },
   {
+    name: 'saga-write',
+    match: { http: 'POST /v1/clusters/{cluster}/namespaces' },
+    resource: { type: 'cloud', id: { param: 'cluster' } },
+    permission: 'manage_namespaces',
+    subject: { from: 'actor' },
+  },
+  {
     name: 'shadow',
     match: { http: 'DELETE /v2/namespaces/{cluster}' },
     resource: { type: 'cloud', id: { param: 'cluster' } },
@@ -191,6 +198,71 @@ describe('authorize phase', () => {
       evaluation('POST', '/v2/namespaces/cl0', {}, { 'x-spicedb-zedtoken': 'Gh' }),
     );
     expect(refused).toMatchObject({ allow: false, reason: 'bad_request' });
+  });
+
+  describe('delegated tokens (sub = the user, act.sub = the service)', () => {
+    const delegated = {
+      act: { sub: 'gateway', act: { sub: 'earlier' } },
+      client_id: 'gateway',
+      saga: 's1',
+    };
+
+    it('checks the user by default: the subject the token acts for', async () => {
+      const { phase, seen } = setup();
+      await phase.run(evaluation('POST', '/v2/namespaces/cl0', delegated));
+      expect(seen[0]).toMatchObject({
+        subjectType: 'user',
+        subjectId: 'cloud-teleport-aleksander=2Erykalin',
+      });
+    });
+
+    it('checks the current actor as a service with subject.from: actor, still telling the app the user', async () => {
+      const { phase, seen } = setup();
+      const ev = evaluation('POST', '/v1/clusters/cl0/namespaces', delegated);
+      expect(await phase.run(ev)).toBeUndefined();
+      // Only the current (outermost) actor counts, RFC 8693 §4.1.
+      expect(seen[0]).toMatchObject({
+        resourceType: 'cloud',
+        resourceId: 'cl0',
+        permission: 'manage_namespaces',
+        subjectType: 'service',
+        subjectId: 'gateway',
+      });
+      expect(header(ev)).toBe('user:cloud-teleport-aleksander=2Erykalin');
+    });
+
+    it('with subject.from: actor, a token without act is checked as itself (it acts for itself)', async () => {
+      const { phase, seen } = setup();
+      await phase.run(
+        evaluation('POST', '/v1/clusters/cl0/namespaces', {
+          sub: 'vmctl-bot',
+          client_id: 'vmctl-bot',
+        }),
+      );
+      expect(seen[0]).toMatchObject({ subjectType: 'service', subjectId: 'vmctl-bot' });
+      await phase.run(evaluation('POST', '/v1/clusters/cl0/namespaces'));
+      expect(seen[1]).toMatchObject({
+        subjectType: 'user',
+        subjectId: 'cloud-teleport-aleksander=2Erykalin',
+      });
+    });
+
+    it('a malformed act names no actor', async () => {
+      const { phase, seen } = setup();
+      await phase.run(evaluation('POST', '/v1/clusters/cl0/namespaces', { act: { sub: 42 } }));
+      expect(seen[0]).toMatchObject({ subjectType: 'user' });
+    });
+  });
+
+  it('refuses a rule that sets both subject.from: actor and subject.claim', () => {
+    expect(() =>
+      parseConfig({
+        spicedb: { endpoint: '127.0.0.1:1', transport: 'plaintext', presharedKeyEnv: 'K' },
+        authorization: {
+          rules: [{ ...RULES[0], subject: { from: 'actor', claim: 'email' } }],
+        },
+      }),
+    ).toThrow(/authorization\.rules\[0\]\.subject\.claim: claim names the subject id/);
   });
 
   it('in a dry-run rule, records the denial on the evaluation and lets the pipeline go on', async () => {

@@ -32,6 +32,29 @@ describe('parseStsConfig', () => {
     expect(c.limits.maxBodyBytes).toBe(65_536);
   });
 
+  it('reads the sagas section with the saga model names defaulted', () => {
+    const c = parseStsConfig({
+      ...minimal,
+      sagas: { spicedb: { endpoint: 'spicedb:50051', presharedKeyEnv: 'SPICEDB_KEY' } },
+    });
+    expect(c.sagas?.spicedb).toMatchObject({ endpoint: 'spicedb:50051', transport: 'tls' });
+    expect(c.sagas?.schema).toEqual({
+      type: 'saga',
+      initiatorRelation: 'initiator',
+      executorRelation: 'executor',
+      executePermission: 'execute',
+      userType: 'user',
+      serviceType: 'service',
+    });
+    expect(parseStsConfig(minimal).sagas).toBeUndefined();
+    expect(
+      problems({
+        ...minimal,
+        sagas: { spicedb: { endpoint: 'spicedb:50051' }, schema: { type: 'Saga' } },
+      }).map((p) => p.path),
+    ).toEqual(['sagas.spicedb', 'sagas.schema.type']);
+  });
+
   it('fills per-service defaults', () => {
     const c = parseStsConfig({ ...minimal, services: { gateway: {} } });
     expect(c.services.gateway).toEqual({ audiences: [], delegate: false });

@@ -102,6 +102,12 @@ describe('grantLabel', () => {
   it('maps grant types to a closed set of metric labels', () => {
     expect(grantLabel('client_credentials')).toBe('client_credentials');
     expect(grantLabel('urn:ietf:params:oauth:grant-type:token-exchange')).toBe('token_exchange');
+    expect(
+      grantLabel(
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+        'urn:jwtexchange:params:oauth:token-type:saga-id',
+      ),
+    ).toBe('saga_delegation');
     expect(grantLabel('password')).toBe('unsupported');
     expect(grantLabel(undefined)).toBe('none');
   });

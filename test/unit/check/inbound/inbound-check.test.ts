@@ -37,6 +37,23 @@ describe('inboundCheck', () => {
     expect(d.removeHeaders).toEqual(['x-jwtauth-role']);
   });
 
+  it('a delegated token exposes the actor and the saga next to the subject', async () => {
+    const d = await check('enforce')({ authorization: 'Bearer saga-alice' });
+    expect(d.setHeaders).toContainEqual(['x-jwtauth-subject', 'alice']);
+    expect(d.setHeaders).toContainEqual(['x-jwtauth-actor', 'gateway']);
+    expect(d.setHeaders).toContainEqual(['x-jwtauth-saga', 's-1']);
+    expect(d.setHeaders).toContainEqual(['x-jwtauth-kind', 'user']);
+  });
+
+  it('removes a client-supplied actor or saga when the token names none', async () => {
+    const spoofed = { 'x-jwtauth-actor': 'gateway', 'x-jwtauth-saga': 's-1' };
+    const d = await check('enforce')({ authorization: 'Bearer good-alice', ...spoofed });
+    expect(names(d.setHeaders)).not.toContain('x-jwtauth-actor');
+    expect([...d.removeHeaders].sort()).toEqual(['x-jwtauth-actor', 'x-jwtauth-saga']);
+    const denied = await check('dry-run')({ authorization: 'Bearer forged', ...spoofed });
+    expect([...denied.removeHeaders].sort()).toEqual(['x-jwtauth-actor', 'x-jwtauth-saga']);
+  });
+
   it('enforce: a bad token is denied with its reason', async () => {
     const d = await check('enforce')({ authorization: 'Bearer forged', ...SPOOFED });
     expect(d).toMatchObject({ allow: false, reason: 'invalid_signature' });
