@@ -19,7 +19,8 @@ import { v1 } from '@authzed/authzed-node';
 /**
  * The platform the apps live on, all real and on loopback: auth.service (dev user tokens),
  * token-exchange (the project's RFC 8693 server over mTLS, gateway and vmcontroller on its
- * allowlist) and SpiceDB (`spicedb serve`, example schema and relationships).
+ * allowlist, saga delegation from SpiceDB) and SpiceDB (`spicedb serve`, example schema and
+ * relationships).
  */
 export interface Platform {
   readonly dir: string;
@@ -35,6 +36,8 @@ export interface Platform {
   /** Writes namespace:<id>#cloud@cloud:<cluster> (what vmcontroller does once authorized). */
   writeNamespaceRelation(namespaceId: string, cluster: string): Promise<void>;
   hasNamespaceRelation(namespaceId: string, cluster: string): Promise<boolean>;
+  /** How many relationships saga:<id> has (its initiator and executor while it may act). */
+  sagaRelationCount(sagaId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,9 @@ export async function startPlatform(): Promise<Platform> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-demo-'));
   const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: [...SERVICES] });
   const auth = await startDevAuth();
+  const spicedb = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
+  const spicedbKeyFile = path.join(dir, 'spicedb.key');
+  writeFileSync(spicedbKeyFile, spicedb.presharedKey, { mode: 0o600 });
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const config = parseStsConfig(
@@ -60,6 +66,15 @@ export async function startPlatform(): Promise<Platform> {
       subjectIssuers: [
         { issuer: auth.issuer, jwksUri: auth.jwksUrl, audiences: [DEV_AUTH_AUDIENCE] },
       ],
+      // Saga delegation: the saga relations the gateway writes live in the platform's SpiceDB.
+      sagas: {
+        spicedb: {
+          endpoint: spicedb.endpoint,
+          transport: 'plaintext',
+          presharedKeyFile: spicedbKeyFile,
+          timeoutMs: 2_000,
+        },
+      },
     },
     dir,
   );
@@ -69,10 +84,18 @@ export async function startPlatform(): Promise<Platform> {
     logger: silentLogger,
     env: {},
   });
-  const spicedb = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
-  const spicedbKeyFile = path.join(dir, 'spicedb.key');
-  writeFileSync(spicedbKeyFile, spicedb.presharedKey, { mode: 0o600 });
   const deadline = () => ({ deadline: Date.now() + 5_000 });
+  const read = async (filter: Parameters<typeof v1.RelationshipFilter.create>[0]) =>
+    (
+      await spicedb.client.promises.readRelationships(
+        v1.ReadRelationshipsRequest.create({
+          relationshipFilter: v1.RelationshipFilter.create(filter),
+          consistency: { requirement: { oneofKind: 'fullyConsistent', fullyConsistent: true } },
+        }),
+        new Metadata(),
+        deadline(),
+      )
+    ).length;
   return {
     dir,
     pki,
@@ -92,21 +115,16 @@ export async function startPlatform(): Promise<Platform> {
       await spicedb.client.promises.writeRelationships(rel, new Metadata(), deadline());
     },
     async hasNamespaceRelation(namespaceId, cluster) {
-      const found = await spicedb.client.promises.readRelationships(
-        v1.ReadRelationshipsRequest.create({
-          relationshipFilter: {
-            resourceType: 'namespace',
-            optionalResourceId: namespaceId,
-            optionalRelation: 'cloud',
-            optionalSubjectFilter: { subjectType: 'cloud', optionalSubjectId: cluster },
-          },
-          consistency: { requirement: { oneofKind: 'fullyConsistent', fullyConsistent: true } },
-        }),
-        new Metadata(),
-        deadline(),
+      return (
+        (await read({
+          resourceType: 'namespace',
+          optionalResourceId: namespaceId,
+          optionalRelation: 'cloud',
+          optionalSubjectFilter: { subjectType: 'cloud', optionalSubjectId: cluster },
+        })) > 0
       );
-      return found.length > 0;
     },
+    sagaRelationCount: (sagaId) => read({ resourceType: 'saga', optionalResourceId: sagaId }),
     async close() {
       await sts?.close();
       await auth.close();

@@ -15,8 +15,20 @@ export interface Check {
 
 export interface ModeResult {
   readonly mode: PipelineMode;
+  /** The saga-delegation run (docs/delegation.md) rather than the plain mode run. */
+  readonly delegation?: boolean;
   readonly pass: boolean;
   readonly checks: readonly Check[];
+}
+
+/** A check recorder that also writes PASS/FAIL lines to the trace. */
+export function checkRecorder(trace: Trace): { checks: Check[]; check: CheckFn } {
+  const checks: Check[] = [];
+  const check: CheckFn = (name, ok, detail = '') => {
+    checks.push({ name, ok, detail });
+    trace.add('check', `${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
+  };
+  return { checks, check };
 }
 
 /** What `vmctl login` does: a user token from auth.service, good for the gateway and token-exchange. */
@@ -31,7 +43,7 @@ export const createNamespace = (gatewayUrl: string, token: string, name: string,
     headers: { authorization: `Bearer ${token}` },
   });
 
-async function until<T>(
+export async function until<T>(
   what: string,
   fn: () => T | undefined | false,
   timeoutMs = 20_000,
@@ -52,11 +64,7 @@ export async function runMode(
   trace: Trace,
   options: { restartTokenExchange?: boolean } = {},
 ): Promise<ModeResult> {
-  const checks: Check[] = [];
-  const check = (name: string, ok: boolean, detail = '') => {
-    checks.push({ name, ok, detail });
-    trace.add('check', `${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
-  };
+  const { checks, check } = checkRecorder(trace);
   trace.add('demo', `=== mode ${mode === 'exchange' ? 'A: exchange' : 'B: interceptors off'} ===`);
   const t: Topology = await startTopology(p, mode, trace, {
     shortTokens: options.restartTokenExchange ?? false,
@@ -76,10 +84,10 @@ export async function runMode(
   return { mode, pass: checks.length > 0 && checks.every((c) => c.ok), checks };
 }
 
-type CheckFn = (name: string, ok: boolean, detail?: string) => void;
+export type CheckFn = (name: string, ok: boolean, detail?: string) => void;
 
 /** What each step needs: the platform, the topology, the trace and the check recorder. */
-interface Step {
+export interface Step {
   readonly p: Platform;
   readonly t: Topology;
   readonly trace: Trace;

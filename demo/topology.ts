@@ -19,6 +19,8 @@ import { internalTokenCheck } from './verify-internal.js';
  * Mode A `exchange`: the gateway's sidecar exchanges the auth.service token for an internal JWT;
  * apps validate JWTs themselves. Mode B `interceptors-off`: apps trust only x-jwtauth-* headers;
  * the gateway's sidecar validates the user token and checks cloud:<cluster>#create_saga in SpiceDB.
+ * `delegation` (mode B): the gateway writes each saga's relations, the saga's calls carry tokens
+ * acting for its initiator, and vmcontroller's sidecar enforces the user's create_saga.
  */
 export interface Topology {
   readonly mode: PipelineMode;
@@ -27,6 +29,8 @@ export interface Topology {
   readonly sidecars: { readonly gateway: string; readonly vmcontroller: string };
   readonly gateway: Awaited<ReturnType<typeof startGateway>>;
   readonly vmcontroller: Awaited<ReturnType<typeof startVmcontroller>>;
+  /** vmcontroller's sidecar (its metrics show which SpiceDB checks it made). */
+  readonly vmcontrollerSidecar: RunningApp;
   /** Re-renders the egress listener with the saga route tagged for injection, or not. */
   tagSagaRoute(tagged: boolean): Promise<void>;
   close(): Promise<void>;
@@ -70,12 +74,7 @@ function gatewaySidecar(p: Platform, mode: PipelineMode, shortTokens: boolean) {
     },
     ...(mode === 'interceptors-off'
       ? {
-          spicedb: {
-            endpoint: p.spicedb.endpoint,
-            transport: 'plaintext',
-            presharedKeyFile: p.spicedbKeyFile,
-            timeoutMs: 2_000,
-          },
+          spicedb: spicedbSection(p),
           authorization: {
             default: 'allow',
             rules: [
@@ -92,13 +91,17 @@ function gatewaySidecar(p: Platform, mode: PipelineMode, shortTokens: boolean) {
   };
 }
 
-/** vmcontroller's sidecar verifies internal tokens; dry-run lets token-less calls reach the app, as before the fix. */
-function vmcontrollerSidecar(p: Platform) {
+/**
+ * vmcontroller's sidecar verifies internal tokens; dry-run lets token-less calls reach the app, as
+ * before the fix. With delegation it enforces, and checks the *user* a saga acts for: the token's
+ * subject (not its actor, the gateway) must have create_saga on the cluster in the path.
+ */
+function vmcontrollerSidecar(p: Platform, delegation: boolean) {
   return {
     server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', shutdownGraceMs: 1_000 },
     log: { level: 'debug' },
     inbound: {
-      mode: 'dry-run',
+      mode: delegation ? 'enforce' : 'dry-run',
       issuers: [
         {
           issuer: p.sts.issuer,
@@ -108,8 +111,32 @@ function vmcontrollerSidecar(p: Platform) {
         },
       ],
     },
+    ...(delegation
+      ? {
+          spicedb: spicedbSection(p),
+          authorization: {
+            default: 'deny',
+            rules: [
+              {
+                name: 'create-namespace-for-the-user',
+                match: { http: 'POST /v1/clusters/{cluster}/namespaces' },
+                resource: { type: 'cloud', id: { param: 'cluster' } },
+                permission: 'create_saga',
+                subject: { from: 'sub' },
+              },
+            ],
+          },
+        }
+      : {}),
   };
 }
+
+const spicedbSection = (p: Platform) => ({
+  endpoint: p.spicedb.endpoint,
+  transport: 'plaintext',
+  presharedKeyFile: p.spicedbKeyFile,
+  timeoutMs: 2_000,
+});
 
 async function sidecar(
   doc: object,
@@ -136,8 +163,11 @@ function egressConfig(
       for (const vh of config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
         .route_config.virtual_hosts) {
         for (const route of vh.routes) {
-          delete route.typed_per_filter_config?.['envoy.filters.http.ext_authz']?.check_settings
-            ?.context_extensions?.['jwtexchange.audience'];
+          const ext =
+            route.typed_per_filter_config?.['envoy.filters.http.ext_authz']?.check_settings
+              ?.context_extensions;
+          delete ext?.['jwtexchange.audience'];
+          delete ext?.['jwtexchange.delegation'];
         }
       }
     },
@@ -148,8 +178,9 @@ export async function startTopology(
   p: Platform,
   mode: PipelineMode,
   trace: Trace,
-  options: { shortTokens?: boolean } = {},
+  options: { shortTokens?: boolean; delegation?: boolean } = {},
 ): Promise<Topology> {
+  const delegation = options.delegation ?? false;
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -165,11 +196,17 @@ export async function startTopology(
       onCall: (c) =>
         trace.add(
           'vmcontroller',
-          `${c.outcome} namespace ${c.namespaceId} — caller ${identity(c.caller)}`,
+          c.caller?.actor !== undefined
+            ? `${c.outcome} namespace ${c.namespaceId} for ${c.caller.sub} by ${c.caller.actor} in saga ${c.caller.saga ?? '?'}`
+            : `${c.outcome} namespace ${c.namespaceId} — caller ${identity(c.caller)}`,
         ),
     });
     stops.push(vmcontroller.close);
-    const vmSide = await sidecar(vmcontrollerSidecar(p), p.dir, trace.sidecarSink('vmcontroller'));
+    const vmSide = await sidecar(
+      vmcontrollerSidecar(p, delegation),
+      p.dir,
+      trace.sidecarSink('vmcontroller'),
+    );
     stops.push(() => vmSide.shutdown());
     const vmIngressPort = await freePort();
     const vmIngress = await startEnvoy(
@@ -197,6 +234,7 @@ export async function startTopology(
       ...(verify('gateway') ? { verify: verify('gateway') } : {}),
       egressUrl: `http://127.0.0.1:${egressPort}`,
       sagaBaseDelayMs: 250,
+      ...(delegation ? { delegation: { spicedb: p.spicedb.client, executor: 'gateway' } } : {}),
       onAttempt: (saga, a) =>
         trace.add(
           'gateway saga',
@@ -222,12 +260,13 @@ export async function startTopology(
       },
       gateway,
       vmcontroller,
+      vmcontrollerSidecar: vmSide,
       async tagSagaRoute(tagged) {
         await egress.stop();
         egress = await startEnvoy(egressConfig(gwSide.grpcPort, egressPort, vmIngressPort, tagged));
         trace.add(
           'operator',
-          `egress saga route ${tagged ? 'TAGGED (jwtexchange.audience: vmcontroller)' : 'untagged'}`,
+          `egress saga route ${!tagged ? 'untagged' : delegation ? 'TAGGED (jwtexchange.delegation: saga on /v1/clusters/…)' : 'TAGGED (jwtexchange.audience: vmcontroller)'}`,
         );
       },
       close: stopAll,

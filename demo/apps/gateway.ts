@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../../src/clock.js';
+import { deleteSagaRelations, writeSagaRelations } from '../../src/sagas/saga-relations.js';
+import type { ZedClient } from '../../src/spicedb/client.js';
 import { jwtauthContext, type PipelineMode, type TokenCheck } from './jwtauth-context.js';
 import { postJson, serveJson } from './http-util.js';
 import { SagaExecutor, type Attempt, type SagaState } from './saga-executor.js';
@@ -18,7 +20,15 @@ export interface GatewayOptions {
   readonly egressUrl: string;
   readonly onAttempt?: (saga: SagaState, attempt: Attempt) => void;
   readonly sagaBaseDelayMs?: number;
+  /**
+   * Saga delegation (docs/delegation.md): when a saga is created, write who started it and who
+   * runs it in SpiceDB, and call vmcontroller on the route tagged for delegated tokens.
+   */
+  readonly delegation?: { readonly spicedb: ZedClient; readonly executor: string };
 }
+
+/** How long a saga may act for its initiator (the expiry of its SpiceDB relations). */
+const SAGA_LIFETIME_MS = 10 * 60_000;
 
 export interface NamespaceRecord {
   readonly id: string;
@@ -39,10 +49,14 @@ export async function startGateway(opts: GatewayOptions) {
     ...(opts.onAttempt ? { onAttempt: opts.onAttempt } : {}),
   });
 
+  const delegation = opts.delegation;
   const createNamespaceSaga = (ns: NamespaceRecord) =>
     sagas.add(ns.sagaId, 'CreateNamespace', async () => {
+      // Delegated: the cluster is in the path, so vmcontroller's sidecar can check it.
       const res = await postJson(
-        `${opts.egressUrl}/v1/namespaces`,
+        delegation
+          ? `${opts.egressUrl}/v1/clusters/${ns.cluster}/namespaces`
+          : `${opts.egressUrl}/v1/namespaces`,
         { namespaceId: ns.id, cluster: ns.cluster },
         { host: 'vmcontroller', 'x-saga-id': ns.sagaId },
       );
@@ -52,8 +66,34 @@ export async function startGateway(opts: GatewayOptions) {
           : typeof res.body.message === 'string'
             ? res.body.message
             : undefined;
+      // A finished saga acts for nobody any more: its relations go.
+      if (res.status === 200 && delegation)
+        await deleteSagaRelations(delegation.spicedb, ns.sagaId);
       return { ok: res.status === 200, status: res.status, ...(error ? { error } : {}) };
     });
+
+  /**
+   * Records a namespace and starts its saga. With delegation, `initiator` (the caller's
+   * x-jwtauth-spicedb-subject) is written as the saga's initiator first; undefined writes nothing,
+   * as a gateway that skipped CreateSagaRelations would.
+   */
+  const startNamespace = async (
+    input: { name: string; cluster: string; userId: string },
+    initiator: string | undefined,
+  ): Promise<NamespaceRecord> => {
+    const ns: NamespaceRecord = { id: newId(), sagaId: `saga-${newId()}`, ...input };
+    if (delegation && initiator !== undefined) {
+      await writeSagaRelations(delegation.spicedb, {
+        sagaId: ns.sagaId,
+        initiator,
+        executor: delegation.executor,
+        expiresAt: new Date(Date.now() + SAGA_LIFETIME_MS),
+      });
+    }
+    namespaces.set(ns.id, ns);
+    createNamespaceSaga(ns);
+    return ns;
+  };
 
   const server = await serveJson(opts.port ?? 0, async (req, body) => {
     const caller = await jwtauthContext(req, opts.mode, opts.verify);
@@ -63,15 +103,13 @@ export async function startGateway(opts: GatewayOptions) {
       const name = (body as { name?: unknown } | undefined)?.name;
       if (typeof name !== 'string' || !name)
         return { status: 400, body: { error: 'name is required' } };
-      const ns: NamespaceRecord = {
-        id: newId(),
-        name,
-        cluster: create[1]!,
-        userId: caller.sub,
-        sagaId: `saga-${newId()}`,
-      };
-      namespaces.set(ns.id, ns);
-      createNamespaceSaga(ns);
+      const subject = req.headers['x-jwtauth-spicedb-subject'];
+      if (delegation && typeof subject !== 'string')
+        return { status: 500, body: { error: 'no x-jwtauth-spicedb-subject to start a saga for' } };
+      const ns = await startNamespace(
+        { name, cluster: create[1]!, userId: caller.sub },
+        typeof subject === 'string' ? subject : undefined,
+      );
       return { status: 202, body: { ...ns, state: 'creating' } };
     }
     const get = /^\/v2\/namespaces\/([a-f0-9]+)$/.exec(req.url ?? '');
@@ -87,6 +125,7 @@ export async function startGateway(opts: GatewayOptions) {
     port: server.port,
     namespaces,
     sagas,
+    startNamespace,
     async close() {
       sagas.stop();
       await server.close();

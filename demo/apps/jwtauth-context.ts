@@ -13,7 +13,15 @@ export interface JwtauthContext {
   readonly aud: unknown;
   readonly act: unknown;
   readonly clientId: unknown;
+  /** The service acting for sub (a saga-delegated token), and the saga it acts in. */
+  readonly actor?: string;
+  readonly saga?: string;
 }
+
+const header = (req: http.IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+};
 
 export type TokenCheck = (token: string) => Promise<JWTPayload>;
 
@@ -34,5 +42,26 @@ export async function jwtauthContext(
     }
   }
   if (!claims || typeof claims.sub !== 'string') return undefined;
-  return { sub: claims.sub, aud: claims.aud, act: claims.act, clientId: claims.client_id };
+  // Mode B reads the actor and saga from the sidecar's headers; mode A from the token it verified.
+  const act = claims.act as { sub?: unknown } | undefined;
+  const actor =
+    mode === 'interceptors-off'
+      ? header(req, 'x-jwtauth-actor')
+      : typeof act?.sub === 'string'
+        ? act.sub
+        : undefined;
+  const saga =
+    mode === 'interceptors-off'
+      ? header(req, 'x-jwtauth-saga')
+      : typeof claims.saga === 'string'
+        ? claims.saga
+        : undefined;
+  return {
+    sub: claims.sub,
+    aud: claims.aud,
+    act: claims.act,
+    clientId: claims.client_id,
+    ...(actor !== undefined ? { actor } : {}),
+    ...(saga !== undefined ? { saga } : {}),
+  };
 }

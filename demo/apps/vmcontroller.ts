@@ -23,7 +23,17 @@ export interface VmcontrollerCall {
   readonly namespaceId: string;
   readonly sagaId: string | undefined;
   readonly caller: JwtauthContext | undefined;
+  /** x-jwtauth-spicedb-subject: the SpiceDB subject the sidecar checked (mode B with rules). */
+  readonly spicedbSubject: string | undefined;
   readonly outcome: 'created' | 'no_jwtauth_context' | 'error';
+}
+
+/** POST /v1/namespaces {namespaceId, cluster} or POST /v1/clusters/{cluster}/namespaces {namespaceId}. */
+function route(url: string | undefined, body: unknown): { namespaceId?: string; cluster?: string } {
+  const { namespaceId, cluster } = (body ?? {}) as { namespaceId?: string; cluster?: string };
+  if (url === '/v1/namespaces') return { namespaceId, cluster };
+  const m = /^\/v1\/clusters\/([A-Za-z0-9_-]+)\/namespaces$/.exec(url ?? '');
+  return m ? { namespaceId, cluster: m[1] } : {};
 }
 
 /** The users' error, verbatim in shape (README of the seed). */
@@ -44,25 +54,25 @@ export async function startVmcontroller(opts: VmcontrollerOptions) {
     opts.onCall?.(call);
   };
   const server = await serveJson(opts.port ?? 0, async (req, body) => {
-    if (req.method !== 'POST' || req.url !== '/v1/namespaces')
-      return { status: 404, body: { error: 'not found' } };
-    const { namespaceId, cluster } = (body ?? {}) as { namespaceId?: string; cluster?: string };
-    if (!namespaceId || !cluster)
-      return { status: 400, body: { error: 'namespaceId and cluster are required' } };
-    const sagaId =
-      typeof req.headers['x-saga-id'] === 'string' ? req.headers['x-saga-id'] : undefined;
+    const { namespaceId, cluster } = route(req.url, body);
+    if (req.method !== 'POST' || !namespaceId || !cluster)
+      return { status: 404, body: { error: 'not found, or namespaceId/cluster missing' } };
+    const text = (name: string) =>
+      typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined;
+    const sagaId = text('x-saga-id');
+    const spicedbSubject = text('x-jwtauth-spicedb-subject');
     const caller = await jwtauthContext(req, opts.mode, opts.verify);
     if (!caller) {
-      record({ namespaceId, sagaId, caller, outcome: 'no_jwtauth_context' });
+      record({ namespaceId, sagaId, caller, spicedbSubject, outcome: 'no_jwtauth_context' });
       return { status: 500, body: { error: noJwtauthContextError(namespaceId, cluster) } };
     }
     try {
       await opts.writeNamespaceRelation(namespaceId, cluster);
     } catch (err) {
-      record({ namespaceId, sagaId, caller, outcome: 'error' });
+      record({ namespaceId, sagaId, caller, spicedbSubject, outcome: 'error' });
       return { status: 503, body: { error: `spicedb: ${(err as Error).message}` } };
     }
-    record({ namespaceId, sagaId, caller, outcome: 'created' });
+    record({ namespaceId, sagaId, caller, spicedbSubject, outcome: 'created' });
     return {
       status: 200,
       body: { namespaceId, relation: `namespace:${namespaceId}#cloud@cloud:${cluster}`, caller },

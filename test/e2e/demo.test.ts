@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepBanner } from '../../demo/banner.js';
+import { runDelegation } from '../../demo/delegation.js';
 import { startPlatform, type Platform } from '../../demo/platform.js';
 import { runMode, USERS_ERROR, type ModeResult } from '../../demo/scenario.js';
 import { startTopology } from '../../demo/topology.js';
@@ -11,7 +12,8 @@ import { runPrinted } from '../helpers/cli.js';
  * vmcontroller → SpiceDB through real Envoy sidecars, real token-exchange, real SpiceDB, in both
  * pipeline modes. Each mode: untagged saga route (the users' error, retried), then tagged
  * (namespace created with a service identity). Mode B adds a user without create_saga and a
- * token-exchange restart during a saga.
+ * token-exchange restart during a saga. Then mode B with saga delegation (docs/delegation.md):
+ * the saga acts for the user who started it, as the gateway, and for nothing else.
  */
 describe('the users\u2019 scenario', () => {
   let platform: Platform;
@@ -29,7 +31,8 @@ describe('the users\u2019 scenario', () => {
       'interceptors-off',
       await runMode(platform, 'interceptors-off', trace, { restartTokenExchange: true }),
     );
-  }, 120_000);
+    results.set('delegation', await runDelegation(platform, trace));
+  }, 180_000);
   afterAll(async () => platform?.close());
 
   const passed = (mode: string, name: string | RegExp) => {
@@ -72,6 +75,44 @@ describe('the users\u2019 scenario', () => {
       'token-exchange restart loses no saga: failed attempts are retried and finish',
     );
     passed('interceptors-off', 'relation written after the restart');
+  });
+
+  describe('mode B with saga delegation', () => {
+    it('vmcontroller creates the namespace for the user, by the gateway, in the saga', () => {
+      passed(
+        'delegation',
+        /^vmcontroller created the namespace for cloud-teleport-aleksander\.rykalin by gateway in saga saga-[0-9a-f]+$/,
+      );
+      passed('delegation', /^relation namespace:[0-9a-f]+#cloud@cloud:cl0 exists in SpiceDB$/);
+    });
+
+    it("vmcontroller's sidecar checks the user's permission, not the gateway's", () => {
+      passed('delegation', /^vmcontroller's sidecar checked the user's create_saga/);
+    });
+
+    it('a saga whose relations were never written is refused, and nothing is written', () => {
+      passed('delegation', /^a saga whose relations were never written is refused/);
+    });
+
+    it('a user without the permission gets no namespace through a saga either', () => {
+      passed('delegation', /^a user without create_saga gets no namespace through a saga either/);
+    });
+
+    it('a finished saga acts for nobody, and every check of the run passes', () => {
+      passed('delegation', /^the finished saga no longer acts for anyone/);
+      expect(results.get('delegation')!.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(results.get('delegation')!.pass).toBe(true);
+    });
+
+    it('the trace names the user, the gateway and the saga', () => {
+      const text = trace.lines.map((l) => `${l.who} ${l.text}`).join('\n');
+      expect(text).toMatch(
+        /vmcontroller created namespace [0-9a-f]+ for cloud-teleport-aleksander\.rykalin by gateway in saga saga-[0-9a-f]+/,
+      );
+      expect(text).toMatch(/sidecar:gateway\s*outbound ALLOW delegated/);
+      expect(text).toMatch(/sidecar:gateway\s*outbound DENY delegation_refused/);
+      expect(text).toMatch(/sidecar:vmcontroller\s*inbound DENY permission_denied/);
+    });
   });
 
   it('the trace shows who called whom, with which identity, and what each sidecar decided', () => {
