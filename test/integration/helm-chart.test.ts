@@ -241,11 +241,19 @@ describe('demo gateway', () => {
     );
   });
 
-  it('generates saga-tagged egress routes from values', () => {
+  it('generates saga-tagged egress routes from values (service and delegated tokens)', () => {
     const vhosts = hcm(listener(envoyConfig(objects), 'egress')).route_config.virtual_hosts;
     const vm = vhosts.find((v: K8sObject) => v.name === 'vmcontroller');
     expect(vm.domains).toEqual(['vmcontroller', 'vmcontroller.platform.svc.cluster.local']);
     expect(vm.routes.map((r: K8sObject) => [r.match, extensions(r)])).toEqual([
+      [
+        { prefix: '/vmcontroller.v1.ClusterService/' },
+        {
+          'jwtexchange.direction': 'outbound',
+          'jwtexchange.audience': 'vmcontroller',
+          'jwtexchange.delegation': 'saga',
+        },
+      ],
       [
         { prefix: '/vmcontroller.v1.NamespaceService/' },
         {
@@ -451,5 +459,14 @@ describe('bad values get a clear error', () => {
         set: { ...base, 'envoy.egress.upstreams[0].routes[0].audience': 'vm' },
       }),
     ).toContain("at '/envoy/egress/upstreams/0/routes/0'");
+    expect(
+      await helmTemplateError({
+        set: {
+          ...base,
+          'envoy.egress.upstreams[0].routes[0].prefix': '/',
+          'envoy.egress.upstreams[0].routes[0].delegation': 'user',
+        },
+      }),
+    ).toContain("at '/envoy/egress/upstreams/0/routes/0/delegation'");
   });
 });

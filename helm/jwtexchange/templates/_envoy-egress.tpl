@@ -1,7 +1,8 @@
 {{/*
 Egress: the gateway sends outbound requests to 127.0.0.1:<egress.port> with the upstream's name
 as Host / :authority. One virtual host per upstream; its routes come from values, and a route with
-an `audience` is saga-tagged: jwtexchange injects a service token for that audience.
+an `audience` is saga-tagged: jwtexchange injects a service token for that audience (with
+`delegation: saga`, a token acting for the saga's initiator; docs/delegation.md).
 */}}
 {{- define "jwtexchange.envoyEgressListener" -}}
 {{- $e := .Values.envoy -}}
@@ -60,6 +61,7 @@ an `audience` is saga-tagged: jwtexchange injects a service token for that audie
       {{- with .audience }}{{ $_ := set $ext "jwtexchange.audience" . }}{{ end }}
       {{- with .scope }}{{ $_ := set $ext "jwtexchange.scope" . }}{{ end }}
       {{- with .whenHeader }}{{ $_ := set $ext "jwtexchange.when-header" . }}{{ end }}
+      {{- with .delegation }}{{ $_ := set $ext "jwtexchange.delegation" . }}{{ end }}
       {{- include "jwtexchange.envoyCheckSettings" $ext | nindent 6 }}
     {{- end }}
 {{- end }}
