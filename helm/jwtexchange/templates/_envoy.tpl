@@ -111,7 +111,7 @@ match: { prefix: {{ .prefix | default "/" | quote }} }
                   '@type': type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation
                   mutations:
                     request_mutations:
-                      {{- range list "subject" "issuer" "kind" "claims" "spicedb-subject" "reason" }}
+                      {{- range list "subject" "issuer" "kind" "claims" "spicedb-subject" "actor" "saga" "reason" }}
                       - remove: x-jwtauth-{{ . }}
                       {{- end }}
               {{- include "jwtexchange.envoyExtAuthzFilter" (dict "timeout" $e.extAuthzTimeout) | nindent 14 }}
