@@ -21,6 +21,8 @@ const REFUSAL_HINTS: Record<string, string[]> = {
   invalid_request: [
     'a subject token must be valid: trusted issuer (subjectIssuers), not expired, aud accepted',
     'it must be sent with --subject-token-type (jwt or access_token)',
+    'a saga id (--subject-token-type saga-id) needs saga:<id>#initiator and #executor relations ' +
+      'in SpiceDB naming the calling service, unexpired (docs/delegation.md)',
   ],
   unsupported_grant_type: ['use client_credentials or the RFC 8693 token-exchange grant'],
   invalid_scope: ['do not send a scope: token-exchange issues no scopes'],

@@ -11,6 +11,7 @@ import { httpJwksLoader, JwksSource } from '../../src/jwt/jwks-source.js';
 import { SAGA_ID_TOKEN_TYPE } from '../../src/sagas/saga-id.js';
 import { writeSagaRelations } from '../../src/sagas/saga-relations.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { runCli } from '../helpers/cli.js';
 import { startSpiceDb, stopSpiceDb, type RunningSpiceDb } from '../helpers/spicedb.js';
 import {
   EXCHANGE_GRANT,
@@ -198,6 +199,31 @@ describe('token-exchange: the saga delegation grant', () => {
     await refused('gateway', sagaForm('*'), 'invalid_request', /saga id\) may contain only/);
     await refused('gateway', sagaForm('s'.repeat(129)), 'invalid_request', /longer than 128/);
   });
+
+  it('`jwtexchange token --subject-token-type saga-id` shows the delegated token, or the refusal and what to check', async () => {
+    const gw = sts.pki.clients.gateway!;
+    const args = (sagaId: string) => [
+      'token',
+      ...['--sts', sts.url, '--ca', sts.pki.caFile, '--cert', gw.certFile, '--key', gw.keyFile],
+      ...[
+        '--audience',
+        'vmcontroller',
+        '--subject-token',
+        sagaId,
+        '--subject-token-type',
+        'saga-id',
+      ],
+    ];
+    const sagaId = await saga();
+    const ok = await runCli(args(sagaId));
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`"saga": "${sagaId}"`);
+    expect(ok.stdout).toContain('"sub": "gateway"'); // inside act
+    const refused = await runCli(args(newSaga()));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/invalid_request/);
+    expect(refused.stdout + refused.stderr).toMatch(/saga:<id>#initiator and #executor/);
+  }, 30_000);
 
   it('counts the grant as saga_delegation', async () => {
     const text = await sts.metrics.registry.getSingleMetricAsString(

@@ -8,6 +8,7 @@ import {
 } from 'jose';
 import { httpRequest } from '../../net/http-client.js';
 import { describeCertificateNames } from '../../pki/describe.js';
+import { SAGA_ID_TOKEN_TYPE } from '../../sagas/saga-id.js';
 import { refusalHints, transportHints } from '../../sts/error-hints.js';
 import { callTokenEndpoint, type TokenCallResult } from '../../sts/token-client.js';
 import {
@@ -34,7 +35,8 @@ to check.
   --resource URI             or: the RFC 8707 resource indicator of that service
   --client-id ID             send client_id (RFC 8705 tls_client_auth); must name the same service
   --subject-token T          exchange this user token (RFC 8693) instead of a service token
-  --subject-token-type TYPE  jwt (default) or access_token
+  --subject-token-type TYPE  jwt (default), access_token, or saga-id: the subject token is then a
+                             saga id and the answer a saga-delegated token (docs/delegation.md)
   --actor-token T            delegation: the caller's own service token as actor
   --raw                      also print the token
   --timeout MS               request timeout (default 10000)`;
@@ -61,8 +63,11 @@ type Values = {
 function tokenType(name: string): string {
   if (name === 'jwt') return TOKEN_TYPE_JWT;
   if (name === 'access_token') return TOKEN_TYPE_ACCESS_TOKEN;
+  if (name === 'saga-id') return SAGA_ID_TOKEN_TYPE;
   if (name.startsWith('urn:')) return name;
-  throw new Error(`--subject-token-type must be jwt or access_token, not ${JSON.stringify(name)}`);
+  throw new Error(
+    `--subject-token-type must be jwt, access_token or saga-id, not ${JSON.stringify(name)}`,
+  );
 }
 
 function buildForm(v: Values): URLSearchParams {

@@ -44,6 +44,23 @@ describe('parseConfig', () => {
     expect(config.inbound.issuers[0]!.jwks).toMatchObject({ cooldownMs: 30_000 });
   });
 
+  it('fills outbound.delegation defaults and validates them', () => {
+    const outbound = {
+      tokenExchange: { tokenUrl: 'https://sts:8443/token', certFile: 'c.pem', keyFile: 'k.pem' },
+    };
+    expect(parseConfig({ outbound }, '/').outbound!.delegation).toEqual({
+      sagaIdHeader: 'x-saga-id',
+      maxEntries: 10_000,
+      idleMs: 600_000,
+      refusalTtlMs: 5_000,
+    });
+    const bad = { ...outbound, delegation: { sagaIdHeader: 'X-Saga-Id', maxEntries: 0 } };
+    expect(problems({ outbound: bad }).map((p) => p.path)).toEqual([
+      'outbound.delegation.sagaIdHeader',
+      'outbound.delegation.maxEntries',
+    ]);
+  });
+
   it('accepts an empty document', () => {
     expect(parseConfig(undefined).inbound.issuers).toEqual([]);
   });
