@@ -170,7 +170,9 @@ export class DelegatedTokenCache {
           e.failures++;
           // An unusable answer (`invalid`) will not change by retrying either: remembered too.
           if (refused || error.kind === 'invalid') {
-            // A refusal ends the delegation now, not at the cached token's exp.
+            // A refusal ends the delegation now, not at the cached token's exp; no retries.
+            this.opts.timers.clear(e.timer);
+            e.timer = undefined;
             e.token = undefined;
             e.refusal = { error, until: this.opts.clock.now() + this.opts.settings.refusalTtlMs };
           } else if (e.token) {

@@ -148,6 +148,18 @@ describe('DelegatedTokenCache', () => {
     expect(() => cache.get(S1)).toThrow(/not your saga/);
   });
 
+  it('stops background retries once a request hears the saga refused', async () => {
+    const { cache, state, timers } = harness({ minBackoffMs: 200_000, maxBackoffMs: 200_000 });
+    await cache.get(S1);
+    state.mode = 'down';
+    await timers.advance(TTL / 2); // the refresh fails; a retry waits far ahead
+    expect(timers.size).toBe(1);
+    await timers.advance(TTL / 2 - 20_000); // past exp − margin: a request must ask again…
+    state.mode = 'refused';
+    await expect(cache.get(S1)).rejects.toMatchObject({ oauthError: 'invalid_request' });
+    expect(timers.size).toBe(0); // …and the pending retry is gone with the delegation
+  });
+
   it('never remembers outages or server_error as refusals', async () => {
     const { cache, state } = harness();
     state.mode = 'down';
