@@ -134,9 +134,10 @@ export class DelegatedTokenCache {
     return this.lru.size;
   }
 
+  /** At shutdown: every entry goes (stale ones too), and with it every timer. */
   stop(): void {
     this.stopped = true;
-    for (const e of this.lru.values()) this.opts.timers.clear(e.timer);
+    this.lru.clear();
   }
 
   /**
