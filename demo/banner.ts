@@ -4,10 +4,12 @@ import type { Topology } from './topology.js';
  * What `npm run demo -- --keep` prints: where the running topology is, the sidecars' ext_authz
  * addresses (so `jwtexchange check` can be pointed at them) and the vmctl commands.
  */
-export function keepBanner(t: Pick<Topology, 'mode' | 'gatewayUrl' | 'sidecars'>): string {
+export function keepBanner(
+  t: Pick<Topology, 'mode' | 'gatewayUrl' | 'sidecars'> & { delegation?: boolean },
+): string {
   const x = 'npx jwtexchange check';
   return `
-demo topology (mode ${t.mode}) is running
+demo topology (mode ${t.mode}${t.delegation ? ', saga delegation' : ''}) is running
   gateway ingress (Envoy)            ${t.gatewayUrl}
   gateway sidecar, ext_authz         ${t.sidecars.gateway}
   vmcontroller sidecar, ext_authz    ${t.sidecars.vmcontroller}

@@ -24,6 +24,8 @@ import { internalTokenCheck } from './verify-internal.js';
  */
 export interface Topology {
   readonly mode: PipelineMode;
+  /** Sagas run with delegated tokens (docs/delegation.md). */
+  readonly delegation: boolean;
   readonly gatewayUrl: string;
   /** ext_authz gRPC addresses of the two sidecars, for `jwtexchange check --server`. */
   readonly sidecars: { readonly gateway: string; readonly vmcontroller: string };
@@ -253,6 +255,7 @@ export async function startTopology(
     stops.push(() => ingress.stop());
     return {
       mode,
+      delegation,
       gatewayUrl: `http://127.0.0.1:${ingressPort}`,
       sidecars: {
         gateway: `127.0.0.1:${gwSide.grpcPort}`,
