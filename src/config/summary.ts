@@ -56,6 +56,7 @@ function outbound(config: Config): string[] {
   for (const a of o.audiences)
     lines.push(`    audience ${a.audience}  ${settings(a, ['audience'])}`);
   if (o.audiences.length === 0) lines.push('    (no audiences: every tagged route is denied)');
+  lines.push(`    delegation  ${settings(o.delegation)}`);
   return lines;
 }
 
@@ -77,7 +78,12 @@ function authorization(config: Config): string[] {
     const match = r.match.http ?? `grpc ${r.match.grpc}`;
     const [source, value] = Object.entries(r.resource.id).find(([, v]) => v !== undefined)!;
     const id = source === 'value' ? value : `{${source} ${value}}`;
-    const subject = r.subject ? ` (subject claim ${r.subject.claim})` : '';
+    const subject =
+      r.subject?.from === 'actor'
+        ? ' (subject: the actor, act.sub)'
+        : r.subject?.claim
+          ? ` (subject claim ${r.subject.claim})`
+          : '';
     const dry = r.dryRun ? ' [dry-run]' : '';
     lines.push(
       `    ${r.name ?? match}: ${match} → ${r.resource.type}:${id}#${r.permission}${subject}${dry}`,

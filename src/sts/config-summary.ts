@@ -25,6 +25,13 @@ export function stsFiles(config: StsConfig): ReferencedFile[] {
     if (i.jwksCaFile)
       files.push({ setting: `${at}.jwksCaFile`, file: i.jwksCaFile, kind: 'ca-bundle' });
   });
+  const spicedb = config.sagas?.spicedb;
+  if (spicedb?.caFile)
+    files.push({ setting: 'sagas.spicedb.caFile', file: spicedb.caFile, kind: 'ca-bundle' });
+  if (spicedb?.presharedKeyFile) {
+    const file = spicedb.presharedKeyFile;
+    files.push({ setting: 'sagas.spicedb.presharedKeyFile', file, kind: 'secret' });
+  }
   return files;
 }
 
@@ -61,5 +68,11 @@ export function summarizeStsConfig(config: StsConfig, env = process.env): string
       `    ${i.issuer}  keys from ${i.jwksUri ?? i.jwksFile}; audiences ${i.audiences.join(', ')}`,
     );
   }
+  const sagas = config.sagas;
+  lines.push(
+    sagas
+      ? `  saga delegation  SpiceDB ${sagas.spicedb.endpoint} (${sagas.spicedb.transport}); ${settings(sagas.schema)}`
+      : '  saga delegation  off (no sagas section: saga ids are refused)',
+  );
   return lines;
 }

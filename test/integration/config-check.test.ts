@@ -253,6 +253,23 @@ describe('config check of a token-exchange configuration', () => {
     expect(res.stdout).toMatch(/service gateway\s+audiences=\[vmcontroller\]\s+delegate=true/);
     expect(res.stdout).toMatch(/tls\.certFile .*CN=token-exchange/);
     expect(res.stdout).toMatch(/signing keys\s+in memory/);
+    expect(res.stdout).toMatch(/saga delegation\s+off/);
+  });
+
+  it('reads the saga SpiceDB key file and summarises saga delegation', async () => {
+    const key = path.join(dir, 'spicedb-saga.key');
+    writeFileSync(key, 'not-shown-key\n');
+    const sagas = (presharedKeyFile: string) => ({
+      sagas: { spicedb: { endpoint: 'spicedb.authz.svc:50051', presharedKeyFile } },
+    });
+    const ok = await runMain(['config', 'check', stsConfig('sts-sagas', sagas(key))]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/saga delegation\s+SpiceDB spicedb\.authz\.svc:50051 \(tls\)/);
+    expect(ok.stdout).toMatch(/sagas\.spicedb\.presharedKeyFile .*present \(not shown\)/);
+    expect(ok.stdout).not.toContain('not-shown-key');
+    const missing = await runMain(['config', 'check', stsConfig('sts-nokey', sagas('/nope/k'))]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('sagas.spicedb.presharedKeyFile: cannot read /nope/k');
   });
 
   it('names a broken key state file and a missing TLS file', async () => {

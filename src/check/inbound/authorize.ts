@@ -49,6 +49,7 @@ function explainRule(
   const outcome = !refusal ? 'allowed' : rule.dryRun ? 'would_deny' : 'denied';
   ev.explain!.add('authorize', outcome, {
     rule: rule.name,
+    subjectFrom: rule.subjectFrom === 'actor' ? 'actor' : undefined,
     check: spec && decisionKey(spec),
     zedToken: spec?.zedToken !== undefined ? 'at_least_as_fresh' : undefined,
     answer,

@@ -2,6 +2,7 @@ import { sagaIdProblem } from '../../sagas/saga-id.js';
 import { isRefusal, type DelegatedTokenCache } from '../../tokens/delegated-token-cache.js';
 import { TokenRequestError } from '../../tokens/token-errors.js';
 import { allow, deny, type Decision } from '../decision.js';
+import type { Explanation } from '../explain.js';
 import type { Phase, PhaseResult } from '../pipeline.js';
 import { EXT, type RequestContext } from '../request-context.js';
 import { selectTarget, type AudienceAllowlist } from './inject-token.js';
@@ -34,6 +35,24 @@ function failure(err: unknown): Decision {
   throw err;
 }
 
+/** Records what the phase decided for `check --explain`; the decision is returned unchanged. */
+function explained(
+  explain: Explanation | undefined,
+  d: Decision,
+  facts: { audience?: string; saga?: string; delegatedToken?: 'cache' | 'token-exchange' } = {},
+): Decision {
+  explain?.add('inject_delegated_token', d.allow ? d.reason : 'denied', {
+    ...facts,
+    reason: d.allow ? undefined : d.reason,
+    note: d.allow
+      ? d.reason === 'delegated'
+        ? 'authorization: Bearer <delegated token> (value not shown)'
+        : undefined
+      : d.message,
+  });
+  return d;
+}
+
 /**
  * Routes tagged `jwtexchange.delegation: saga` (docs/delegation.md): the request's saga id (from
  * sagaIdHeader, strictly validated) buys a token that acts for the saga's initiator, with this
@@ -44,26 +63,35 @@ export function injectDelegatedTokenPhase(
   cache: DelegatedTokenCache,
   sagaIdHeader: string,
 ): Phase {
-  const withToken = (token: string): PhaseResult =>
+  const withToken = (token: string): Decision =>
     allow('delegated', [['authorization', `Bearer ${token}`]]);
   return {
     name: 'inject_delegated_token',
-    run(ev) {
+    run(ev): PhaseResult | Promise<PhaseResult> {
       if (ev.request.extensions[EXT.delegation] === undefined) return undefined;
+      const explain = ev.explain;
       const refused = delegationRoute(ev.request);
-      if (refused) return refused;
-      const target = selectTarget(ev.request, allowlist);
+      if (refused) return explained(explain, refused);
+      const target = selectTarget(ev.request, allowlist, explain, 'inject_delegated_token');
       if ('allow' in target) return target;
       const sagaId = ev.request.headers[sagaIdHeader];
       const problem = sagaIdProblem(sagaId);
-      if (problem) return deny('invalid_saga_id', `${sagaIdHeader} ${problem}`);
+      if (problem) return explained(explain, deny('invalid_saga_id', `${sagaIdHeader} ${problem}`));
+      const facts = { audience: target.audience, saga: sagaId! };
       let token: string | Promise<string>;
       try {
         token = cache.get({ audience: target.audience, sagaId: sagaId! });
       } catch (err) {
-        return failure(err);
+        return explained(explain, failure(err), { ...facts, delegatedToken: 'cache' });
       }
-      return typeof token === 'string' ? withToken(token) : token.then(withToken, failure);
+      if (typeof token === 'string') {
+        const d = withToken(token);
+        return explain ? explained(explain, d, { ...facts, delegatedToken: 'cache' }) : d;
+      }
+      const decided = token.then(withToken, failure);
+      return explain
+        ? decided.then((d) => explained(explain, d, { ...facts, delegatedToken: 'token-exchange' }))
+        : decided;
     },
   };
 }

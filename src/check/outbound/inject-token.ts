@@ -19,17 +19,18 @@ export function selectTarget(
   ctx: RequestContext,
   allowlist: AudienceAllowlist,
   explain?: Explanation,
+  phase = 'inject_service_token',
 ): { audience: string; scope: string } | Decision {
   const audience = ctx.extensions[EXT.audience];
   if (audience === undefined) {
-    explain?.add('inject_service_token', 'passthrough', {
+    explain?.add(phase, 'passthrough', {
       note: `untagged route (no ${EXT.audience})`,
     });
     return allow('passthrough');
   }
   const whenHeader = ctx.extensions[EXT.whenHeader];
   if (whenHeader !== undefined && ctx.headers[whenHeader.toLowerCase()] === undefined) {
-    explain?.add('inject_service_token', 'passthrough', {
+    explain?.add(phase, 'passthrough', {
       audience,
       note: `${EXT.whenHeader}: the request has no ${whenHeader.toLowerCase()} header`,
     });
@@ -43,7 +44,7 @@ export function selectTarget(
       ? `scope ${JSON.stringify(scope)} is not allowed for audience ${JSON.stringify(audience)}`
       : undefined;
   if (refusal !== undefined) {
-    explain?.add('inject_service_token', 'denied', {
+    explain?.add(phase, 'denied', {
       audience,
       scope,
       reason: 'audience_not_allowed',

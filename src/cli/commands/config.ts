@@ -45,6 +45,7 @@ const STS_ONLY = [
   'tokens',
   'keys',
   'subjectIssuers',
+  'sagas',
   'limits',
 ];
 const SIDECAR_ONLY = ['server', 'inbound', 'outbound', 'spicedb', 'authorization'];

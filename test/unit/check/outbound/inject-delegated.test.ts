@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { injectDelegatedTokenPhase } from '../../../../src/check/outbound/inject-delegated.js';
+import { Explanation } from '../../../../src/check/explain.js';
 import { createPipeline } from '../../../../src/check/pipeline.js';
 import { toRequestContext } from '../../../../src/check/request-context.js';
 import { syntheticCheckRequest } from '../../../../src/envoy/client.js';
@@ -40,8 +41,11 @@ function setup(answer: (key: DelegatedKey) => string | Promise<string>) {
     [injectDelegatedTokenPhase(ALLOWLIST, cache, 'x-saga-id'), next],
     'injected',
   );
-  const run = (extensions: Record<string, string>, headers: Record<string, string> = {}) =>
-    pipeline.run(toRequestContext(syntheticCheckRequest({ extensions, headers })));
+  const run = (
+    extensions: Record<string, string>,
+    headers: Record<string, string> = {},
+    explain?: Explanation,
+  ) => pipeline.run(toRequestContext(syntheticCheckRequest({ extensions, headers })), explain);
   return { run, asked };
 }
 
@@ -142,5 +146,33 @@ describe('inject delegated token phase', () => {
     expect(await serverError.run(TAGGED, { 'x-saga-id': 's' })).toMatchObject({
       reason: 'delegation_unavailable',
     });
+  });
+
+  it('explains what it did, never showing the token', async () => {
+    const { run } = setup(() => 'secret-token');
+    const explain = new Explanation();
+    run(TAGGED, { 'x-saga-id': 'saga-1' }, explain);
+    run(TAGGED, { 'x-saga-id': 'saga 1' }, explain);
+    run({ ...TAGGED, 'jwtexchange.when-header': 'x-saga-id' }, {}, explain);
+    expect(explain.steps).toEqual([
+      expect.objectContaining({
+        phase: 'inject_delegated_token',
+        outcome: 'delegated',
+        audience: 'vmcontroller',
+        saga: 'saga-1',
+        delegatedToken: 'cache',
+      }),
+      expect.objectContaining({
+        phase: 'inject_delegated_token',
+        outcome: 'denied',
+        reason: 'invalid_saga_id',
+      }),
+      expect.objectContaining({
+        phase: 'inject_delegated_token',
+        outcome: 'passthrough',
+        note: 'jwtexchange.when-header: the request has no x-saga-id header',
+      }),
+    ]);
+    expect(JSON.stringify(explain.steps)).not.toContain('secret-token');
   });
 });
