@@ -16,7 +16,7 @@ demo topology (mode ${t.mode}${t.delegation ? ', saga delegation' : ''}) is runn
 
 Ask a sidecar what it decides, and why:
   ${x} --server ${t.sidecars.gateway} --explain --direction outbound --ext jwtexchange.audience=vmcontroller --ext jwtexchange.when-header=x-saga-id -H 'x-saga-id: s-1'
-  ${x} --server ${t.sidecars.vmcontroller} --explain
+  ${x} --server ${t.sidecars.vmcontroller} --explain${t.delegation ? delegationCheck(x, t.sidecars.gateway) : ''}
 Use the platform as a person would:
   npm run vmctl -- login --user cloud-teleport-aleksander.rykalin
   npm run vmctl -- namespace create demo --cluster cl0
@@ -24,3 +24,8 @@ Use the platform as a person would:
 Ctrl-C stops everything.
 `;
 }
+
+/** The delegation route for saga-0, whose relations were never written: refused, and why. */
+const delegationCheck = (x: string, gateway: string) => `
+A delegation route (saga-0 has no relations in SpiceDB, so token-exchange refuses it):
+  ${x} --server ${gateway} --explain --direction outbound --ext jwtexchange.audience=vmcontroller --ext jwtexchange.delegation=saga -H 'x-saga-id: saga-0'`;

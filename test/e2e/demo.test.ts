@@ -161,6 +161,21 @@ describe('the users\u2019 scenario', () => {
   }, 60_000);
 });
 
+describe('the --keep banner with --delegation', () => {
+  it('adds a check of the delegation route', () => {
+    const banner = keepBanner({
+      mode: 'interceptors-off',
+      delegation: true,
+      gatewayUrl: 'http://127.0.0.1:1',
+      sidecars: { gateway: '127.0.0.1:2', vmcontroller: '127.0.0.1:3' },
+    });
+    expect(banner).toContain('(mode interceptors-off, saga delegation) is running');
+    expect(banner).toContain(
+      "--server 127.0.0.1:2 --explain --direction outbound --ext jwtexchange.audience=vmcontroller --ext jwtexchange.delegation=saga -H 'x-saga-id: saga-0'",
+    );
+  });
+});
+
 describe('the demo trace', () => {
   it('prints a long detail once, then refers to it, and counts a repeated line', () => {
     const out: string[] = [];
