@@ -317,6 +317,12 @@ describe('the sidecar on a delegation route', () => {
     );
     expect((await check({ 'x-saga-id': unknown })).status.message).toMatch(/^delegation_refused/);
     expect(sts.requestCount() - before).toBe(1);
+    // Why goes to the sidecar's log (token-exchange's description), with the saga; never a token.
+    const line = t.logs.find(
+      (l) => l.includes('delegated token not issued') && l.includes(unknown),
+    );
+    expect(line).toMatch(/does not execute saga:/);
+    expect(line).not.toMatch(/eyJ/);
   });
 
   it('answers 503 delegation_unavailable while token-exchange cannot reach SpiceDB', async () => {
