@@ -3,6 +3,7 @@ import type { CheckRequest, CheckResponse } from '../envoy/types.js';
 import { JwtxError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { answerBy } from './deadline.js';
 import { deny, type Decision } from './decision.js';
 import {
   encodeExplanation,
@@ -39,6 +40,7 @@ export function evaluate(
   deps: CheckDeps,
   req: CheckRequest,
   explain?: Explanation,
+  answerBy?: number,
 ): Evaluated | Promise<Evaluated> {
   let ctx: RequestContext | undefined;
   const failed = (err: unknown): Evaluated => {
@@ -47,7 +49,7 @@ export function evaluate(
     return { decision: deny('internal', 'internal error'), ctx };
   };
   try {
-    ctx = toRequestContext(req);
+    ctx = toRequestContext(req, answerBy);
     explain?.add('request', ctx.direction, { method: ctx.method, path: ctx.path, host: ctx.host });
     const decision =
       ctx.direction === 'outbound' ? deps.outbound(ctx, explain) : deps.inbound(ctx, explain);
@@ -171,7 +173,7 @@ export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
       else callback(null, response);
       inFlight.leave();
     };
-    const evaluated = evaluate(deps, call.request, explain);
+    const evaluated = evaluate(deps, call.request, explain, answerBy(call.getDeadline()));
     if (evaluated instanceof Promise) void evaluated.then(respond);
     else respond(evaluated);
   };

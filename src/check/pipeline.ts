@@ -1,6 +1,7 @@
 import type { ReasonCode } from '../errors.js';
 import type { VerifiedIdentity } from '../jwt/identity.js';
-import { allow, type Decision, type HeaderList } from './decision.js';
+import { withinDeadline } from './deadline.js';
+import { allow, deny, type Decision, type HeaderList } from './decision.js';
 import type { Explanation } from './explain.js';
 import type { RequestContext } from './request-context.js';
 
@@ -27,6 +28,11 @@ export type PhaseResult = Decision | undefined;
 export interface Phase {
   /** Bounded metric label: the phase's name. */
   readonly name: string;
+  /**
+   * For a phase that waits on a remote peer: the denial when it is still waiting at Envoy's
+   * deadline (the request's answerBy), so Envoy gets our reason instead of its own timeout.
+   */
+  readonly onDeadline?: { readonly reason: ReasonCode; readonly message: string };
   run(ev: Evaluation): PhaseResult | Promise<PhaseResult>;
 }
 
@@ -72,7 +78,13 @@ export function createPipeline(
       const result = phase.run(ev);
       if (result instanceof Promise) {
         const next = i + 1;
-        return result.then((r) => {
+        const late = phase.onDeadline;
+        const by = ev.request.answerBy;
+        const bounded =
+          late && by !== undefined
+            ? withinDeadline(result, by, () => deny(late.reason, late.message))
+            : result;
+        return bounded.then((r) => {
           observe?.(phase.name, Number(process.hrtime.bigint() - start) / 1e9);
           if (ev.explain) recordSilentPhase(ev, phase.name, steps, r);
           return r ?? runFrom(ev, next);

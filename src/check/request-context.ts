@@ -31,12 +31,14 @@ export interface RequestContext {
   readonly requestId: string | undefined;
   /** The mTLS peer principal Envoy saw on the downstream connection, if any. */
   readonly peerPrincipal: string | undefined;
+  /** Epoch ms by which Envoy must have the answer (src/check/deadline.ts); none without a deadline. */
+  readonly answerBy?: number | undefined;
 }
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Pure conversion from Envoy's CheckRequest; throws JwtxError(bad_request) when unusable. */
-export function toRequestContext(req: CheckRequest): RequestContext {
+export function toRequestContext(req: CheckRequest, answerBy?: number): RequestContext {
   const attrs = req.attributes;
   const http = attrs?.request?.http;
   if (!http) throw new JwtxError('bad_request', 'CheckRequest has no HTTP request attributes');
@@ -58,5 +60,6 @@ export function toRequestContext(req: CheckRequest): RequestContext {
     isGrpc: (headers['content-type'] ?? '').startsWith('application/grpc'),
     requestId: headers['x-request-id'],
     peerPrincipal: attrs?.source?.principal || undefined,
+    answerBy,
   };
 }

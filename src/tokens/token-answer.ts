@@ -17,14 +17,20 @@ function describe(value: unknown): string | undefined {
 }
 
 function refusal(status: number, body: Record<string, unknown>): TokenRequestError {
-  const code = body.error;
+  const code =
+    typeof body.error === 'string' && ERROR_CODE.test(body.error) ? body.error : undefined;
   const detail = describe(body.error_description);
-  if (typeof code === 'string' && ERROR_CODE.test(code)) {
+  // RFC 6749 §5.2 refusals come as 400/401. A 5xx, 408 or 429 is the server failing, even with
+  // an error code (`temporarily_unavailable`): retry, never tell the caller "refused".
+  if (code && status < 500 && status !== 408 && status !== 429) {
     return new TokenRequestError('refused', `token-exchange refused (${code})`, code, { detail });
   }
-  return new TokenRequestError('transport', `token-exchange answered ${status}`, undefined, {
-    detail,
-  });
+  return new TokenRequestError(
+    'transport',
+    `token-exchange answered ${status}${code ? ` (${code})` : ''}`,
+    undefined,
+    { detail },
+  );
 }
 
 /** aud (string or array) contains one of the requested targets. */

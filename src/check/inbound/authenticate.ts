@@ -34,6 +34,11 @@ export function authenticatePhase(
 ): Phase {
   return {
     name: 'authenticate',
+    // Verification waits on a remote peer only when the issuer's keys must be (re)loaded.
+    onDeadline: {
+      reason: 'jwks_unavailable',
+      message: "the issuer's keys could not be loaded before Envoy's deadline",
+    },
     // Synchronous on a cache hit (the warm path); a promise only when a token must be verified.
     run(ev) {
       let token: string;

@@ -150,6 +150,10 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
 
   return {
     name: 'authorize',
+    onDeadline: {
+      reason: 'spicedb_unavailable',
+      message: "SpiceDB check failed (no answer before Envoy's deadline)",
+    },
     async run(ev): Promise<PhaseResult> {
       const identity = ev.identity;
       if (!identity) return deny('internal', 'authorization ran without a verified identity');

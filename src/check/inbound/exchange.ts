@@ -48,6 +48,10 @@ export function exchangePhase<T>(opts: ExchangePhaseOptions<T>): Phase {
 
   return {
     name: 'exchange',
+    onDeadline: {
+      reason: 'token_exchange_unavailable',
+      message: "token-exchange did not answer before Envoy's deadline",
+    },
     async run(ev) {
       const caller = ev.identity;
       const subjectToken = ev.credential;

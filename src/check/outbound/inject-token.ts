@@ -95,6 +95,10 @@ export function injectServiceTokenPhase(
     allow('injected', [['authorization', `Bearer ${token}`]]);
   return {
     name: 'inject_service_token',
+    onDeadline: {
+      reason: 'service_token_unavailable',
+      message: "no valid service token: token-exchange did not answer before Envoy's deadline",
+    },
     run(ev): PhaseResult | Promise<PhaseResult> {
       const explain = ev.explain;
       const target = selectTarget(ev.request, allowlist, explain);

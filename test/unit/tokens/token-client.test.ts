@@ -218,6 +218,32 @@ describe('TokenEndpointClient', () => {
       `cannot read outbound.tokenExchange.caFile ${path.join(dir, 'ca-typo.pem')} (no such file)`,
     );
   });
+
+  it('never reads a 5xx, 408 or 429 as a refusal, even with an RFC error code', async () => {
+    for (const [status, error] of [
+      [503, 'temporarily_unavailable'],
+      [500, 'server_error'],
+      [500, 'invalid_client'],
+      [429, 'slow_down'],
+      [408, 'invalid_request'],
+    ] as const) {
+      answer = { status, body: JSON.stringify({ error }) };
+      await expect(
+        client.exchange('subject', {
+          target: { audience: 'gateway' },
+          subjectTokenType: 'urn:ietf:params:oauth:token-type:access_token',
+        }),
+      ).rejects.toMatchObject({
+        kind: 'transport',
+        deterministic: false,
+        message: `token-exchange answered ${status} (${error})`,
+      });
+    }
+    answer = { status: 401, body: JSON.stringify({ error: 'invalid_client' }) };
+    await expect(client.serviceToken({ audience: 'vmcontroller' })).rejects.toMatchObject({
+      kind: 'refused',
+    });
+  });
 });
 
 describe('backoff and refresh point', () => {
