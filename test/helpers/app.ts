@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
+import type { Clock, Timers } from '../../src/clock.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
 
@@ -16,12 +17,21 @@ export interface TestApp {
 
 type Doc = Record<string, unknown>;
 
+export interface TestAppOptions {
+  /** Injected time for the server (expiry, refresh, backoff, JWKS cooldown). */
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  /** Wait until every readiness gate is ready (default true). */
+  readonly waitReady?: boolean;
+}
+
 /**
  * Starts the real server in-process on ephemeral ports, trusting a freshly generated dev issuer
  * (audience `gateway`). `overrides` is merged into the config document section by section.
  */
 export async function startTestApp(
   overrides: (issuer: DevIssuer, dir: string) => Doc = () => ({}),
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-app-'));
   const issuer = await ensureDevIssuer(dir);
@@ -52,7 +62,11 @@ export async function startTestApp(
   const logger: Logger = process.env.JWTX_TEST_LOGS
     ? createLogger('debug')
     : createLogger('debug', (l) => logs.push(l));
-  const app = await startApp(config, { logger: logger ?? silentLogger });
-  await app.whenReady(15_000);
+  const app = await startApp(config, {
+    logger: logger ?? silentLogger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.timers ? { timers: options.timers } : {}),
+  });
+  if (options.waitReady ?? true) await app.whenReady(15_000);
   return { app, issuer, grpcAddress: `127.0.0.1:${app.grpcPort}`, dir, logs };
 }

@@ -1,0 +1,128 @@
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { Metrics } from '../../src/metrics.js';
+import { SagaExecutor, type SagaState } from '../../demo/apps/saga-executor.js';
+import { systemClock } from '../../src/clock.js';
+import { waitFor } from './ports.js';
+
+/** What a client behind Envoy saw: the status and the reason header of a denial. */
+export interface Answer {
+  readonly status: number;
+  readonly reason: string | undefined;
+  readonly body: string;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One HTTP/1.1 request through an Envoy listener; Host is set explicitly (fetch forbids it). */
+export function send(
+  port: number,
+  o: { method?: string; path?: string; host?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: o.path ?? '/',
+        method: o.method ?? 'GET',
+        agent,
+        headers: { host: o.host ?? 'app', ...o.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            reason: res.headers['x-jwtauth-reason'] as string | undefined,
+            body,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Sum of a metric's samples whose labels include `labels` (all samples when none given). */
+export async function metricValue(
+  metrics: Metrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values
+    .filter((v) => !('metricName' in v && v.metricName && v.metricName !== name))
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k] ?? '') === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Parsed JSON log lines with this msg. */
+export function logLines(logs: readonly string[], msg: string): Record<string, unknown>[] {
+  return logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
+}
+
+/** Nothing shaped like a JWT or PEM block in any log line. */
+export function leakedSecrets(logs: readonly string[]): string[] {
+  return logs.filter((l) => /eyJ[A-Za-z0-9_-]{8,}\.|-----BEGIN/.test(l));
+}
+
+/**
+ * A saga in the demo's terms: the step runs in the background with an empty context and is
+ * retried with backoff until it succeeds (demo/apps/saga-executor.ts). `attempt` answers what the
+ * sidecar path answered; the saga succeeds on a 200.
+ */
+export function startSaga(attempt: () => Promise<Answer>): {
+  readonly state: SagaState;
+  readonly answers: Answer[];
+  done(timeoutMs?: number): Promise<SagaState>;
+  stop(): void;
+} {
+  const answers: Answer[] = [];
+  const executor = new SagaExecutor({ clock: systemClock, baseDelayMs: 50, maxDelayMs: 200 });
+  const state = executor.add(`saga-${Math.random().toString(16).slice(2)}`, 'fault', async () => {
+    const a = await attempt();
+    answers.push(a);
+    return { ok: a.status === 200, status: a.status, ...(a.reason ? { error: a.reason } : {}) };
+  });
+  return {
+    state,
+    answers,
+    done: async (timeoutMs = 15_000) => {
+      await waitFor(() => state.status !== 'running', 'the saga to finish', timeoutMs);
+      return state;
+    },
+    stop: () => executor.stop(),
+  };
+}
+
+/** An HTTPS server (not listening) for FaultProxy `{ serve }`: answers every request itself. */
+export function httpsAnswering(
+  tls: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer },
+  answer: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): https.Server {
+  const server = https.createServer(
+    { ...tls, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined },
+    (req, res) => {
+      req.resume();
+      req.on('end', () => answer(req, res));
+    },
+  );
+  server.on('tlsClientError', () => undefined);
+  return server;
+}
+
+/** A server (not listening) that writes bytes that are not TLS, HTTP or gRPC, then closes. */
+export function garbageServer(bytes = Buffer.from('\u0000\u00ffnot a protocol\r\n\r\n')) {
+  return net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.resume(); // read to the end, so the client's close is seen
+    socket.end(bytes);
+  });
+}
