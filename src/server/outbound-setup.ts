@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { urlForLog } from '../net/url-for-log.js';
 import { SAGA_ID_TOKEN_TYPE } from '../sagas/saga-id.js';
 import { DelegatedTokenCache } from '../tokens/delegated-token-cache.js';
+import type { MtlsFilesEvent } from '../tokens/mtls-files.js';
 import { discoverTokenEndpoint } from '../tokens/server-metadata.js';
 import { ServiceTokenCache, type TokenKey } from '../tokens/service-token-cache.js';
 import { TokenEndpointClient, type TokenTarget } from '../tokens/token-client.js';
@@ -100,12 +101,29 @@ export interface Outbound {
   stop(): void;
 }
 
+/** Logs which client certificate is in use, and a renewal written one file at a time. */
+function logCertificate(logger: Logger) {
+  return (event: MtlsFilesEvent): void => {
+    if (event.kind === 'loaded') {
+      const { certificate, serial, notAfter } = event;
+      logger.info('client certificate loaded', { certificate, serial, notAfter });
+    } else {
+      logger.warn('client certificate files do not match', { error: event.error });
+    }
+  };
+}
+
 /** Builds the token client, the service-token cache and the outbound pipeline from config. */
 export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): Outbound {
   if (!config) return { check: outboundWithoutTokens, client: undefined, start() {}, stop() {} };
   const { clock, metrics, logger } = deps;
   const endpoint = tokenEndpoint(config, () => client, deps);
-  const client = new TokenEndpointClient(config.tokenExchange, clock, endpoint);
+  const client = new TokenEndpointClient(
+    config.tokenExchange,
+    clock,
+    endpoint,
+    logCertificate(logger),
+  );
   const target = targets(config);
   const c = config.cache;
   const cache = new ServiceTokenCache({

@@ -1,10 +1,23 @@
 import { readFileSync, statSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { describeCertificateNames } from '../pki/describe.js';
+import { x509 } from '../pki/x509.js';
 
 export interface TlsMaterial {
   readonly cert: Buffer;
   readonly key: Buffer;
   readonly ca: Buffer | undefined;
 }
+
+/** What changed on disk, for the operator's log (never key material). */
+export type MtlsFilesEvent =
+  | {
+      readonly kind: 'loaded';
+      readonly certificate: string;
+      readonly serial: string;
+      readonly notAfter: string;
+    }
+  | { readonly kind: 'mismatch'; readonly error: string };
 
 /** The settings that name the files, so an error says which one to fix. */
 const SETTINGS = {
@@ -30,25 +43,41 @@ function onFile<T>(setting: keyof Files, file: string, op: (f: string) => T): T 
  * The client certificate, key and CA bundle, re-read whenever a file changes on disk (inode,
  * size or mtime), so a rotated certificate — e.g. a renewed Kubernetes Secret — is used on the
  * next call without a restart. Token calls are rare, so a stat per call costs nothing.
+ *
+ * A renewal written one file at a time (new certificate, old key) is not a usable pair: the
+ * previous pair is kept until the files match again, so exchanges never fail in between.
  */
 export class MtlsFiles {
   private stamp = '';
   private material: TlsMaterial | undefined;
 
-  constructor(private readonly files: Files) {}
+  constructor(
+    private readonly files: Files,
+    private readonly onChange?: (event: MtlsFilesEvent) => void,
+  ) {}
 
   current(): TlsMaterial {
     const stamp = this.fingerprint();
-    if (!this.material || stamp !== this.stamp) {
-      const read = (setting: keyof Files, f: string) => onFile(setting, f, (p) => readFileSync(p));
-      this.material = {
-        cert: read('certFile', this.files.certFile),
-        key: read('keyFile', this.files.keyFile),
-        ca: this.files.caFile ? read('caFile', this.files.caFile) : undefined,
-      };
-      this.stamp = stamp;
+    if (this.material && stamp === this.stamp) return this.material;
+    const read = (setting: keyof Files, f: string) => onFile(setting, f, (p) => readFileSync(p));
+    const next: TlsMaterial = {
+      cert: read('certFile', this.files.certFile),
+      key: read('keyFile', this.files.keyFile),
+      ca: this.files.caFile ? read('caFile', this.files.caFile) : undefined,
+    };
+    try {
+      createSecureContext({ cert: next.cert, key: next.key, ...(next.ca ? { ca: next.ca } : {}) });
+    } catch (err) {
+      const error = `${SETTINGS.certFile} and ${SETTINGS.keyFile} are not a usable pair (${(err as Error).message})`;
+      if (!this.material) throw new Error(error, { cause: err });
+      this.stamp = stamp; // report once per change on disk, not on every call
+      this.onChange?.({ kind: 'mismatch', error: `${error}; keeping the previous pair` });
+      return this.material;
     }
-    return this.material;
+    this.material = next;
+    this.stamp = stamp;
+    this.onChange?.({ kind: 'loaded', ...describe(next.cert) });
+    return next;
   }
 
   private fingerprint(): string {
@@ -60,5 +89,18 @@ export class MtlsFiles {
         return `${s.ino}:${s.size}:${s.mtimeMs}`;
       })
       .join('|');
+  }
+}
+
+function describe(pem: Buffer): { certificate: string; serial: string; notAfter: string } {
+  try {
+    const cert = new x509.X509Certificate(pem.toString());
+    return {
+      certificate: describeCertificateNames(pem),
+      serial: cert.serialNumber,
+      notAfter: cert.notAfter.toISOString(),
+    };
+  } catch {
+    return { certificate: 'unparsable', serial: '', notAfter: '' };
   }
 }

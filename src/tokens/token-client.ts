@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { httpRequest, HttpClientError } from '../net/http-client.js';
-import { MtlsFiles, type TlsMaterial } from './mtls-files.js';
+import { MtlsFiles, type MtlsFilesEvent, type TlsMaterial } from './mtls-files.js';
 import { readTokenAnswer, type IssuedToken } from './token-answer.js';
 import { staticTokenEndpoint, type TokenEndpointSource } from './token-endpoint-source.js';
 import { TokenRequestError } from './token-errors.js';
@@ -48,8 +48,10 @@ export class TokenEndpointClient {
     private readonly config: TokenClientSettings,
     private readonly clock: Clock,
     endpoint?: TokenEndpointSource,
+    /** A client certificate (re)loaded from disk, or a half-written renewal ignored. */
+    onCertificate?: (event: MtlsFilesEvent) => void,
   ) {
-    this.tls = new MtlsFiles(config);
+    this.tls = new MtlsFiles(config, onCertificate);
     if (!endpoint && !config.tokenUrl) throw new Error('a token endpoint is required');
     this.endpoint = endpoint ?? staticTokenEndpoint(config.tokenUrl!);
   }
@@ -88,8 +90,9 @@ export class TokenEndpointClient {
 
   private async request(form: Record<string, string>, target: TokenTarget): Promise<IssuedToken> {
     const started = this.clock.now();
-    const material = this.tlsMaterial();
     const url = await this.endpoint.resolve();
+    // Plain http (loopback only) presents no certificate.
+    const material = url.startsWith('https:') ? this.tlsMaterial() : undefined;
     const clientId = this.config.clientId;
     let res;
     try {
@@ -102,9 +105,9 @@ export class TokenEndpointClient {
         }).toString(),
         timeoutMs: this.config.timeoutMs,
         maxBytes: 64 * 1024,
-        cert: material.cert,
-        key: material.key,
-        ...(material.ca ? { ca: material.ca } : {}),
+        ...(material
+          ? { cert: material.cert, key: material.key, ...(material.ca ? { ca: material.ca } : {}) }
+          : {}),
       });
     } catch (err) {
       const message = err instanceof HttpClientError ? err.message : String(err);
