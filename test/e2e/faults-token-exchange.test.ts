@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -331,20 +332,32 @@ describe('fault matrix: token-exchange', () => {
       dnsNames: ['gateway'],
       uris: ['spiffe://jwtexchange.dev/gateway'],
     });
-    // The renewal lands one file at a time: the new certificate next to the old key.
+    // The renewal lands one file at a time: first the new certificate, next to the old key.
     writeFileSync(gw.certFile, renewed.cert);
     const logsBefore = t.logs.length;
-    await nextRefresh('failure');
-    const logged = logLines(t.logs.slice(logsBefore), 'service token exchange failed');
-    expect(String(logged[0]!.error)).toMatch(/key values mismatch|do not match/);
-    expect(await sagaCall()).toMatchObject({ status: 200 }); // the cached token carries on
-    // The key lands: the next background retry presents the renewed pair.
+    await nextRefresh('success'); // the previous pair is kept: nothing fails in between
+    expect(logLines(t.logs.slice(logsBefore), 'client certificate files do not match')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        error: expect.stringMatching(/keeping the previous pair/),
+      }),
+    ]);
+    expect((await sagaCall()).status).toBe(200);
+    expect((await userCall()).status).toBe(200); // a cold exchange, in between too
+    // The key lands: the next exchange presents the renewed pair, and the log says which.
     writeFileSync(gw.keyFile, renewed.key, { mode: 0o600 });
-    const issued = sts.requestCount();
     await nextRefresh('success');
-    expect(sts.requestCount()).toBeGreaterThan(issued);
-    await pastTheMargin();
-    expect(await sagaCall()).toMatchObject({ status: 200 });
+    const serial = new X509Certificate(renewed.cert).serialNumber.toLowerCase();
+    expect(logLines(t.logs.slice(logsBefore), 'client certificate loaded')).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        serial,
+        certificate: expect.stringContaining('CN=gateway'),
+      }),
+    ]);
+    expect((await sagaCall()).status).toBe(200);
+    expect((await userCall()).status).toBe(200);
     expect(lastInjected()).toEqual({ sub: 'gateway', aud: 'vmcontroller' });
+    expect(leakedSecrets(t.logs)).toEqual([]);
   });
 });
