@@ -42,6 +42,8 @@ export class JwksSource {
   private keyCount = 0;
   private lastSuccess = -Infinity;
   private lastAttempt = -Infinity;
+  /** Whether the most recent load failed (the endpoint is down or answering garbage). */
+  private lastFailed = false;
   private inflight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -105,9 +107,11 @@ export class JwksSource {
         this.resolver = createLocalJWKSet(jwks);
         this.keyCount = jwks.keys.length;
         this.lastSuccess = this.opts.clock.now();
+        this.lastFailed = false;
         this.opts.onLoad?.({ ok: true, keys: jwks.keys.length, trigger });
       })
       .catch((error: unknown) => {
+        this.lastFailed = true;
         this.opts.onLoad?.({ ok: false, error: error as Error, trigger });
         this.scheduleRetry();
       })
@@ -143,7 +147,16 @@ export class JwksSource {
     } catch (err) {
       if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
       // Unknown kid: the issuer may have rotated. Refetch, but not more than once per cooldown.
-      if (!(await this.reloadIfAllowed('unknown-kid'))) throw err;
+      const reloaded = await this.reloadIfAllowed('unknown-kid');
+      if (this.lastFailed) {
+        // We cannot see the issuer's current keys, so we cannot tell a rotation from a forgery:
+        // a retriable 503, never a 401 for a token that may be good.
+        throw new JwtxError(
+          'jwks_unavailable',
+          `the token's key is not in the cached key set of issuer ${this.opts.name}, which cannot be refreshed now`,
+        );
+      }
+      if (!reloaded) throw err;
       return this.resolver!(header, token);
     }
   };

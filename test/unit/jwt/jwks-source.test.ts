@@ -111,6 +111,25 @@ describe('JwksSource', () => {
     expect(loader.calls).toBe(2);
   });
 
+  it('answers an unknown kid with jwks_unavailable, not a 401, while the endpoint is failing', async () => {
+    const { clock, loader, source, key } = setup();
+    loader.serve(k1);
+    await source.refresh('start');
+    loader.fail(); // the issuer rotated to k2, but its endpoint is down
+    clock.advance(COOLDOWN);
+    expect(await reasonOf(key('k2'))).toBe('jwks_unavailable');
+    expect(loader.calls).toBe(2);
+    // Within the cooldown no further fetch, and still the retriable answer; known keys still work.
+    expect(await reasonOf(key('k2'))).toBe('jwks_unavailable');
+    expect(await reasonOf(key('k1'))).toBe('resolved');
+    expect(loader.calls).toBe(2);
+    // The endpoint is back: the next refetch finds k2; a made-up kid is a 401 again.
+    loader.serve(k1, k2);
+    clock.advance(COOLDOWN);
+    expect(await reasonOf(key('k2'))).toBe('resolved');
+    expect(await reasonOf(key('made-up'))).toBe('no-matching-key');
+  });
+
   it('keeps serving the last good set while loads fail, until maxStaleMs', async () => {
     const { clock, loader, source, key } = setup();
     loader.serve(k1);
