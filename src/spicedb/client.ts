@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { v1 } from '@authzed/authzed-node';
+import { credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import type { SpicedbConfig } from '../config/sections/spicedb.js';
 import { ConfigError } from '../errors.js';
 
@@ -45,34 +46,33 @@ export function readPresharedKey(cfg: SpicedbConfig, env = process.env): string 
 }
 
 /**
- * The one long-lived SpiceDB client. Plaintext uses INSECURE_PLAINTEXT_CREDENTIALS, which always
- * sends the key: INSECURE_LOCALHOST_ALLOWED sends none unless the endpoint literally starts with
- * `localhost:`, and crashes grpc-js 1.14 on 127.0.0.1 and unix sockets.
+ * Sends `authorization: Bearer <key>` on every call, reading the key per call so a rotated key
+ * file is used at once. An interceptor rather than call credentials, because grpc-js refuses
+ * call credentials on a plaintext channel.
  */
-export function createSpicedbClient(cfg: SpicedbConfig, presharedKey: string): ZedClient {
-  if (cfg.transport === 'plaintext') {
-    return v1.NewClient(
-      presharedKey,
-      cfg.endpoint,
-      v1.ClientSecurity.INSECURE_PLAINTEXT_CREDENTIALS,
-      PRECONNECT_PERMISSIONS,
-      CHANNEL_OPTIONS,
-    );
-  }
-  if (cfg.caFile !== undefined) {
-    return v1.NewClientWithCustomCert(
-      presharedKey,
-      cfg.endpoint,
-      readFileSync(cfg.caFile),
-      PRECONNECT_PERMISSIONS,
-      CHANNEL_OPTIONS,
-    );
-  }
-  return v1.NewClient(
-    presharedKey,
-    cfg.endpoint,
-    v1.ClientSecurity.SECURE,
-    PRECONNECT_PERMISSIONS,
-    CHANNEL_OPTIONS,
-  );
+function presharedKeyInterceptor(key: () => string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', `Bearer ${key()}`);
+        next(metadata, listener);
+      },
+    });
+}
+
+/**
+ * The one long-lived SpiceDB client: plaintext only when configured, otherwise TLS verified
+ * against caFile or the system roots. (authzed-node's INSECURE_LOCALHOST_ALLOWED sends no key
+ * unless the endpoint literally starts with `localhost:` and crashes grpc-js 1.14 on 127.0.0.1
+ * and unix sockets; it is never used.)
+ */
+export function createSpicedbClient(cfg: SpicedbConfig, key: string | (() => string)): ZedClient {
+  const channel =
+    cfg.transport === 'plaintext'
+      ? credentials.createInsecure()
+      : credentials.createSsl(cfg.caFile !== undefined ? readFileSync(cfg.caFile) : undefined);
+  return v1.NewClientWithChannelCredentials(cfg.endpoint, channel, PRECONNECT_PERMISSIONS, {
+    ...CHANNEL_OPTIONS,
+    interceptors: [presharedKeyInterceptor(typeof key === 'string' ? () => key : key)],
+  });
 }

@@ -6,7 +6,8 @@ import type { SpicedbConfig } from '../config/sections/spicedb.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../server/readiness.js';
-import { createSpicedbClient, readPresharedKey } from './client.js';
+import { createSpicedbClient } from './client.js';
+import { presharedKeySource } from './preshared-key.js';
 import { CachedPermissionChecker, DecisionCache } from './decision-cache.js';
 import { SpicedbPermissionChecker } from './permission-checker.js';
 import { compileRules } from './rules.js';
@@ -31,7 +32,10 @@ export async function setupAuthorization(
   deps: { clock: Clock; metrics: Metrics; logger: Logger; readiness: Readiness },
 ): Promise<Authorization> {
   const logger = deps.logger.child({ component: 'spicedb' });
-  const client = createSpicedbClient(spicedb, readPresharedKey(spicedb));
+  const key = presharedKeySource(spicedb, () =>
+    logger.info('SpiceDB preshared key reloaded', { file: spicedb.presharedKeyFile }),
+  );
+  const client = createSpicedbClient(spicedb, key);
   const rules = compileRules(authorization);
   const subjects = authorization.subjects;
   const gate = new SchemaGate({
