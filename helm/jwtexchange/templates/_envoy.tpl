@@ -43,6 +43,12 @@ Call with (dict "timeout" … ).
     grpc_service:
       envoy_grpc: { cluster_name: jwtexchange }
       timeout: {{ .timeout }}
+      # Checks that could not reach jwtexchange are tried again within the timeout. Envoy uses
+      # max_interval as the per-try timeout too: equal to the timeout, no check is cut short.
+      retry_policy:
+        retry_on: connect-failure,refused-stream,reset,unavailable
+        num_retries: 3
+        retry_back_off: { base_interval: 0.025s, max_interval: {{ .timeout }} }
     failure_mode_allow: false
     status_on_error: { code: ServiceUnavailable }
     include_peer_certificate: false
