@@ -6,6 +6,7 @@ export interface ProcessSample {
   readonly rssBytes: number;
   /** prom-client resets the event-loop delay histogram on every scrape: this is the last window's p99. */
   readonly lagP99Seconds: number;
+  readonly lagMaxSeconds: number;
 }
 
 /**
@@ -32,6 +33,7 @@ export class ProcessMonitor {
       atMs: Date.now(),
       rssBytes: sumSamples(samples, 'process_resident_memory_bytes'),
       lagP99Seconds: sumSamples(samples, 'nodejs_eventloop_lag_p99_seconds'),
+      lagMaxSeconds: sumSamples(samples, 'nodejs_eventloop_lag_max_seconds'),
     };
     this.samples.push(s);
     return s;

@@ -123,6 +123,8 @@ export async function startTopology(
         config,
         workDir,
         logFile: path.join(resultsDir, `${name}.log`),
+        // Diagnostics only, e.g. JWTX_SOAK_NODE_FLAGS=--trace-gc (lines land in the log).
+        nodeFlags: (process.env.JWTX_SOAK_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       });
       stops.push(() => s.stop());
       return s;

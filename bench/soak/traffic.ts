@@ -41,12 +41,15 @@ export class Tally {
   readonly counts = { user: 0, outsider: 0, saga: 0 };
   unexpected = 0;
   readonly examples: string[] = [];
+  /** When each unexpected answer came (epoch ms), to line them up with the process samples. */
+  readonly unexpectedAt: number[] = [];
 
   record(kind: keyof Tally['counts'], dueAt: number, answer: Answer, right: boolean): void {
     this.latency.add(performance.now() - dueAt);
     this.counts[kind]++;
     if (right) return;
     this.unexpected++;
+    this.unexpectedAt.push(Date.now());
     if (this.examples.length < 10) {
       this.examples.push(
         `${new Date().toISOString()} ${kind}: HTTP ${answer.status} ${answer.reason ?? ''} ${answer.body.slice(0, 160)}`,
