@@ -247,13 +247,18 @@ describe('fault matrix: token-exchange', () => {
   }, 60_000);
 
   /** One more variant of a row's fault, once the row has shown the whole outage. */
-  async function alsoDenied(fault: Fault): Promise<void> {
+  async function alsoDenied(
+    fault: Fault,
+    outboundReason = 'service_token_unavailable',
+  ): Promise<void> {
     proxy.set(fault);
     await pastTheMargin();
-    expect(await sagaCall()).toMatchObject({ status: 503, reason: 'service_token_unavailable' });
+    expect(await sagaCall()).toMatchObject({ status: 503, reason: outboundReason });
     expect(await userCall()).toMatchObject({ status: 503, reason: 'token_exchange_unavailable' });
     proxy.set('pass');
-    expect((await sagaCall()).status).toBe(200);
+    // An unusable answer is remembered for cache.refusalTtlMs (30 s): time moves past it.
+    await timers.advance(30_000);
+    await waitFor(async () => (await sagaCall()).status === 200, 'the saga route back');
     expect((await userCall()).status).toBe(200);
   }
 
@@ -279,7 +284,11 @@ describe('fault matrix: token-exchange', () => {
       heal: healed,
       logged: /answered 200 without JSON/,
     });
-    await alsoDenied({ serve: answering(200, 'application/json', '{"token_type":"Bearer"}') });
+    // JSON that is not a usable token answer: its own reason on the saga route.
+    await alsoDenied(
+      { serve: answering(200, 'application/json', '{"token_type":"Bearer"}') },
+      'service_token_invalid',
+    );
     await alsoDenied({ serve: answering(200, 'application/json', '{"access_token":') });
     await alsoDenied({ serve: garbageServer() }); // bytes that are not even TLS
   });

@@ -294,7 +294,11 @@ describe('the Check handler', () => {
       const callback: sendUnaryData<CheckResponse> = (_err, res, trailer) =>
         resolve({ res: res!, trailer: trailer ?? undefined });
       createCheckHandler(deps, new InFlight())(
-        { request, metadata } as unknown as ServerUnaryCall<CheckRequest, CheckResponse>,
+        // No deadline, like a caller without grpc-timeout.
+        { request, metadata, getDeadline: () => Infinity } as unknown as ServerUnaryCall<
+          CheckRequest,
+          CheckResponse
+        >,
         callback,
       );
     });
