@@ -67,6 +67,10 @@ export function injectDelegatedTokenPhase(
     allow('delegated', [['authorization', `Bearer ${token}`]]);
   return {
     name: 'inject_delegated_token',
+    onDeadline: {
+      reason: 'delegation_unavailable',
+      message: "no delegated token: token-exchange did not answer before Envoy's deadline",
+    },
     run(ev): PhaseResult | Promise<PhaseResult> {
       if (ev.request.extensions[EXT.delegation] === undefined) return undefined;
       const explain = ev.explain;
