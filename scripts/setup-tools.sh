@@ -8,7 +8,9 @@
 #   keycloak Maven Central org.keycloak:keycloak-quarkus-dist (zip, ~180 MB; interop tests), run
 #            with the machine's Java (17+), pre-built for the tests: in-memory H2, local caches
 #   h2load   Debian nghttp2-client (benchmarks only)
-# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [h2load]
+#   vegeta   Go module proxy: go install github.com/tsenart/vegeta/v12 (benchmarks only: open-loop
+#            fixed-rate load through Envoy)
+# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [h2load] [vegeta]
 #        (default: envoy spicedb helm promtool keycloak)
 set -euo pipefail
 
@@ -17,6 +19,7 @@ SPICEDB_VERSION=v1.56.2
 HELM_VERSION=v3.22.0
 PROMETHEUS_VERSION=v0.316.0
 KEYCLOAK_VERSION=26.7.3
+VEGETA_VERSION=v12.13.0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -97,6 +100,7 @@ for t in "${wanted[@]}"; do
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
     keycloak) install_keycloak ;;
     h2load) install_h2load ;;
+    vegeta) go_install vegeta github.com/tsenart/vegeta/v12 "$VEGETA_VERSION" ;;
     *) log "unknown tool $t" && exit 2 ;;
   esac
 done

@@ -21,6 +21,9 @@ const CHECK_BUCKETS = [
 ];
 export const REMOTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/** nodejs_gc_duration_seconds: scavenges take 0.5–10 ms, mark-compacts tens to hundreds. */
+const GC_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1];
+
 export type CheckDecisionLabel = 'allow' | 'deny' | 'dry_run';
 
 /** The package version, read once; from src/ and from dist/ alike, package.json is one level up. */
@@ -246,7 +249,10 @@ export class Metrics {
       registers: r,
     });
     this.buildInfo.set({ version: options.version ?? PACKAGE_VERSION }, 1);
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+    if (options.defaultMetrics ?? true) {
+      // GC buckets fine enough to see the young-generation pauses that set a check's p99.
+      collectDefaultMetrics({ register: registry, gcDurationBuckets: GC_BUCKETS });
+    }
   }
 
   /** Counts one check; labelled children are cached so the hot path does no label hashing. */

@@ -78,12 +78,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     for (const s of inbound.sources) s.start();
     outbound.start();
 
-    const healthTimer = setInterval(
-      () => setServing(grpc!.health, readiness.report().ready),
-      1_000,
-    );
+    // gRPC health follows readiness as soon as a gate moves (components call recheck()); the
+    // timer only catches changes that come with time alone, such as a key set going stale.
+    readiness.onChange((ready) => setServing(grpc!.health, ready));
+    const syncHealth = () => void readiness.recheck();
+    syncHealth();
+    const healthTimer = setInterval(syncHealth, 1_000);
     healthTimer.unref();
-    const syncHealth = () => setServing(grpc!.health, readiness.report().ready);
 
     const app: RunningApp = {
       grpcPort: grpc.port,

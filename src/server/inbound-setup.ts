@@ -105,6 +105,7 @@ export function setupInbound(
         } else {
           logger.warn('jwks load failed', { issuer: cfg.issuer, trigger, error });
         }
+        deps.readiness.recheck();
       },
     });
     return { config: cfg, keys };

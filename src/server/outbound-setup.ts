@@ -139,6 +139,7 @@ export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): O
           const detail = error instanceof TokenRequestError ? error.detail : undefined;
           logger.warn('service token exchange failed', { audience, result, error, detail });
         }
+        deps.readiness.recheck();
       },
       refreshed: (audience, result) => metrics.serviceTokenRefreshes.inc({ audience, result }),
       servedStale: (audience) => metrics.serviceTokenServedStale.inc({ audience }),

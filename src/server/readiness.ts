@@ -6,14 +6,36 @@ export interface GateStatus {
 
 export class Readiness {
   private readonly gates = new Map<string, () => GateStatus>();
+  private readonly listeners: ((ready: boolean) => void)[] = [];
   private draining = false;
+  private last: boolean | undefined;
 
   register(name: string, probe: () => GateStatus): void {
     this.gates.set(name, probe);
   }
 
+  /** Called with the new answer whenever the overall readiness changes (see recheck()). */
+  onChange(listener: (ready: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Re-reads the gates and tells the listeners when the answer changed. Components call it as
+   * soon as a gate may have moved (a key set loaded, a token fetched), so gRPC health follows
+   * readiness without waiting for a timer.
+   */
+  recheck(): boolean {
+    const ready = this.report().ready;
+    if (ready !== this.last) {
+      this.last = ready;
+      for (const listener of this.listeners) listener(ready);
+    }
+    return ready;
+  }
+
   startDraining(): void {
     this.draining = true;
+    this.recheck();
   }
 
   get isDraining(): boolean {

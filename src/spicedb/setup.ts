@@ -51,7 +51,10 @@ export async function setupAuthorization(
   try {
     if (!(await gate.probe(true)).ready) {
       retry = setInterval(() => {
-        void gate.probe().then((s) => s.ready && clearInterval(retry));
+        void gate.probe().then((s) => {
+          deps.readiness.recheck();
+          if (s.ready) clearInterval(retry);
+        });
       }, spicedb.schemaRetryMs);
       retry.unref();
     }

@@ -140,11 +140,12 @@ export class ServiceTokenCache {
       .fetch(e.key)
       .then(
         (token) => {
-          this.opts.events?.exchanged?.(e.key.audience, 'success', seconds());
           e.token = token;
           e.failures = 0;
           e.refusal = undefined;
           this.scheduleRefresh(e, token);
+          // After the entry holds the token, so listeners (readiness) see it as warm.
+          this.opts.events?.exchanged?.(e.key.audience, 'success', seconds());
           return token;
         },
         (err: unknown) => {
