@@ -17,6 +17,8 @@ export interface ServerUnderTest {
   /** host:port of the ext_authz gRPC listener (h2c). */
   readonly address: string;
   readonly logFile: string;
+  /** The server's process id (its workers are its children). */
+  readonly pid: number;
   stats(): Promise<ServerStats>;
   stop(): Promise<void>;
 }
@@ -37,21 +39,23 @@ function nextMessage<T extends ServerMessage['type']>(
   });
 }
 
-/** The bare grpc-js ceiling (bench/servers/bare-server.ts). */
+/** The bare grpc-js ceiling (bench/servers/bare-server.ts), with the generic or the lean codec. */
 export async function startBareServer(
   logFile: string,
   nodeFlags: readonly string[] = [],
+  codec: 'generic' | 'lean' = 'generic',
 ): Promise<ServerUnderTest> {
-  const args = [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0'];
+  const args = [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0', codec];
   const child = spawnLogged(args, logFile, { ipc: true });
   const ready = nextMessage(child, 'ready');
   const { port } = await unlessExited(child, 'bare server', ready).catch((err: Error) => {
     throw new Error(`${err.message}\n${logTail(logFile)}`);
   });
   return {
-    name: 'bare',
+    name: codec === 'lean' ? 'bare-lean' : 'bare',
     address: `127.0.0.1:${port}`,
     logFile,
+    pid: child.pid!,
     async stats() {
       const reply = nextMessage(child, 'stats');
       child.send({ type: 'stats' });
@@ -98,6 +102,7 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
     name: options.name,
     address: `127.0.0.1:${grpcPort}`,
     logFile: options.logFile,
+    pid: child.pid!,
     async stats() {
       const samples = parsePromText(await (await fetch(`${http}/metrics`)).text());
       const checks = 'jwtexchange_checks_total';

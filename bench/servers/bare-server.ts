@@ -1,11 +1,16 @@
 /**
- * The ceiling: the same grpc-js listener as the real server (startGrpcServer: same options, same
- * proto, health service included) with a handler that does no work and answers one fixed OK
- * CheckResponse shaped like a real inbound allow. Run as a child process with an IPC channel:
- * it sends {type:'ready', port} and answers {type:'stats'} with the number of calls served.
+ * The ceiling: the same grpc-js listener as the real server (startGrpcServer: same options,
+ * health service included) with a handler that does no work and answers one fixed OK
+ * CheckResponse shaped like a real inbound allow. argv[3] picks the codec: `generic` (default:
+ * grpc-js with proto-loader's full decode and encode, as any grpc-js ext_authz server does — the
+ * ceiling the issue names) or `lean` (the real server's own codec, src/envoy/server-codec.ts, to
+ * show what is left of the transport itself). Run as a child process with an IPC channel: it
+ * sends {type:'ready', port} and answers {type:'stats'} with the number of calls served.
  */
 import { allow } from '../../src/check/decision.js';
 import { toCheckResponse } from '../../src/check/response.js';
+import { authorizationService } from '../../src/envoy/proto.js';
+import { leanAuthorizationService } from '../../src/envoy/server-codec.js';
 import { setServing, startGrpcServer } from '../../src/server/grpc-server.js';
 import type { ServerMessage } from '../lib/server-protocol.js';
 
@@ -34,10 +39,15 @@ const FIXED = toCheckResponse(
 
 let calls = 0;
 
-const grpc = await startGrpcServer(process.argv[2] ?? '127.0.0.1:0', (_call, callback) => {
-  calls++;
-  callback(null, FIXED);
-});
+const service = process.argv[3] === 'lean' ? leanAuthorizationService() : authorizationService();
+const grpc = await startGrpcServer(
+  process.argv[2] ?? '127.0.0.1:0',
+  (_call, callback) => {
+    calls++;
+    callback(null, FIXED);
+  },
+  service,
+);
 setServing(grpc.health, true);
 
 const send = (m: ServerMessage) => process.send?.(m);

@@ -17,6 +17,25 @@ export function overwrite(key: string, value: string): HeaderValueOption {
   };
 }
 
+/**
+ * Header pairs that live as long as a cached identity are frozen (jwt/identity.ts); their header
+ * option is built once and reused (frozen too, so the encoder also keeps its bytes).
+ */
+const reusedOptions = new WeakMap<readonly [string, string], HeaderValueOption>();
+
+function optionFor(pair: readonly [string, string]): HeaderValueOption {
+  if (!Object.isFrozen(pair)) return overwrite(pair[0], pair[1]);
+  let option = reusedOptions.get(pair);
+  if (!option) {
+    const o = overwrite(pair[0], pair[1]);
+    Object.freeze(o.header);
+    Object.freeze(o.append);
+    option = Object.freeze(o);
+    reusedOptions.set(pair, option);
+  }
+  return option;
+}
+
 export const REASON_HEADER = 'x-jwtauth-reason';
 
 function quoted(text: string): string {
@@ -52,8 +71,8 @@ export function toCheckResponse(
     return {
       status: { code: 0 },
       ok_response: {
-        headers: decision.setHeaders.map(([k, v]) => overwrite(k, v)),
-        headers_to_remove: [...decision.removeHeaders],
+        headers: decision.setHeaders.map(optionFor),
+        headers_to_remove: decision.removeHeaders as string[],
         response_headers_to_add: [],
       },
     };

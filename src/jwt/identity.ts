@@ -64,18 +64,21 @@ export function buildIdentity(
     claims,
     expiresAtMs: (claims.exp as number) * 1000,
     keyId,
-    headers: [
-      [`${IDENTITY_HEADER_PREFIX}subject`, headerSafe(subject)],
-      [`${IDENTITY_HEADER_PREFIX}issuer`, headerSafe(issuer)],
-      [`${IDENTITY_HEADER_PREFIX}kind`, kind],
-      ...(actor !== undefined
-        ? [[`${IDENTITY_HEADER_PREFIX}actor`, headerSafe(actor)] as const]
-        : []),
-      ...(saga !== undefined ? [[`${IDENTITY_HEADER_PREFIX}saga`, saga] as const] : []),
+    // Frozen: they live as long as the cached identity, so the response reuses their options.
+    headers: Object.freeze(
       [
-        `${IDENTITY_HEADER_PREFIX}claims`,
-        Buffer.from(JSON.stringify(claims)).toString('base64url'),
-      ],
-    ],
+        [`${IDENTITY_HEADER_PREFIX}subject`, headerSafe(subject)] as const,
+        [`${IDENTITY_HEADER_PREFIX}issuer`, headerSafe(issuer)] as const,
+        [`${IDENTITY_HEADER_PREFIX}kind`, kind] as const,
+        ...(actor !== undefined
+          ? [[`${IDENTITY_HEADER_PREFIX}actor`, headerSafe(actor)] as const]
+          : []),
+        ...(saga !== undefined ? [[`${IDENTITY_HEADER_PREFIX}saga`, saga] as const] : []),
+        [
+          `${IDENTITY_HEADER_PREFIX}claims`,
+          Buffer.from(JSON.stringify(claims)).toString('base64url'),
+        ] as const,
+      ].map((pair) => Object.freeze(pair)),
+    ),
   };
 }

@@ -1,6 +1,6 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { authorizationService } from '../envoy/proto.js';
+import { leanAuthorizationService } from '../envoy/server-codec.js';
 import type { createCheckHandler } from '../check/handler.js';
 
 export const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
@@ -11,10 +11,15 @@ export interface GrpcServer {
   readonly port: number;
 }
 
-/** ext_authz and grpc.health.v1 on one listener (plaintext: the sidecar talks over loopback). */
+/**
+ * ext_authz and grpc.health.v1 on one listener (plaintext: the sidecar talks over loopback).
+ * `service` defaults to the lean codec (server-codec.ts); the bench's bare ceiling passes the
+ * generic proto-loader definition.
+ */
 export async function startGrpcServer(
   address: string,
   check: ReturnType<typeof createCheckHandler>,
+  service: ServiceDefinition = leanAuthorizationService(),
 ): Promise<GrpcServer> {
   const server = new Server({
     // Envoy keeps one long-lived HTTP/2 connection; let it ping, and cap message sizes.
@@ -22,7 +27,7 @@ export async function startGrpcServer(
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
   });
-  server.addService(authorizationService(), { Check: check });
+  server.addService(service, { Check: check });
   const health = new HealthImplementation({
     '': 'NOT_SERVING',
     [AUTHORIZATION_SERVICE_NAME]: 'NOT_SERVING',
