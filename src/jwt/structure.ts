@@ -5,6 +5,8 @@ import { firstDuplicateKey } from './json-keys.js';
 export interface TokenShape {
   readonly header: Record<string, unknown>;
   readonly payload: Record<string, unknown>;
+  /** The three base64url segments (header, payload, signature). */
+  readonly segments: readonly [string, string, string];
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
@@ -63,5 +65,5 @@ export function inspectToken(token: string, maxBytes: number): TokenShape {
     throw new JwtxError('malformed_token', 'signature is missing or not base64url');
   }
   const payload = decodeJsonSegment(p, 'payload');
-  return { header, payload };
+  return { header, payload, segments: [h, p, s] };
 }

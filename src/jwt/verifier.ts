@@ -1,10 +1,20 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  errors as joseErrors,
+  jwtVerify,
+  UnsecuredJWT,
+  type JWSHeaderParameters,
+  type JWTPayload,
+} from 'jose';
 import type { Clock } from '../clock.js';
 import type { IssuerConfig } from '../config/sections/inbound.js';
 import { JwtxError, type ReasonCode } from '../errors.js';
 import { buildIdentity, type VerifiedIdentity } from './identity.js';
 import type { JwksSource } from './jwks-source.js';
-import { inspectToken } from './structure.js';
+import { hasSyncVerify, verifySignature } from './signature.js';
+import { inspectToken, type TokenShape } from './structure.js';
+
+/** The protected header of an unsecured JWT, for handing a verified payload to jose's claim checks. */
+const NONE_HEADER = Buffer.from('{"alg":"none"}').toString('base64url');
 
 export interface TrustedIssuer {
   readonly config: IssuerConfig;
@@ -39,7 +49,8 @@ export class TokenVerifier {
     token: string,
     options: { audiences?: readonly string[] } = {},
   ): Promise<VerifiedIdentity> {
-    const { header, payload } = inspectToken(token, this.opts.maxTokenBytes);
+    const shape = inspectToken(token, this.opts.maxTokenBytes);
+    const { header, payload } = shape;
     const trusted = typeof payload.iss === 'string' ? this.byIssuer.get(payload.iss) : undefined;
     if (!trusted) throw new JwtxError('unknown_issuer', 'the token issuer is not trusted');
     const { config } = trusted;
@@ -51,15 +62,7 @@ export class TokenVerifier {
     }
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(token, trusted.keys.getKey, {
-        issuer: config.issuer,
-        audience: [...(options.audiences ?? config.audiences)],
-        algorithms: config.algorithms,
-        clockTolerance: this.opts.clockToleranceSeconds,
-        currentDate: new Date(this.opts.clock.now()),
-        requiredClaims: ['exp', 'sub', ...config.requiredClaims],
-        ...(config.typ !== undefined ? { typ: config.typ } : {}),
-      }));
+      claims = await this.verifiedClaims(token, shape, trusted, options.audiences);
     } catch (err) {
       throw toJwtxError(err);
     }
@@ -72,6 +75,42 @@ export class TokenVerifier {
       claims,
       typeof header.kid === 'string' ? header.kid : undefined,
     );
+  }
+
+  /**
+   * Signature, then claims. Keys are always chosen and imported by jose (JwksSource.getKey) and
+   * claims always checked by jose; for the algorithms signature.ts knows, the signature itself is
+   * checked synchronously there, and jose then validates the claims of the verified payload as
+   * an unsecured JWT (same checks, same errors as jwtVerify). Other algorithms: jose's jwtVerify.
+   */
+  private async verifiedClaims(
+    token: string,
+    shape: TokenShape,
+    trusted: TrustedIssuer,
+    audiences: readonly string[] | undefined,
+  ): Promise<JWTPayload> {
+    const { config } = trusted;
+    const options = {
+      issuer: config.issuer,
+      audience: [...(audiences ?? config.audiences)],
+      clockTolerance: this.opts.clockToleranceSeconds,
+      currentDate: new Date(this.opts.clock.now()),
+      requiredClaims: ['exp', 'sub', ...config.requiredClaims],
+      ...(config.typ !== undefined ? { typ: config.typ } : {}),
+    };
+    const alg = shape.header.alg as string;
+    if (!hasSyncVerify(alg)) {
+      return (
+        await jwtVerify(token, trusted.keys.getKey, { ...options, algorithms: config.algorithms })
+      ).payload;
+    }
+    const [h, p, s] = shape.segments;
+    const header = shape.header as JWSHeaderParameters;
+    const key = await trusted.keys.getKey(header, { protected: h, payload: p, signature: s });
+    if (!verifySignature(alg, key, token.slice(0, h.length + 1 + p.length), s)) {
+      throw new JwtxError('invalid_signature', 'the signature does not verify');
+    }
+    return UnsecuredJWT.decode(`${noneHeader(header.typ)}.${p}.`, options).payload;
   }
 
   /** jose checks iat only with maxTokenAge; a token issued in the future is not valid yet. */
@@ -115,4 +154,10 @@ export function toJwtxError(err: unknown): JwtxError {
     return fail('malformed_token', `malformed token: ${err.message}`);
   }
   return fail('internal', 'token verification failed unexpectedly');
+}
+
+/** The unsecured header carries the token's own `typ`, so jose's typ check sees the real one. */
+function noneHeader(typ: unknown): string {
+  if (typ === undefined) return NONE_HEADER;
+  return Buffer.from(JSON.stringify({ alg: 'none', typ })).toString('base64url');
 }

@@ -23,7 +23,12 @@ function reasonOf(fn: () => unknown): ReasonCode | 'none' {
 
 describe('inspectToken', () => {
   it('returns the decoded header and payload of a well-formed compact JWS', () => {
-    expect(inspectToken(token(), 8192)).toEqual({ header: HEADER, payload: CLAIMS });
+    const t = token();
+    expect(inspectToken(t, 8192)).toEqual({
+      header: HEADER,
+      payload: CLAIMS,
+      segments: t.split('.'),
+    });
   });
 
   it('caps the size before parsing anything', () => {
