@@ -10,7 +10,8 @@ import {
 import type { ReasonCode } from './errors.js';
 
 /**
- * Every metric the sidecar exports, in one place. Label values come from closed sets (reason
+ * Every metric the sidecar exports, in one place. With `server.workers` > 1 the primary sums each
+ * family over its workers (cluster-metrics.ts) unless the family names another `aggregator`. Label values come from closed sets (reason
  * codes, phase names, configured issuers and audiences), never from users, tokens or paths.
  * docs/metrics.md documents each one; a test keeps the two in sync.
  */
@@ -129,6 +130,7 @@ export class Metrics {
       name: 'jwtexchange_jwks_age_seconds',
       help: 'Seconds since the issuer key set was last loaded successfully.',
       labelNames: ['issuer'],
+      aggregator: 'max',
       registers: r,
       collect: this.hooked('jwtexchange_jwks_age_seconds'),
     });
@@ -136,6 +138,7 @@ export class Metrics {
       name: 'jwtexchange_jwks_keys',
       help: 'Keys in the issuer key set.',
       labelNames: ['issuer'],
+      aggregator: 'max',
       registers: r,
     });
     this.serviceTokenExchanges = new Counter({
@@ -172,6 +175,7 @@ export class Metrics {
       name: 'jwtexchange_service_token_expiry_seconds',
       help: 'Seconds until the cached service token for the audience expires (negative: expired).',
       labelNames: ['audience'],
+      aggregator: 'min',
       registers: r,
       collect: this.hooked('jwtexchange_service_token_expiry_seconds'),
     });
@@ -246,6 +250,7 @@ export class Metrics {
       name: 'jwtexchange_build_info',
       help: 'Always 1; the version label says which build is running.',
       labelNames: ['version'],
+      aggregator: 'first',
       registers: r,
     });
     this.buildInfo.set({ version: options.version ?? PACKAGE_VERSION }, 1);

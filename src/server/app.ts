@@ -11,6 +11,7 @@ import { createHttpServer } from './http-server.js';
 import { setupInbound } from './inbound-setup.js';
 import { setupOutbound } from './outbound-setup.js';
 import { Readiness } from './readiness.js';
+import type { RemoteServiceTokens } from '../tokens/remote-service-tokens.js';
 
 export interface RunningApp {
   readonly grpcPort: number;
@@ -29,6 +30,11 @@ export interface AppOptions {
   readonly clock?: Clock;
   readonly timers?: Timers;
   readonly metrics?: Metrics;
+  /**
+   * Set in a worker process (`server.workers` > 1, see worker-main.ts): service tokens come from
+   * the primary, and the primary serves the HTTP listener (httpPort is then 0).
+   */
+  readonly worker?: { readonly tokens: RemoteServiceTokens };
 }
 
 /** The composition root: config → components → listening servers. */
@@ -53,6 +59,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     metrics,
     logger,
     readiness,
+    remoteTokens: options.worker?.tokens,
   });
   const inbound = setupInbound(config.inbound, {
     exchangeClient: outbound.client,
@@ -73,8 +80,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   let http: HttpServer | undefined;
   try {
     grpc = await startGrpcServer(config.server.grpcAddress, createCheckHandler(deps, inFlight));
-    http = createHttpServer(readiness, metrics, logger);
-    const httpPort = await listenOn(http, config.server.httpAddress);
+    if (!options.worker) http = createHttpServer(readiness, metrics, logger);
+    const httpPort = http ? await listenOn(http, config.server.httpAddress) : 0;
     for (const s of inbound.sources) s.start();
     outbound.start();
 
@@ -126,8 +133,11 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
           });
           grpc!.server.forceShutdown();
         }
-        await new Promise<void>((r) => http!.close(() => r()));
-        http!.closeAllConnections();
+        if (http) {
+          const h = http;
+          await new Promise<void>((r) => h.close(() => r()));
+          h.closeAllConnections();
+        }
         authz?.close();
       },
     };

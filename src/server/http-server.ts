@@ -1,12 +1,12 @@
 import http from 'node:http';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
 import type { Readiness } from './readiness.js';
 
 /** /healthz (process is alive), /readyz (ready to decide), /metrics (Prometheus text format). */
 export function createHttpServer(
-  readiness: Readiness,
-  metrics: Metrics,
+  readiness: Pick<Readiness, 'report'>,
+  /** The registry (Metrics), or the primary's view of the whole pod (cluster-metrics.ts). */
+  metrics: { readonly registry: { metrics(): Promise<string>; readonly contentType: string } },
   logger: Logger,
 ): http.Server {
   const server = http.createServer((req, res) => {

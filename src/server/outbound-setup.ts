@@ -12,7 +12,12 @@ import { SAGA_ID_TOKEN_TYPE } from '../sagas/saga-id.js';
 import { DelegatedTokenCache } from '../tokens/delegated-token-cache.js';
 import type { MtlsFilesEvent } from '../tokens/mtls-files.js';
 import { discoverTokenEndpoint } from '../tokens/server-metadata.js';
-import { ServiceTokenCache, type TokenKey } from '../tokens/service-token-cache.js';
+import type { RemoteServiceTokens } from '../tokens/remote-service-tokens.js';
+import {
+  ServiceTokenCache,
+  type CachedServiceToken,
+  type TokenKey,
+} from '../tokens/service-token-cache.js';
 import { TokenEndpointClient, type TokenTarget } from '../tokens/token-client.js';
 import { TokenRequestError } from '../tokens/token-errors.js';
 import {
@@ -28,6 +33,10 @@ type Deps = {
   metrics: Metrics;
   logger: Logger;
   readiness: Readiness;
+  /** Worker processes: service tokens from the primary's cache instead of a cache of their own. */
+  remoteTokens?: RemoteServiceTokens | undefined;
+  /** Primary process: called with every token the cache stores, to pass on to the workers. */
+  onStored?: ((token: CachedServiceToken) => void) | undefined;
 };
 
 /**
@@ -96,6 +105,8 @@ export interface Outbound {
   readonly check: DirectionCheck;
   /** The token-exchange client, shared with the inbound exchange phase. */
   readonly client: TokenEndpointClient | undefined;
+  /** The service-token cache (undefined in a worker, whose tokens come from the primary). */
+  readonly cache: ServiceTokenCache | undefined;
   /** Starts prefetching the configured audiences (readiness waits for them). */
   start(): void;
   stop(): void;
@@ -115,8 +126,16 @@ function logCertificate(logger: Logger) {
 
 /** Builds the token client, the service-token cache and the outbound pipeline from config. */
 export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): Outbound {
-  if (!config) return { check: outboundWithoutTokens, client: undefined, start() {}, stop() {} };
-  const { clock, metrics, logger } = deps;
+  if (!config) {
+    return {
+      check: outboundWithoutTokens,
+      client: undefined,
+      cache: undefined,
+      start() {},
+      stop() {},
+    };
+  }
+  const { clock, metrics } = deps;
   const endpoint = tokenEndpoint(config, () => client, deps);
   const client = new TokenEndpointClient(
     config.tokenExchange,
@@ -125,10 +144,57 @@ export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): O
     logCertificate(logger),
   );
   const target = targets(config);
+  const cache = deps.remoteTokens ? undefined : localCache(config, client, target, deps);
+  const tokens = deps.remoteTokens ?? cache!;
+  const allowlist: AudienceAllowlist = new Map(
+    config.audiences.map((a) => [a.audience, new Set(a.scopes)]),
+  );
+  const warm: TokenKey[] = config.audiences
+    .filter((a) => a.prefetch)
+    .map((a) => ({ audience: a.audience, scope: '' }));
+  for (const key of warm) {
+    deps.readiness.register(`service-token:${key.audience}`, () => ({
+      ready: tokens.isWarm(key),
+      detail: tokens.isWarm(key) ? 'cached' : 'no service token yet',
+    }));
+  }
+  const delegated = delegatedTokens(config, client, target, deps);
+  const pipeline = createPipeline(
+    [
+      injectDelegatedTokenPhase(allowlist, delegated, config.delegation.sagaIdHeader),
+      injectServiceTokenPhase(allowlist, tokens),
+    ],
+    'injected',
+    (phase, s) => metrics.phaseDuration.observe({ phase }, s),
+  );
+  return {
+    check: (ctx, explain) => pipeline.run(ctx, explain),
+    client,
+    cache,
+    start: () => {
+      endpoint.start();
+      if (cache) void cache.prefetch(warm);
+    },
+    stop: () => {
+      endpoint.stop();
+      cache?.stop();
+      delegated.stop();
+    },
+  };
+}
+
+/** The service-token cache of a single process or of the primary, with its metrics and logs. */
+function localCache(
+  config: OutboundConfig,
+  client: TokenEndpointClient,
+  target: (audience: string) => TokenTarget,
+  deps: Deps,
+): ServiceTokenCache {
+  const { metrics, logger } = deps;
   const c = config.cache;
   const cache = new ServiceTokenCache({
     fetch: (key) => client.serviceToken(target(key.audience), key.scope || undefined),
-    clock,
+    clock: deps.clock,
     timers: deps.timers,
     settings: { ...c, safetyMarginMs: c.safetyMarginSeconds * 1000 },
     events: {
@@ -153,46 +219,14 @@ export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): O
             safetyMarginSeconds: c.safetyMarginSeconds,
           },
         ),
+      stored: deps.onStored,
     },
   });
   metrics.onCollect(metrics.serviceTokenExpiry, () => {
     for (const e of cache.expiries())
       metrics.serviceTokenExpiry.set({ audience: e.audience }, e.seconds);
   });
-  const allowlist: AudienceAllowlist = new Map(
-    config.audiences.map((a) => [a.audience, new Set(a.scopes)]),
-  );
-  const warm: TokenKey[] = config.audiences
-    .filter((a) => a.prefetch)
-    .map((a) => ({ audience: a.audience, scope: '' }));
-  for (const key of warm) {
-    deps.readiness.register(`service-token:${key.audience}`, () => ({
-      ready: cache.isWarm(key),
-      detail: cache.isWarm(key) ? 'cached' : 'no service token yet',
-    }));
-  }
-  const delegated = delegatedTokens(config, client, target, deps);
-  const pipeline = createPipeline(
-    [
-      injectDelegatedTokenPhase(allowlist, delegated, config.delegation.sagaIdHeader),
-      injectServiceTokenPhase(allowlist, cache),
-    ],
-    'injected',
-    (phase, s) => metrics.phaseDuration.observe({ phase }, s),
-  );
-  return {
-    check: (ctx, explain) => pipeline.run(ctx, explain),
-    client,
-    start: () => {
-      endpoint.start();
-      void cache.prefetch(warm);
-    },
-    stop: () => {
-      endpoint.stop();
-      cache.stop();
-      delegated.stop();
-    },
-  };
+  return cache;
 }
 
 /** The per-saga token cache (docs/delegation.md), its metrics and its log lines. */

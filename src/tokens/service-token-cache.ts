@@ -31,6 +31,18 @@ export interface CacheEvents {
   waited?(audience: string): void;
   /** token-exchange issues tokens that do not outlive the safety margin: a configuration error. */
   shortLived?(audience: string, lifetimeSeconds: number): void;
+  /** A key's token changed: a new one (stale false), or refreshing it failed (stale true). */
+  stored?(token: CachedServiceToken): void;
+}
+
+/** What a copy of the cache needs to serve a token exactly as long as this cache would. */
+export interface CachedServiceToken {
+  readonly key: TokenKey;
+  readonly accessToken: string;
+  /** Served until this instant (exp minus the safety margin), never after. */
+  readonly usableUntilMs: number;
+  /** A refresh failed: the token is served past its refresh point (served_stale). */
+  readonly stale: boolean;
 }
 
 export interface ServiceTokenCacheOptions {
@@ -96,6 +108,21 @@ export class ServiceTokenCache {
     return this.usable(this.entry(key), this.opts.clock.now());
   }
 
+  /** Every cached token that is still usable, for copies of this cache (worker processes). */
+  snapshot(): CachedServiceToken[] {
+    const now = this.opts.clock.now();
+    return [...this.entries.values()].filter((e) => this.usable(e, now)).map((e) => this.cached(e));
+  }
+
+  private cached(e: Entry): CachedServiceToken {
+    return {
+      key: e.key,
+      accessToken: e.token!.accessToken,
+      usableUntilMs: e.token!.expiresAtMs - this.opts.settings.safetyMarginMs,
+      stale: e.failures > 0,
+    };
+  }
+
   /** Seconds until each cached token expires (negative once expired), for the expiry gauge. */
   expiries(): { audience: string; scope: string; seconds: number }[] {
     const now = this.opts.clock.now();
@@ -146,6 +173,7 @@ export class ServiceTokenCache {
           this.scheduleRefresh(e, token);
           // After the entry holds the token, so listeners (readiness) see it as warm.
           this.opts.events?.exchanged?.(e.key.audience, 'success', seconds());
+          this.opts.events?.stored?.(this.cached(e));
           return token;
         },
         (err: unknown) => {
@@ -160,6 +188,7 @@ export class ServiceTokenCache {
             error,
           );
           e.failures++;
+          if (e.token && e.failures === 1) this.opts.events?.stored?.(this.cached(e));
           if (error.deterministic)
             e.refusal = { error, until: this.opts.clock.now() + this.opts.settings.refusalTtlMs };
           this.scheduleRetry(e);

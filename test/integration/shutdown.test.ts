@@ -34,7 +34,8 @@ describe('graceful shutdown', () => {
     writeFileSync(
       config,
       [
-        `server: { grpcAddress: 127.0.0.1:${grpcPort}, httpAddress: 127.0.0.1:${httpPort}, drainDelayMs: 800 }`,
+        // One process; workers.test.ts drains several.
+        `server: { grpcAddress: 127.0.0.1:${grpcPort}, httpAddress: 127.0.0.1:${httpPort}, drainDelayMs: 800, workers: 1 }`,
         'inbound:',
         '  issuers:',
         `    - { issuer: '${issuer.issuer}', audiences: [gateway],`,

@@ -1,5 +1,5 @@
 import { JwtxError } from '../../errors.js';
-import type { ServiceTokenCache } from '../../tokens/service-token-cache.js';
+import type { ServiceTokenSource } from '../../tokens/remote-service-tokens.js';
 import { TokenRequestError } from '../../tokens/token-errors.js';
 import { allow, deny, type Decision } from '../decision.js';
 import type { Explanation } from '../explain.js';
@@ -89,7 +89,7 @@ function explained(
 /** Injection phase: `authorization: Bearer <service JWT>` overwrites whatever the app sent. */
 export function injectServiceTokenPhase(
   allowlist: AudienceAllowlist,
-  cache: ServiceTokenCache,
+  cache: ServiceTokenSource,
 ): Phase {
   const withToken = (token: string): Decision =>
     allow('injected', [['authorization', `Bearer ${token}`]]);

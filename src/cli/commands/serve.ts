@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { loadConfigFile } from '../../config/load.js';
 import { createLogger } from '../../log.js';
-import { startApp } from '../../server/app.js';
+import { workerCount } from '../../server/cpu-limit.js';
 import { parseCommandArgs } from '../args.js';
 import { runUntilSignal } from '../signals.js';
 
@@ -23,9 +24,20 @@ export async function run(args: string[]): Promise<number> {
   }
   const config = loadConfigFile(file);
   const logger = createLogger(config.log.level);
-  const app = await startApp(config, { logger });
+  const workers = workerCount(config.server.workers);
+  // Above one worker, this process is the primary and loads only what exists once per pod.
+  const app =
+    workers > 1
+      ? await (
+          await import('../../server/primary.js')
+        ).startPrimary(config, { logger, configFile: path.resolve(file), workers })
+      : await (await import('../../server/app.js')).startApp(config, { logger });
   logger.info('serving', {
+    workers,
     grpc: config.server.grpcAddress,
+    // The ports actually bound (an address with port 0 gets one from the system).
+    grpcPort: app.grpcPort,
+    httpPort: app.httpPort,
     http: config.server.httpAddress,
     issuers: config.inbound.issuers.map((i) => i.issuer),
     mode: config.inbound.mode,

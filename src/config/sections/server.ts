@@ -12,6 +12,12 @@ export const serverSection = () =>
       shutdownGraceMs: durationMs(300_000).default(10_000),
       /** Extra wait after reporting NOT_SERVING, so Envoy and the kubelet see it before we stop. */
       drainDelayMs: z.number().int().min(0).max(60_000).default(0),
+      /**
+       * Processes that answer checks on grpcAddress (`jwtexchange serve`). `auto`: the CPU limit
+       * of the container (cgroup quota, else the CPUs the process may run on). Above 1, a primary
+       * process owns the service tokens and /metrics, and the workers share the port.
+       */
+      workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
     })
     .prefault({});
 
