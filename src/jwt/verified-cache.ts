@@ -2,9 +2,23 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { VerifiedIdentity } from './identity.js';
 
+/** Per-entry overhead besides the strings: the identity and claims objects, LRU bookkeeping. */
+const ENTRY_OVERHEAD = 512;
+
 /**
- * Tokens that already verified, so the hot path does not verify the same token twice. Bounded;
- * an entry never outlives the token's exp (checked on read against the injected clock, too).
+ * Estimated bytes an entry holds: the token (the key) and the strings of the identity. The claims
+ * object is counted by its header value (base64url of its JSON, a little larger than the JSON).
+ */
+export function identityBytes(token: string, identity: VerifiedIdentity): number {
+  let n = ENTRY_OVERHEAD + token.length;
+  for (const [name, value] of identity.headers) n += name.length + value.length;
+  return n;
+}
+
+/**
+ * Tokens that already verified, so the hot path does not verify the same token twice. Bounded in
+ * entries and in bytes (identityBytes), so large tokens cannot grow it past its memory budget; an
+ * entry never outlives the token's exp (checked on read against the injected clock, too).
  */
 export class VerifiedTokenCache {
   private readonly lru: LRUCache<string, VerifiedIdentity> | undefined;
@@ -12,11 +26,14 @@ export class VerifiedTokenCache {
   constructor(
     max: number,
     private readonly clock: Clock,
+    maxBytes = 16 * 1024 ** 2,
   ) {
     this.lru =
       max > 0
         ? new LRUCache<string, VerifiedIdentity>({
             max,
+            maxSize: maxBytes,
+            sizeCalculation: (identity, token) => identityBytes(token, identity),
             ttlAutopurge: false,
             perf: { now: () => clock.now() },
           })
@@ -39,5 +56,10 @@ export class VerifiedTokenCache {
 
   get size(): number {
     return this.lru?.size ?? 0;
+  }
+
+  /** Estimated bytes held (at most the maxBytes given). */
+  get bytes(): number {
+    return this.lru?.calculatedSize ?? 0;
   }
 }

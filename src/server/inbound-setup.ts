@@ -56,7 +56,12 @@ function exchangePhases(
       }
     },
   };
-  const cache = new ExchangedTokenCache(config.verifiedCacheSize, clock);
+  const cache = new ExchangedTokenCache(
+    config.verifiedCacheSize,
+    clock,
+    undefined,
+    config.verifiedCacheMaxBytes,
+  );
   const audienceOf = (e: ExchangeConfig) => exchangeTarget(e)!;
   return [exchangePhase({ exchangeFor, exchanger, verifier, cache, audienceOf })];
 }
@@ -125,7 +130,11 @@ export function setupInbound(
     maxTokenBytes: config.maxTokenBytes,
     clockToleranceSeconds: config.clockToleranceSeconds,
   });
-  const cache = new VerifiedTokenCache(config.verifiedCacheSize, clock);
+  const cache = new VerifiedTokenCache(
+    config.verifiedCacheSize,
+    clock,
+    config.verifiedCacheMaxBytes,
+  );
   const hits = metrics.verifiedCache.labels({ result: 'hit' });
   const misses = metrics.verifiedCache.labels({ result: 'miss' });
   const pipeline = createPipeline(

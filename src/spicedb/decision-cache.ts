@@ -18,9 +18,18 @@ export class DecisionCache {
     maxEntries: number,
     private readonly ttlMs: number,
     private readonly clock: Clock,
+    maxBytes = 4 * 1024 ** 2,
   ) {
-    // Expiry is checked against the injected clock; the LRU only bounds the size.
-    this.lru = maxEntries > 0 && ttlMs > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+    // Expiry is checked against the injected clock; the LRU bounds entries and bytes (the key
+    // and a small entry object each).
+    this.lru =
+      maxEntries > 0 && ttlMs > 0
+        ? new LRUCache({
+            max: maxEntries,
+            maxSize: maxBytes,
+            sizeCalculation: (_v, key) => key.length + 96,
+          })
+        : undefined;
   }
 
   get enabled(): boolean {

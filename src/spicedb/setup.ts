@@ -68,7 +68,12 @@ export async function setupAuthorization(
       timeoutMs: spicedb.timeoutMs,
       metrics: deps.metrics,
     }),
-    new DecisionCache(authorization.cache.maxEntries, authorization.cache.ttlMs, deps.clock),
+    new DecisionCache(
+      authorization.cache.maxEntries,
+      authorization.cache.ttlMs,
+      deps.clock,
+      authorization.cache.maxBytes,
+    ),
     deps.metrics,
   );
   return {

@@ -1,13 +1,17 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../clock.js';
 import type { VerifiedIdentity } from '../../jwt/identity.js';
+import { identityBytes } from '../../jwt/verified-cache.js';
 
 export interface Exchanged {
   readonly token: string;
   readonly identity: VerifiedIdentity;
 }
 
-/** Internal tokens per caller token; an entry never outlives either token (injected clock). */
+/**
+ * Internal tokens per caller token, bounded in entries and bytes; an entry never outlives either
+ * token (injected clock).
+ */
 export class ExchangedTokenCache {
   private readonly lru: LRUCache<string, Exchanged & { until: number }>;
 
@@ -16,8 +20,16 @@ export class ExchangedTokenCache {
     private readonly clock: Clock,
     /** Stop using an internal token this long before it expires, so the app never gets a dying one. */
     private readonly marginMs = 10_000,
+    maxBytes = 16 * 1024 ** 2,
   ) {
-    this.lru = new LRUCache({ max: Math.max(1, max), perf: { now: () => clock.now() } });
+    this.lru = new LRUCache({
+      max: Math.max(1, max),
+      maxSize: maxBytes,
+      // The caller's token, the internal token and the internal token's identity.
+      sizeCalculation: (v, subjectToken) =>
+        subjectToken.length + identityBytes(v.token, v.identity),
+      perf: { now: () => clock.now() },
+    });
   }
 
   get(subjectToken: string): Exchanged | undefined {

@@ -121,6 +121,13 @@ export const authorizationSection = () =>
       cache: z
         .strictObject({
           maxEntries: z.number().int().min(0).max(1_000_000).default(10_000),
+          /** Memory bound (estimated bytes of the keys held); a long id evicts sooner. */
+          maxBytes: z
+            .number()
+            .int()
+            .min(65_536)
+            .max(1024 ** 3)
+            .default(4 * 1024 ** 2),
           /** Keep at or below SpiceDB's quantization window (5 s by default). 0 disables. */
           ttlMs: z.number().int().min(0).max(60_000).default(2_000),
         })

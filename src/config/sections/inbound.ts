@@ -111,6 +111,16 @@ export const inboundSection = (ctx: SchemaContext) =>
       clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
       /** Verified-token cache entries (each lives at most until the token's exp). */
       verifiedCacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+      /**
+       * Memory bound of the verified-token cache, and of the exchanged-token cache, each (the
+       * estimated bytes of the tokens, claims and headers held): large tokens evict sooner.
+       */
+      verifiedCacheMaxBytes: z
+        .number()
+        .int()
+        .min(65_536)
+        .max(4 * 1024 ** 3)
+        .default(16 * 1024 ** 2),
       issuers: z.array(issuer(ctx)).default([]),
     })
     .prefault({})

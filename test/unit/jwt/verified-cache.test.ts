@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { buildIdentity } from '../../../src/jwt/identity.js';
-import { VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
+import { identityBytes, VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
 
 const identity = (clock: ManualClock, ttlSeconds: number, sub = 'alice') =>
   buildIdentity('https://issuer', {
@@ -58,5 +58,26 @@ describe('VerifiedTokenCache', () => {
     cache.set('a', identity(clock, 60));
     expect(cache.get('a')).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  it('is bounded in bytes as well as entries: large tokens evict sooner', () => {
+    const clock = new ManualClock();
+    const maxBytes = 100_000;
+    const cache = new VerifiedTokenCache(10_000, clock, maxBytes);
+    const big = 'x'.repeat(8_000);
+    for (let i = 0; i < 50; i++) cache.set(`${big}${i}`, identity(clock, 60, `user-${i}`));
+    expect(cache.bytes).toBeLessThanOrEqual(maxBytes);
+    expect(cache.size).toBeLessThan(50);
+    expect(cache.size).toBeGreaterThan(5);
+    // The most recent entries are the ones kept.
+    expect(cache.get(`${big}49`)).toBeDefined();
+    expect(cache.get(`${big}0`)).toBeUndefined();
+  });
+
+  it('estimates an entry from its token and the identity headers it carries', () => {
+    const clock = new ManualClock();
+    const id = identity(clock, 60);
+    const headerChars = id.headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
+    expect(identityBytes('t'.repeat(700), id)).toBe(512 + 700 + headerChars);
   });
 });
