@@ -9,6 +9,8 @@ export interface BenchOptions {
   readonly profile: boolean;
   /** Interleaved repetitions of the selected cases; each case reports its median round. */
   readonly rounds: number;
+  /** Pin the per-core cases' server and load generator to separate CPUs (default on). */
+  readonly pin: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -21,6 +23,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --rounds N           run the cases N times interleaved, report each one's median (default 1)
   --distinct-tokens N  tokens cycled by inbound-distinct (default 20000; must exceed 10000)
   --profile            run jwtexchange under node --cpu-prof and print its hot spots
+  --no-pin             do not pin the per-core cases (server on CPU 0, load generator on CPU 1)
   --help               this text`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -46,6 +49,7 @@ export function parseOptions(
       rounds: { type: 'string' },
       'distinct-tokens': { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -67,5 +71,6 @@ export function parseOptions(
     distinctTokens: positiveInt('distinct-tokens', values['distinct-tokens'], 20_000),
     profile: values.profile ?? false,
     rounds: positiveInt('rounds', values.rounds, 1),
+    pin: !values['no-pin'],
   };
 }

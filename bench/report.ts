@@ -2,10 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CaseResult, MeasuredCase } from './cases/case.js';
 import type { ProfileSummary } from './lib/cpu-profile.js';
+import type { Goal } from './goals.js';
 import type { BenchOptions } from './options.js';
 
-/** Warm paths must keep at least this share of the bare grpc-js ceiling (issues 2 and 4). */
-export const WARM_TARGET = 0.85;
+/** Warm paths must keep at least this share of the bare grpc-js ceiling (issues 2, 4 and 13). */
+export const WARM_TARGET = 0.9;
 const TARGET_CASES = ['inbound-warm', 'outbound-warm'];
 
 export interface Machine {
@@ -37,7 +38,7 @@ function extrasText(c: MeasuredCase): string {
 }
 
 function row(c: CaseResult, bare: CaseResult | undefined): string[] {
-  if (c.kind === 'skipped') return [c.name, '', '', '', '', '', `skipped: ${c.reason}`];
+  if (c.kind === 'skipped') return [c.name, '', '', '', '', '', '', `skipped: ${c.reason}`];
   const ratio = ratioToBare(c, bare);
   const notes = [
     extrasText(c),
@@ -55,6 +56,7 @@ function row(c: CaseResult, bare: CaseResult | undefined): string[] {
     num(c.load.rps),
     num(c.load.latencyMs.p50, 2),
     num(c.load.latencyMs.p99, 2),
+    c.cpuUsPerCall === undefined ? '-' : num(c.cpuUsPerCall, 1),
     ratio === undefined ? '-' : num(ratio, 2),
     verdict,
   ];
@@ -63,10 +65,19 @@ function row(c: CaseResult, bare: CaseResult | undefined): string[] {
 /** A plain-text table; the last column is left unpadded so long notes do not widen it. */
 export function formatTable(results: readonly CaseResult[]): string {
   const bare = results.find((r) => r.name === 'bare');
-  const header = ['case', 'load gen', 'checks/s', 'p50 ms', 'p99 ms', 'vs bare', 'answers / notes'];
+  const header = [
+    'case',
+    'load gen',
+    'checks/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU µs',
+    'vs bare',
+    'answers / notes',
+  ];
   const rows = [header, ...results.map((r) => row(r, bare))];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const right = new Set([2, 3, 4, 5]);
+  const right = new Set([2, 3, 4, 5, 6]);
   const line = (r: string[]) =>
     r
       .map((cell, i) =>
@@ -122,6 +133,7 @@ export function writeJson(
   options: BenchOptions,
   machine: Machine,
   results: readonly CaseResult[],
+  goals: readonly Goal[],
 ): void {
   const bare = results.find((r) => r.name === 'bare');
   mkdirSync(path.dirname(file), { recursive: true });
@@ -133,6 +145,7 @@ export function writeJson(
     distinctTokens: options.distinctTokens,
     warmTarget: WARM_TARGET,
     cases: results.map((r) => ({ ...r, ratioToBare: ratioToBare(r, bare) ?? null })),
+    goals,
   };
   writeFileSync(file, JSON.stringify(document, null, 2) + '\n');
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BenchCase, CaseContext, CaseResult } from './cases/case.js';
 import { CASES } from './cases/index.js';
+import { evaluateGoals, formatGoals } from './goals.js';
 import { killLiveChildren } from './lib/child.js';
 import { Fixtures } from './lib/fixtures.js';
 import { h2loadBinary, RESULTS_DIR, ROOT } from './lib/paths.js';
@@ -36,7 +37,9 @@ function describeSetup(options: BenchOptions): string {
   const s = options.settings;
   return [
     `jwtexchange bench · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}) · node ${process.version}`,
-    'server under test and load generator run as separate processes; nothing is pinned to a core',
+    options.pin && os.availableParallelism() >= 2
+      ? 'per-core cases: server pinned to CPU 0 (one worker), load generator to CPU 1 (taskset); through-Envoy, scaling and memory cases unpinned'
+      : 'nothing is pinned to a core (--no-pin, or one CPU)',
     `${s.connections} connections × ${s.streams} streams · ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s measured per case · ${options.rounds} round(s)`,
     `load average at start: ${os
       .loadavg()
@@ -103,16 +106,19 @@ async function main(argv: string[]): Promise<number> {
       resultsDir: RESULTS_DIR,
       distinctTokens: options.distinctTokens,
       profile: options.profile,
+      cpus: options.pin && os.availableParallelism() >= 2 ? { server: '0', generator: '1' } : {},
     };
     const results = await runCases(options, ctx);
+    const goals = evaluateGoals(results);
     process.stdout.write(`\n${formatTable(results)}\n\n${formatVerdict(results)}\n`);
+    process.stdout.write(`\n${formatGoals(goals)}\n`);
     for (const r of results) {
       if (r.kind === 'measured' && r.profile) {
         process.stdout.write(`\n${formatProfile(r.name, r.profile)}\n`);
       }
     }
     const json = path.join(RESULTS_DIR, 'latest.json');
-    writeJson(json, options, machineInfo(loadAtStart), results);
+    writeJson(json, options, machineInfo(loadAtStart), results, goals);
     process.stdout.write(
       `\nresults: ${path.relative(ROOT, json)}; server logs in bench/results/\n`,
     );

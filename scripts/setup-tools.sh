@@ -10,8 +10,10 @@
 #   h2load   Debian nghttp2-client (benchmarks only)
 #   vegeta   Go module proxy: go install github.com/tsenart/vegeta/v12 (benchmarks only: open-loop
 #            fixed-rate load through Envoy)
+#   opa-ref  bench/opa-ext-authz built with go build against OPA from the Go module proxy
+#            (benchmarks only: the OPA reference of the distinct-token case)
 # Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [h2load] [vegeta]
-#        (default: envoy spicedb helm promtool keycloak)
+#        [opa-ref]   (default: envoy spicedb helm promtool keycloak)
 set -euo pipefail
 
 ENVOY_VERSION=1.40.0
@@ -90,6 +92,22 @@ install_h2load() {
   log "h2load: $(h2load --version | head -n1)"
 }
 
+# Our own source, so the folder is keyed by a hash of it (a change rebuilds it).
+install_opa_ref() {
+  local src="$root/bench/opa-ext-authz"
+  local hash
+  hash=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-12)
+  local dir="$tools/opa-ext-authz-$hash"
+  if [ ! -x "$dir/opa-ext-authz" ]; then
+    log "opa-ext-authz (OPA $(grep -o 'open-policy-agent/opa v[^ ]*' "$src/go.mod" | cut -d' ' -f2)) with go build"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    (cd "$src" && CGO_ENABLED=0 go build -o "$dir.tmp/opa-ext-authz" .)
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  link "$dir/opa-ext-authz" opa-ext-authz
+  log "opa-ext-authz: $hash"
+}
+
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool keycloak)
 for t in "${wanted[@]}"; do
@@ -101,6 +119,7 @@ for t in "${wanted[@]}"; do
     keycloak) install_keycloak ;;
     h2load) install_h2load ;;
     vegeta) go_install vegeta github.com/tsenart/vegeta/v12 "$VEGETA_VERSION" ;;
+    opa-ref) install_opa_ref ;;
     *) log "unknown tool $t" && exit 2 ;;
   esac
 done

@@ -2,32 +2,60 @@ import path from 'node:path';
 import { cpuProfFlags, summarizeProfile } from '../lib/cpu-profile.js';
 import { measure } from '../lib/measure.js';
 import { startBareServer, withServer } from '../lib/servers.js';
-import { measured, type BenchCase } from './case.js';
+import { measured, type BenchCase, type CaseContext, type CaseResult } from './case.js';
 
 /**
  * The ceiling every other case is divided by: grpc-js with the real listener and proto, decoding
- * the same CheckRequest and encoding an allow-shaped CheckResponse, but deciding nothing.
+ * the same CheckRequest and encoding an allow-shaped CheckResponse (the generic proto-loader codec,
+ * as any grpc-js ext_authz server does), but deciding nothing. `bare-lean` is the same with the
+ * real server's own codec (src/envoy/server-codec.ts): what is left of grpc-js and HTTP/2 alone.
  */
-export const bareCase: BenchCase = {
-  name: 'bare',
-  summary: 'ceiling: same grpc-js listener and proto, fixed OK answer, no work (h2load)',
-  async run(ctx) {
-    const bodies = await ctx.fixtures.warmInbound();
-    const logFile = path.join(ctx.resultsDir, 'bare.log');
-    // Profiled too under --profile: the real server's profile only makes sense next to this one.
-    const profile = cpuProfFlags(ctx.resultsDir, 'bare');
-    const m = await withServer(
-      startBareServer(logFile, ctx.profile ? profile.flags : []),
-      (server) =>
-        measure({
-          server,
-          generator: 'h2load',
-          bodies,
-          expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
-          settings: ctx.settings,
-          scratchDir: ctx.resultsDir,
-        }),
-    );
-    return measured(this, m, {}, ctx.profile ? summarizeProfile(profile.dir) : undefined);
-  },
-};
+function bare(name: string, codec: 'generic' | 'lean', summary: string): BenchCase {
+  return {
+    name,
+    summary,
+    run: (ctx) => runBare(name, codec, summary, ctx),
+  };
+}
+
+export const bareCase = bare(
+  'bare',
+  'generic',
+  'ceiling: same grpc-js listener and proto, fixed OK answer, no work (h2load)',
+);
+export const bareLeanCase = bare(
+  'bare-lean',
+  'lean',
+  'transport alone: as bare, with the lean codec jwtexchange uses (h2load)',
+);
+
+async function runBare(
+  name: string,
+  codec: 'generic' | 'lean',
+  summary: string,
+  ctx: CaseContext,
+): Promise<CaseResult> {
+  const bodies = await ctx.fixtures.warmInbound();
+  const logFile = path.join(ctx.resultsDir, `${name}.log`);
+  // Profiled too under --profile: the real server's profile only makes sense next to this one.
+  const profile = cpuProfFlags(ctx.resultsDir, name);
+  const m = await withServer(
+    startBareServer(logFile, ctx.profile ? profile.flags : [], codec, ctx.cpus.server),
+    (server) =>
+      measure({
+        server,
+        generator: 'h2load',
+        bodies,
+        expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
+        settings: ctx.settings,
+        scratchDir: ctx.resultsDir,
+        generatorCpus: ctx.cpus.generator,
+      }),
+  );
+  return measured(
+    { name, summary },
+    m,
+    {},
+    ctx.profile ? summarizeProfile(profile.dir) : undefined,
+  );
+}

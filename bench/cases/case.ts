@@ -13,6 +13,11 @@ export interface CaseContext {
   readonly distinctTokens: number;
   /** Run the case's server under `node --cpu-prof` and summarise the profile. */
   readonly profile: boolean;
+  /**
+   * CPUs (taskset lists) for the per-core cases: the server on one, the load generator on the
+   * other, so neither steals the other's core. Undefined with --no-pin or on a 1-CPU machine.
+   */
+  readonly cpus: { readonly server?: string; readonly generator?: string };
 }
 
 export interface MeasuredCase {
@@ -30,6 +35,8 @@ export interface MeasuredCase {
   readonly profile?: ProfileSummary;
   /** checks/s of every round, in run order, when --rounds > 1 (this result is the median). */
   readonly roundsRps?: readonly number[];
+  /** Server CPU µs per call (process tree), when measured. */
+  readonly cpuUsPerCall?: number;
 }
 
 export interface SkippedCase {
@@ -72,6 +79,7 @@ export function measured(
     served: m.served,
     problems: m.problems,
     extras,
+    cpuUsPerCall: m.serverCpuUsPerCall,
     ...(profile ? { profile } : {}),
   };
 }

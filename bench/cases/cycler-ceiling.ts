@@ -13,7 +13,7 @@ export const cyclerCeilingCase: BenchCase = {
   async run(ctx) {
     const bodies = await ctx.fixtures.distinctInbound(ctx.distinctTokens);
     const logFile = path.join(ctx.resultsDir, 'cycler-ceiling.log');
-    return withServer(startBareServer(logFile), async (server) =>
+    return withServer(startBareServer(logFile, [], 'generic', ctx.cpus.server), async (server) =>
       measured(
         this,
         await measure({
@@ -23,6 +23,7 @@ export const cyclerCeilingCase: BenchCase = {
           expect: { ok: true },
           settings: ctx.settings,
           scratchDir: ctx.resultsDir,
+          generatorCpus: ctx.cpus.generator,
         }),
       ),
     );

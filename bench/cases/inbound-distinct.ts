@@ -30,6 +30,7 @@ export const inboundDistinctCase: BenchCase = {
         expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
         settings: ctx.settings,
         scratchDir: ctx.resultsDir,
+        generatorCpus: ctx.cpus.generator,
       }),
     );
     const delta = (result: string) =>

@@ -20,6 +20,7 @@ export const inboundWarmCase: BenchCase = {
         expect: { ok: true, setsHeaders: ['x-jwtauth-subject', 'x-jwtauth-claims'] },
         settings: ctx.settings,
         scratchDir: ctx.resultsDir,
+        generatorCpus: ctx.cpus.generator,
       }),
     );
     const delta = (result: string) =>

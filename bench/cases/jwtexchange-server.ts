@@ -23,6 +23,8 @@ export async function startJwtexchange(
   ctx: CaseContext,
   name: string,
   extraConfig: Record<string, unknown> = {},
+  /** Default: one worker, pinned to the server CPU (the per-core cases). */
+  placement: { workers?: number | 'auto'; pin?: boolean } = {},
 ): Promise<StartedJwtexchange> {
   const profile = cpuProfFlags(ctx.resultsDir, name);
   const server = await startAppServer({
@@ -38,6 +40,8 @@ export async function startJwtexchange(
     workDir: ctx.fixtures.workDir,
     logFile: path.join(ctx.resultsDir, `${name}.log`),
     nodeFlags: ctx.profile ? profile.flags : [],
+    cpus: placement.pin === false ? undefined : ctx.cpus.server,
+    workers: placement.workers ?? 1,
   });
   return {
     server,
@@ -54,8 +58,9 @@ export async function withJwtexchange<T>(
   name: string,
   extraConfig: Record<string, unknown>,
   fn: (server: ServerUnderTest) => Promise<T>,
+  placement: { workers?: number | 'auto'; pin?: boolean } = {},
 ): Promise<{ result: T; profile: ProfileSummary | undefined }> {
-  const app = await startJwtexchange(ctx, name, extraConfig);
+  const app = await startJwtexchange(ctx, name, extraConfig, placement);
   let result: T;
   try {
     result = await fn(app.server);

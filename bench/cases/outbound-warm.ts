@@ -52,6 +52,7 @@ export const outboundWarmCase: BenchCase = {
             expect: { ok: true, setsHeaders: ['authorization'] },
             settings: ctx.settings,
             scratchDir: ctx.resultsDir,
+            generatorCpus: ctx.cpus.generator,
           });
           return { m, exchanges: sts.requestCount() - exchangesBefore };
         },

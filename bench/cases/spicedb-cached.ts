@@ -132,6 +132,7 @@ async function measureWith(
         expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
         settings: ctx.settings,
         scratchDir: ctx.resultsDir,
+        generatorCpus: ctx.cpus.generator,
       }),
   );
   const delta = (name: string, labels: Record<string, string> = {}) =>

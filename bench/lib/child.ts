@@ -8,16 +8,27 @@ export function killLiveChildren(): void {
   for (const child of live) child.kill('SIGKILL');
 }
 
-/** A child process whose stdout and stderr go to a log file (kept for post-mortems). */
+/**
+ * `taskset -c <cpus>` in front of a command when cpus is set: the process (and its threads and
+ * children) may run only on those CPUs. taskset execs the command, so the pid is the command's.
+ */
+export function pinned(command: string, args: readonly string[], cpus: string | undefined) {
+  return cpus === undefined
+    ? { command, args: [...args] }
+    : { command: 'taskset', args: ['-c', cpus, command, ...args] };
+}
+
+/** A node child process whose stdout and stderr go to a log file (kept for post-mortems). */
 export function spawnLogged(
   args: readonly string[],
   logFile: string,
-  options: { ipc?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { ipc?: boolean; env?: NodeJS.ProcessEnv; cpus?: string } = {},
 ): ChildProcess {
   const fd = openSync(logFile, 'w');
   const stdio: StdioOptions = options.ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd];
   try {
-    const child = spawn(process.execPath, args, { stdio, env: options.env ?? process.env });
+    const cmd = pinned(process.execPath, args, options.cpus);
+    const child = spawn(cmd.command, cmd.args, { stdio, env: options.env ?? process.env });
     live.add(child);
     child.once('exit', () => live.delete(child));
     return child;

@@ -63,10 +63,18 @@ export class Fixtures {
     return set;
   }
 
+  private warm: Promise<string> | undefined;
+
+  /** The one valid token of the warm cases (subject `bench-user`). */
+  warmToken(): Promise<string> {
+    this.warm ??= this.issuer().then((i) => i.mint({ sub: 'bench-user' }));
+    return this.warm;
+  }
+
   /** One inbound request with one valid token, repeated: every check after the first is a hit. */
   warmInbound(): Promise<BodySet> {
     return this.bodySet('inbound-warm', async () => {
-      const token = await (await this.issuer()).mint({ sub: 'bench-user' });
+      const token = await this.warmToken();
       return [envoyLikeCheckRequest({ token, requestId: randomUUID() })];
     });
   }

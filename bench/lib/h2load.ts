@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { CHECK_METHOD_PATH } from '../../src/envoy/proto.js';
+import { pinned } from './child.js';
 import { CHECK_REQUEST_HEADERS } from './h2-grpc.js';
 import { SampleBuffer } from './latency.js';
 import type { LoadResult, LoadSettings } from './load-result.js';
@@ -20,6 +21,7 @@ export async function runH2load(
   bodyFile: string,
   settings: LoadSettings,
   logFile: string,
+  cpus?: string,
 ): Promise<LoadResult> {
   const args = [
     '-t',
@@ -43,7 +45,8 @@ export async function runH2load(
     `http://${address}${CHECK_METHOD_PATH}`,
   ];
   const timeout = (settings.durationSeconds + settings.warmupSeconds + 60) * 1000;
-  const { stdout } = await run(h2loadBinary(), args, { timeout, maxBuffer: 1 << 20 });
+  const cmd = pinned(h2loadBinary(), args, cpus);
+  const { stdout } = await run(cmd.command, cmd.args, { timeout, maxBuffer: 1 << 20 });
   const summary = parseSummary(stdout);
   const latencies = readLatencies(logFile);
   rmSync(logFile, { force: true });
@@ -83,7 +86,7 @@ export function parseSummary(stdout: string): H2loadSummary {
 }
 
 /** --log-file rows: start (µs since epoch) TAB HTTP status (-1: failed stream) TAB duration µs. */
-function readLatencies(logFile: string): SampleBuffer {
+export function readLatencies(logFile: string): SampleBuffer {
   const samples = new SampleBuffer();
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     const [, status, micros] = line.split('\t');

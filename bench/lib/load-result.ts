@@ -1,6 +1,6 @@
 import type { LatencySummary } from './latency.js';
 
-export type Generator = 'h2load' | 'h2-cycler';
+export type Generator = 'h2load' | 'h2-cycler' | 'vegeta';
 
 /** What one load run measured, from the load generator's side. */
 export interface LoadResult {

@@ -19,6 +19,11 @@ export interface ServerUnderTest {
   readonly logFile: string;
   /** The server's process id (its workers are its children). */
   readonly pid: number;
+  /**
+   * false when the server keeps no decision counters (the OPA reference): the answers are then
+   * counted by the load generator alone, which must read every one (h2-cycler).
+   */
+  readonly countsDecisions?: boolean;
   stats(): Promise<ServerStats>;
   stop(): Promise<void>;
 }
@@ -44,9 +49,10 @@ export async function startBareServer(
   logFile: string,
   nodeFlags: readonly string[] = [],
   codec: 'generic' | 'lean' = 'generic',
+  cpus?: string,
 ): Promise<ServerUnderTest> {
   const args = [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0', codec];
-  const child = spawnLogged(args, logFile, { ipc: true });
+  const child = spawnLogged(args, logFile, { ipc: true, cpus });
   const ready = nextMessage(child, 'ready');
   const { port } = await unlessExited(child, 'bare server', ready).catch((err: Error) => {
     throw new Error(`${err.message}\n${logTail(logFile)}`);
@@ -73,6 +79,12 @@ export interface AppServerOptions {
   readonly logFile: string;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** Pin the server (and its workers) to these CPUs (taskset list, e.g. "0"). */
+  readonly cpus?: string | undefined;
+  /** `server.workers` (default 1: one process, as the per-core cases need). */
+  readonly workers?: number | 'auto';
+  /** Extra `server` settings. */
+  readonly server?: Record<string, unknown>;
 }
 
 /** The real server: `jwtexchange serve --config` from dist/, exactly as deployed. */
@@ -81,12 +93,18 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
   const configFile = path.join(options.workDir, `${options.name}.yaml`);
   const document = {
     ...options.config,
-    server: { grpcAddress: `127.0.0.1:${grpcPort}`, httpAddress: `127.0.0.1:${httpPort}` },
+    server: {
+      grpcAddress: `127.0.0.1:${grpcPort}`,
+      httpAddress: `127.0.0.1:${httpPort}`,
+      workers: options.workers ?? 1,
+      ...options.server,
+    },
   };
   writeFileSync(configFile, stringify(document));
   const child = spawnLogged(
     [...(options.nodeFlags ?? []), CLI, 'serve', '--config', configFile],
     options.logFile,
+    { cpus: options.cpus },
   );
   const http = `http://127.0.0.1:${httpPort}`;
   const ready = waitFor(

@@ -15,6 +15,8 @@ export const DEV_SERVICE = 'gateway';
 
 export interface DevEnvironment {
   readonly config: Config;
+  /** The configuration document `config` was parsed from (for `serve --config`). */
+  readonly document: Record<string, unknown>;
   readonly dir: string;
   readonly issuer: DevIssuer;
   readonly devAuth: DevAuth;
@@ -65,46 +67,45 @@ export async function startDevEnvironment(
   const { startDevAuthorization } = await import('../spicedb/embedded/dev-authorization.js');
   const authz = await startDevAuthorization(dir);
   const gw = pki.clients[DEV_SERVICE]!;
-  const config = parseConfig(
-    {
-      server: {
-        grpcAddress: `127.0.0.1:${ports.grpc}`,
-        httpAddress: `127.0.0.1:${ports.http}`,
-      },
-      inbound: {
-        issuers: [
-          { issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: [DEV_AUDIENCE] },
-          {
-            issuer: stsUrl,
-            jwksUri: `${stsUrl}/.well-known/jwks.json`,
-            jwksCaFile: pki.caFile,
-            audiences: [DEV_AUDIENCE],
-          },
-          {
-            issuer: devAuth.issuer,
-            jwksUri: devAuth.jwksUrl,
-            audiences: [DEV_AUTH_AUDIENCE],
-            exchange: { audience: DEV_AUDIENCE },
-          },
-        ],
-      },
-      outbound: {
-        // Found by RFC 8414 discovery, as with any standard authorization server.
-        tokenExchange: {
-          issuer: stsUrl,
-          clientId: DEV_SERVICE,
-          certFile: gw.certFile,
-          keyFile: gw.keyFile,
-          caFile: pki.caFile,
-        },
-        audiences: [{ audience: 'vmcontroller' }],
-      },
-      ...authz.sections,
+  const document = {
+    server: {
+      grpcAddress: `127.0.0.1:${ports.grpc}`,
+      httpAddress: `127.0.0.1:${ports.http}`,
     },
-    dir,
-  );
+    inbound: {
+      issuers: [
+        { issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: [DEV_AUDIENCE] },
+        {
+          issuer: stsUrl,
+          jwksUri: `${stsUrl}/.well-known/jwks.json`,
+          jwksCaFile: pki.caFile,
+          audiences: [DEV_AUDIENCE],
+        },
+        {
+          issuer: devAuth.issuer,
+          jwksUri: devAuth.jwksUrl,
+          audiences: [DEV_AUTH_AUDIENCE],
+          exchange: { audience: DEV_AUDIENCE },
+        },
+      ],
+    },
+    outbound: {
+      // Found by RFC 8414 discovery, as with any standard authorization server.
+      tokenExchange: {
+        issuer: stsUrl,
+        clientId: DEV_SERVICE,
+        certFile: gw.certFile,
+        keyFile: gw.keyFile,
+        caFile: pki.caFile,
+      },
+      audiences: [{ audience: 'vmcontroller' }],
+    },
+    ...authz.sections,
+  };
+  const config = parseConfig(document, dir);
   return {
     config,
+    document,
     dir,
     issuer,
     devAuth,

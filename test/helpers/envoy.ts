@@ -44,7 +44,10 @@ export interface RunningEnvoy {
 }
 
 /** Starts a real Envoy (from .tools) on a rendered config and waits until it is LIVE. */
-export async function startEnvoy(config: Yaml): Promise<RunningEnvoy> {
+export async function startEnvoy(
+  config: Yaml,
+  options: { concurrency?: number } = {},
+): Promise<RunningEnvoy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-envoy-'));
   const adminPort = await freePort();
   config.admin = { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } };
@@ -53,7 +56,15 @@ export async function startEnvoy(config: Yaml): Promise<RunningEnvoy> {
   let output = '';
   const child: ChildProcess = spawn(
     tool('envoy'),
-    ['-c', file, '--disable-hot-restart', '--log-level', 'warn', '--concurrency', '1'],
+    [
+      '-c',
+      file,
+      '--disable-hot-restart',
+      '--log-level',
+      'warn',
+      '--concurrency',
+      String(options.concurrency ?? 1),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
