@@ -42,7 +42,8 @@ USER 1000:1000
 EXPOSE 9191 9464
 # Kubernetes probes /healthz and /readyz (the Helm chart configures them); no HEALTHCHECK here.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/bin/jwtexchange.js"]
+# Heap settings: src/server/node-flags.ts says why (a test keeps the two in step).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=40", "/app/bin/jwtexchange.js"]
 CMD ["serve", "--config", "/etc/jwtexchange/config.yaml"]
 
 LABEL org.opencontainers.image.title="jwtexchange" \

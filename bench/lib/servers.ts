@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { freePort, waitFor } from '../../test/helpers/ports.js';
 import { logTail, spawnLogged, stopChild, unlessExited } from './child.js';
 import { BENCH_DIR, CLI } from './paths.js';
+import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
 import { parsePromText, sumSamples } from './prom-text.js';
 import type { ServerMessage, ServerStats } from './server-protocol.js';
 
@@ -102,7 +103,8 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
   };
   writeFileSync(configFile, stringify(document));
   const child = spawnLogged(
-    [...(options.nodeFlags ?? []), CLI, 'serve', '--config', configFile],
+    // As the container image runs it (Dockerfile ENTRYPOINT).
+    [...SERVER_NODE_FLAGS, ...(options.nodeFlags ?? []), CLI, 'serve', '--config', configFile],
     options.logFile,
     { cpus: options.cpus },
   );

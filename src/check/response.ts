@@ -19,7 +19,7 @@ export function overwrite(key: string, value: string): HeaderValueOption {
 
 /**
  * Header pairs that live as long as a cached identity are frozen (jwt/identity.ts); their header
- * option is built once and reused (frozen too, so the encoder also keeps its bytes).
+ * option is built once and reused rather than allocated per check (frozen too).
  */
 const reusedOptions = new WeakMap<readonly [string, string], HeaderValueOption>();
 

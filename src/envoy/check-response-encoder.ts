@@ -17,14 +17,6 @@ const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 /** A one-byte-tag varint field. Written even when 0, like the generic encoder does for set fields. */
 const varintField = (value: number) => 1 + varintSize(value);
 
-/**
- * Frozen header options (response.ts freezes the ones it reuses per identity) are encoded once;
- * the bytes are keyed by the object, which cannot change. Only for field 2 (`headers` of both
- * ok_response and denied_response), since the field number is part of the bytes.
- */
-const CACHED_FIELD = 2;
-const encodedOptions = new WeakMap<HeaderValueOption, Buffer>();
-
 function headerContentSize(h: HeaderValueOption): number {
   return lenFieldSize(utf8(h.header.key)) + lenFieldSize(utf8(h.header.value));
 }
@@ -39,9 +31,6 @@ function optionContentSize(h: HeaderValueOption): number {
 }
 
 function writeOption(w: WireWriter, field: number, h: HeaderValueOption): void {
-  const cached = field === CACHED_FIELD ? encodedOptions.get(h) : undefined;
-  if (cached) return w.raw(cached);
-  const start = w.pos;
   w.header(field, optionContentSize(h));
   w.header(1, headerContentSize(h));
   w.string(1, h.header.key, utf8(h.header.key));
@@ -51,17 +40,11 @@ function writeOption(w: WireWriter, field: number, h: HeaderValueOption): void {
   w.uint32(h.append.value ? 1 : 0);
   w.tag(3, WIRE_VARINT);
   w.uint32(APPEND_ACTIONS[h.append_action]);
-  if (field === CACHED_FIELD && Object.isFrozen(h)) {
-    encodedOptions.set(h, Buffer.from(w.buf.subarray(start, w.pos)));
-  }
 }
 
-function optionsSize(list: readonly HeaderValueOption[], field: number): number {
+function optionsSize(list: readonly HeaderValueOption[]): number {
   let n = 0;
-  for (const h of list) {
-    const cached = field === CACHED_FIELD ? encodedOptions.get(h) : undefined;
-    n += cached ? cached.length : lenFieldSize(optionContentSize(h));
-  }
+  for (const h of list) n += lenFieldSize(optionContentSize(h));
   return n;
 }
 
@@ -70,7 +53,7 @@ function statusSize(s: CheckResponse['status']): number {
 }
 
 function okSize(ok: NonNullable<CheckResponse['ok_response']>): number {
-  let n = optionsSize(ok.headers, 2) + optionsSize(ok.response_headers_to_add, 6);
+  let n = optionsSize(ok.headers) + optionsSize(ok.response_headers_to_add);
   for (const name of ok.headers_to_remove) n += lenFieldSize(utf8(name));
   return n;
 }
@@ -78,7 +61,7 @@ function okSize(ok: NonNullable<CheckResponse['ok_response']>): number {
 function deniedSize(d: NonNullable<CheckResponse['denied_response']>): number {
   return (
     lenFieldSize(varintField(d.status.code)) +
-    optionsSize(d.headers, 2) +
+    optionsSize(d.headers) +
     (d.body ? lenFieldSize(utf8(d.body)) : 0)
   );
 }

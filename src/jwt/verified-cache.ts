@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { VerifiedIdentity } from './identity.js';
 
 /** Per-entry overhead besides the strings: the identity and claims objects, LRU bookkeeping. */
-const ENTRY_OVERHEAD = 512;
+const ENTRY_OVERHEAD = 768;
 
 /**
  * Estimated bytes an entry holds: the token (the key) and the strings of the identity. The claims

@@ -5,6 +5,7 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { CachedServiceToken, ServiceTokenCache } from '../tokens/service-token-cache.js';
 import { TokenRequestError } from '../tokens/token-errors.js';
+import { SERVER_NODE_FLAGS } from './node-flags.js';
 import type { GateStatus } from './readiness.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
@@ -35,7 +36,10 @@ function workerEntry(): string {
   return existsSync(built) ? built : built.replace(/\.js$/, '.ts');
 }
 
-/** The primary's node flags minus an inline script (-e), which a worker must not run again. */
+/**
+ * The primary's node flags minus an inline script (-e), which a worker must not run again, plus
+ * the server's heap settings where the primary was not started with its own.
+ */
 function workerExecArgv(): string[] {
   const out: string[] = [];
   const args = process.execArgv;
@@ -43,6 +47,10 @@ function workerExecArgv(): string[] {
     const a = args[i]!;
     if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
     else if (!a.startsWith('--eval=') && !a.startsWith('--input-type')) out.push(a);
+  }
+  for (const flag of SERVER_NODE_FLAGS) {
+    const name = flag.split('=')[0]!;
+    if (!out.some((a) => a.split('=')[0] === name)) out.push(flag);
   }
   return out;
 }

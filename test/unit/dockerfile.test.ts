@@ -2,6 +2,7 @@ import { builtinModules } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/tools.js';
 
@@ -177,7 +178,11 @@ describe('Dockerfile', () => {
     const user = args('USER').at(-1);
     expect(user).toMatch(/^\d+(:\d+)?$/);
     expect(Number(user!.split(':')[0])).toBeGreaterThan(0);
-    expect(JSON.parse(args('ENTRYPOINT').at(-1)!)).toEqual(['node', '/app/bin/jwtexchange.js']);
+    expect(JSON.parse(args('ENTRYPOINT').at(-1)!)).toEqual([
+      'node',
+      ...SERVER_NODE_FLAGS,
+      '/app/bin/jwtexchange.js',
+    ]);
     expect(JSON.parse(args('CMD').at(-1)!)).toEqual([
       'serve',
       '--config',

@@ -197,7 +197,7 @@ describe('lean CheckResponse encoder', () => {
     });
   }
 
-  it('encodes a reused (frozen) header option the same every time', () => {
+  it('encodes a reused (frozen) header option in every field it appears in', () => {
     const option = Object.freeze({
       header: Object.freeze({ key: 'x-jwtauth-subject', value: 'bob' }),
       append: Object.freeze({ value: false }),

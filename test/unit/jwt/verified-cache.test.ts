@@ -78,6 +78,6 @@ describe('VerifiedTokenCache', () => {
     const clock = new ManualClock();
     const id = identity(clock, 60);
     const headerChars = id.headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
-    expect(identityBytes('t'.repeat(700), id)).toBe(512 + 700 + headerChars);
+    expect(identityBytes('t'.repeat(700), id)).toBe(768 + 700 + headerChars);
   });
 });
