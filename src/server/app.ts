@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { createCheckHandler, InFlight, type CheckDeps } from '../check/handler.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import { setupAuthorization } from '../spicedb/setup.js';
+import type { Phase } from '../check/pipeline.js';
+import type { Authorization, setupAuthorization } from '../spicedb/setup.js';
 import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
 import { listenOn } from './address.js';
 import { createHttpServer } from './http-server.js';
@@ -37,22 +38,17 @@ export interface AppOptions {
   readonly worker?: { readonly tokens: RemoteServiceTokens };
 }
 
+type SetupAuthorization = typeof setupAuthorization;
+
 /** The composition root: config → components → listening servers. */
 export async function startApp(config: Config, options: AppOptions): Promise<RunningApp> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const readiness = new Readiness();
-  // SpiceDB authorization (docs/authorization.md): one client, a readiness gate, the phase.
-  const authz =
-    config.authorization && config.spicedb
-      ? await setupAuthorization(config.spicedb, config.authorization, {
-          clock,
-          metrics,
-          logger,
-          readiness,
-        })
-      : undefined;
+  // SpiceDB authorization (docs/authorization.md) is set up while the key sets and service
+  // tokens load, so start-up waits for the slowest of them rather than for their sum.
+  const authzSetup = startAuthorization(config, { clock, metrics, logger, readiness });
   const outbound = setupOutbound(config.outbound, {
     clock,
     timers: options.timers ?? systemTimers,
@@ -67,8 +63,18 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     metrics,
     logger,
     readiness,
-    extraPhases: authz ? [authz.phase] : [],
+    extraPhases: authzSetup ? [authzSetup.phase] : [],
   });
+  for (const s of inbound.sources) s.start();
+  outbound.start();
+  let authz: Authorization | undefined;
+  try {
+    authz = await authzSetup?.ready;
+  } catch (err) {
+    for (const s of inbound.sources) s.stop();
+    outbound.stop();
+    throw err;
+  }
   const deps: CheckDeps = {
     inbound: inbound.check,
     outbound: outbound.check,
@@ -82,8 +88,6 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     grpc = await startGrpcServer(config.server.grpcAddress, createCheckHandler(deps, inFlight));
     if (!options.worker) http = createHttpServer(readiness, metrics, logger);
     const httpPort = http ? await listenOn(http, config.server.httpAddress) : 0;
-    for (const s of inbound.sources) s.start();
-    outbound.start();
 
     // gRPC health follows readiness as soon as a gate moves (components call recheck()); the
     // timer only catches changes that come with time alone, such as a key set going stale.
@@ -145,7 +149,37 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   } catch (err) {
     grpc?.server.forceShutdown();
     http?.close();
+    for (const s of inbound.sources) s.stop();
+    outbound.stop();
     authz?.close();
     throw err;
   }
+}
+
+/**
+ * Starts SpiceDB authorization without waiting for it: `ready` settles once the client, gate and
+ * phase exist (it rejects on a configuration error), and `phase` stands in for the authorize
+ * phase until then — a check that arrives first waits for it, it never skips authorization.
+ */
+function startAuthorization(
+  config: Config,
+  deps: Parameters<SetupAuthorization>[2],
+): { ready: Promise<Authorization>; phase: Phase } | undefined {
+  if (!config.authorization || !config.spicedb) return undefined;
+  const { spicedb, authorization } = config;
+  // Loaded on demand: deployments without SpiceDB never load its client.
+  const ready = import('../spicedb/setup.js').then((m) =>
+    m.setupAuthorization(spicedb, authorization, deps),
+  );
+  ready.catch(() => undefined); // awaited by startApp; never an unhandled rejection
+  let inner: Phase | undefined;
+  void ready.then(
+    (a) => (inner = a.phase),
+    () => undefined,
+  );
+  const phase: Phase = {
+    name: 'authorize',
+    run: (ev) => (inner ? inner.run(ev) : ready.then((a) => a.phase.run(ev))),
+  };
+  return { ready, phase };
 }
