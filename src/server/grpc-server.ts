@@ -26,6 +26,10 @@ export async function startGrpcServer(
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    // Per-connection HTTP/2 memory (MB) before new streams are refused: Envoy multiplexes every
+    // check of a worker thread over one connection, and a burst must not be refused by Node's
+    // 10 MB default.
+    'grpc-node.max_session_memory': 64,
   });
   server.addService(service, { Check: check });
   const health = new HealthImplementation({

@@ -192,9 +192,34 @@ match: { prefix: {{ .prefix | default "/" | quote }} }
                 socket_address: { address: 127.0.0.1, port_value: {{ int .port }} }
 {{- end }}
 
+{{/* The ext_authz cluster: HTTP/2 connections kept and pinged, limits far above any burst. */}}
+{{- define "jwtexchange.envoyExtAuthzCluster" -}}
+- name: jwtexchange
+  type: STATIC
+  connect_timeout: 0.25s
+  typed_extension_protocol_options:
+    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+      '@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+      common_http_protocol_options: { idle_timeout: 3600s }
+      explicit_http_config:
+        http2_protocol_options:
+          max_concurrent_streams: 1024
+          connection_keepalive: { interval: 30s, timeout: 5s }
+  circuit_breakers:
+    thresholds:
+      - { priority: DEFAULT, max_connections: 64, max_pending_requests: 8192, max_requests: 8192 }
+  load_assignment:
+    cluster_name: jwtexchange
+    endpoints:
+      - lb_endpoints:
+          - endpoint:
+              address:
+                socket_address: { address: 127.0.0.1, port_value: {{ int .Values.jwtexchange.grpcPort }} }
+{{- end }}
+
 {{- define "jwtexchange.envoyLocalClusters" -}}
 {{- $e := .Values.envoy -}}
-{{- include "jwtexchange.envoyLoopbackCluster" (dict "name" "jwtexchange" "port" .Values.jwtexchange.grpcPort "http2" true) }}
+{{- include "jwtexchange.envoyExtAuthzCluster" . }}
 {{- if $e.ingress.enabled }}
 {{ include "jwtexchange.envoyLoopbackCluster" (dict "name" "app" "port" $e.ingress.appPort "downstream" true) }}
 {{- end }}
