@@ -9,6 +9,7 @@ match the container ports and Envoy's cluster); everything else is .Values.jwtex
     "grpcAddress" (printf "127.0.0.1:%d" (int $j.grpcPort))
     "httpAddress" (printf "0.0.0.0:%d" (int $j.httpPort))
     "drainDelayMs" (int $j.drainDelayMs)
+    "workers" (ternary $j.workers (int $j.workers) (eq (toString $j.workers) "auto"))
     "shutdownGraceMs" (int $j.shutdownGraceMs))
   "log" (dict "level" $j.logLevel) }}
 {{- $config := mergeOverwrite (deepCopy (omit $j.config "server" "log")) $owned }}

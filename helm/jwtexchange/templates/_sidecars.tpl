@@ -71,6 +71,8 @@ docs/operations.md ("Add the sidecars to an existing Deployment") has the full s
     - --config-path
     - {{ include "jwtexchange.envoyConfigDir" . }}/envoy.yaml
     - --disable-hot-restart
+    - --concurrency
+    - {{ int $e.concurrency | quote }}
     - --log-level
     - {{ $e.logLevel }}
   ports:
