@@ -119,10 +119,13 @@ function countProblems(r: HttpLoadResult, okBefore?: number, okAfter?: number): 
   return problems;
 }
 
-/** Envoy's own count of ext_authz errors (timeouts, RPC failures) on the ingress listener. */
+/**
+ * Envoy's own count of ext_authz errors (timeouts, RPC failures: 503 to the client) on the
+ * ingress listener, warm-up included (the answers counted above are the measured window's).
+ */
 async function extAuthzErrors(envoy: RunningEnvoy): Promise<number> {
-  const text = await envoy.stats('ext_authz');
-  return [...text.matchAll(/ext_authz\.error: (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const text = await envoy.stats('http.ingress.ext_authz.error');
+  return Number(/http\.ingress\.ext_authz\.error: (\d+)/.exec(text)?.[1] ?? NaN);
 }
 
 function toCase(
