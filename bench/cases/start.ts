@@ -21,24 +21,22 @@ type HealthClient = {
   close(): void;
 };
 
-/** Milliseconds from `t0` until grpc.health.v1 answers SERVING (polled every 5 ms). */
+/**
+ * Milliseconds from `t0` until grpc.health.v1 answers SERVING, polled every 5 ms. A new client per
+ * attempt: a grpc-js channel that was refused waits out its re-resolution interval (30 s by
+ * default) before it connects again, which would measure grpc-js, not the server.
+ */
 async function untilServing(address: string, t0: number, timeoutMs = 30_000): Promise<number> {
   const Health = makeGenericClientConstructor(healthService, 'Health');
-  const client = new Health(address, credentials.createInsecure(), {
-    'grpc.initial_reconnect_backoff_ms': 5,
-    'grpc.max_reconnect_backoff_ms': 5,
-  }) as unknown as HealthClient;
-  try {
-    for (;;) {
-      const status = await new Promise<string | undefined>((resolve) =>
-        client.check({ service: '' }, (err, res) => resolve(err ? undefined : res?.status)),
-      );
-      if (status === 'SERVING') return performance.now() - t0;
-      if (performance.now() - t0 > timeoutMs) throw new Error('never SERVING');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  } finally {
+  for (;;) {
+    const client = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
+    const status = await new Promise<string | undefined>((resolve) =>
+      client.check({ service: '' }, (err, res) => resolve(err ? undefined : res?.status)),
+    );
     client.close();
+    if (status === 'SERVING') return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) throw new Error('never SERVING');
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

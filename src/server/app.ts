@@ -93,7 +93,6 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     // timer only catches changes that come with time alone, such as a key set going stale.
     readiness.onChange((ready) => setServing(grpc!.health, ready));
     const syncHealth = () => void readiness.recheck();
-    syncHealth();
     const healthTimer = setInterval(syncHealth, 1_000);
     healthTimer.unref();
 

@@ -14,9 +14,14 @@ export class Readiness {
     this.gates.set(name, probe);
   }
 
-  /** Called with the new answer whenever the overall readiness changes (see recheck()). */
+  /**
+   * Calls the listener with the answer now, then whenever it changes (see recheck()). Now too:
+   * gates may all have become ready before anyone listened.
+   */
   onChange(listener: (ready: boolean) => void): void {
+    const ready = this.recheck();
     this.listeners.push(listener);
+    listener(ready);
   }
 
   /**

@@ -68,5 +68,4 @@ const report = () => {
   send({ jwtx: 'readiness', ready: r.ready, gates: r.gates });
 };
 app.readiness.onChange(report);
-report();
 send({ jwtx: 'listening', grpcPort: app.grpcPort });

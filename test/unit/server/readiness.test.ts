@@ -22,6 +22,16 @@ describe('Readiness change events', () => {
     expect(seen).toEqual([false, true]);
   });
 
+  it('tells a listener the current answer when it starts listening', () => {
+    const readiness = new Readiness();
+    readiness.register('jwks:a', () => ({ ready: true }));
+    // Every gate became ready before anyone listened (the server was still starting).
+    expect(readiness.recheck()).toBe(true);
+    const seen: boolean[] = [];
+    readiness.onChange((ready) => seen.push(ready));
+    expect(seen).toEqual([true]);
+  });
+
   it('reports not ready as soon as draining starts', () => {
     const readiness = new Readiness();
     readiness.register('jwks:a', () => ({ ready: true }));
