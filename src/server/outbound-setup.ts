@@ -135,7 +135,7 @@ export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): O
       stop() {},
     };
   }
-  const { clock, metrics } = deps;
+  const { clock, metrics, logger } = deps;
   const endpoint = tokenEndpoint(config, () => client, deps);
   const client = new TokenEndpointClient(
     config.tokenExchange,
