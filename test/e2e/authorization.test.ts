@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { freePort } from '../helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
   startSpiceDb,
@@ -57,13 +56,12 @@ describe('authorization through a real Envoy and a real SpiceDB', () => {
       };
     });
     upstream = await startEchoUpstream();
-    port = await freePort();
     envoy = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: port },
         clusters: { jwtexchange: t.app.grpcPort, app: upstream.port },
       }),
     );
+    port = envoy.port('ingress');
     base = `http://127.0.0.1:${port}`;
   });
 

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { freePort } from '../helpers/ports.js';
 
 /** A real Envoy (envoy/ingress.yaml) in front of an echo upstream, calling the real server. */
 describe('inbound through a real Envoy', () => {
@@ -17,13 +16,12 @@ describe('inbound through a real Envoy', () => {
   beforeAll(async () => {
     t = await startTestApp();
     upstream = await startEchoUpstream();
-    port = await freePort();
     envoy = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: port },
         clusters: { jwtexchange: t.app.grpcPort, app: upstream.port },
       }),
     );
+    port = envoy.port('ingress');
     base = `http://127.0.0.1:${port}`;
   });
 

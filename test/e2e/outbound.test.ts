@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { freePort, waitFor } from '../helpers/ports.js';
+import { waitFor } from '../helpers/ports.js';
 import { startTestSts, type TestSts } from '../helpers/sts.js';
 
 /**
@@ -108,13 +108,12 @@ describe('outbound injection through a real Envoy and the real token-exchange', 
     sts = await startTestSts({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
     t = await startTestApp(() => ({ outbound: outboundConfig(sts) }));
     upstream = await startEchoUpstream();
-    port = await freePort();
     envoy = await startEnvoy(
       renderEnvoyConfig('envoy/egress.yaml', {
-        listeners: { egress: port },
         clusters: { jwtexchange: t.app.grpcPort, vmcontroller: upstream.port },
       }),
     );
+    port = envoy.port('egress');
   });
 
   afterAll(async () => {
@@ -193,13 +192,12 @@ describe('token-exchange outage and recovery', () => {
       }),
     }));
     const upstream = await startEchoUpstream();
-    const port = await freePort();
     const envoy = await startEnvoy(
       renderEnvoyConfig('envoy/egress.yaml', {
-        listeners: { egress: port },
         clusters: { jwtexchange: t.app.grpcPort, vmcontroller: upstream.port },
       }),
     );
+    const port = envoy.port('egress');
     try {
       expect((await call(port, { 'x-saga-id': 's' })).status).toBe(200);
       await sts.stop();

@@ -1,15 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ROOT, tool } from './tools.js';
-import { freePort, waitFor } from './ports.js';
+import { waitFor } from './ports.js';
+import { unlessExited } from './processes.js';
 
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface EnvoyPatches {
-  /** listener name → port to listen on (127.0.0.1). */
+  /**
+   * listener name → port to listen on (127.0.0.1). Every other listener listens on port 0 (a
+   * port Envoy picks; ask RunningEnvoy.port(name)). Give a port only for a listener that must
+   * keep its port across an Envoy restart (a reservePort() port).
+   */
   listeners?: Record<string, number>;
   /** cluster name → port of its single 127.0.0.1 endpoint. */
   clusters?: Record<string, number>;
@@ -17,12 +22,12 @@ export interface EnvoyPatches {
   edit?: (config: Yaml) => void;
 }
 
-/** Loads a config from envoy/ and points its listeners and clusters at test ports. */
-export function renderEnvoyConfig(file: string, patches: EnvoyPatches): Yaml {
+/** Loads a config from envoy/ and points its listeners and clusters at loopback test ports. */
+export function renderEnvoyConfig(file: string, patches: EnvoyPatches = {}): Yaml {
   const config = parse(readFileSync(path.resolve(ROOT, file), 'utf8')) as Yaml;
   for (const l of config.static_resources.listeners ?? []) {
-    const port = patches.listeners?.[l.name];
-    if (port !== undefined) l.address.socket_address = { address: '127.0.0.1', port_value: port };
+    const port = patches.listeners?.[l.name] ?? 0;
+    l.address.socket_address = { address: '127.0.0.1', port_value: port };
   }
   for (const c of config.static_resources.clusters ?? []) {
     const port = patches.clusters?.[c.name];
@@ -38,55 +43,96 @@ export function renderEnvoyConfig(file: string, patches: EnvoyPatches): Yaml {
 
 export interface RunningEnvoy {
   readonly adminPort: number;
+  /** listener name → the port it is bound to. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** The bound port of one listener (throws for an unknown name). */
+  port(listener: string): number;
   readonly logs: () => string;
   stats(filter?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** Starts a real Envoy (from .tools) on a rendered config and waits until it is LIVE. */
+interface ListenerStatus {
+  name: string;
+  local_address?: { socket_address?: { port_value?: number } };
+}
+
+/** listener name → bound port, from the admin API (port 0 listeners show their real port). */
+async function boundPorts(admin: string): Promise<Record<string, number>> {
+  const res = await fetch(`${admin}/listeners?format=json`);
+  const body = (await res.json()) as { listener_statuses?: ListenerStatus[] };
+  const ports: Record<string, number> = {};
+  for (const l of body.listener_statuses ?? []) {
+    const port = l.local_address?.socket_address?.port_value;
+    if (port) ports[l.name] = port;
+  }
+  return ports;
+}
+
+/**
+ * Starts a real Envoy (from .tools) on a rendered config and waits until it is LIVE. The admin
+ * listener binds port 0 and Envoy writes its address to --admin-address-path; listeners on port
+ * 0 are looked up in /listeners. No port number is ever chosen here and handed to Envoy.
+ */
 export async function startEnvoy(
   config: Yaml,
   options: { concurrency?: number } = {},
 ): Promise<RunningEnvoy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-envoy-'));
-  const adminPort = await freePort();
-  config.admin = { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } };
+  config.admin = { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } };
   const file = path.join(dir, 'envoy.yaml');
+  const adminFile = path.join(dir, 'admin-address');
   writeFileSync(file, stringify(config));
   let output = '';
   const child: ChildProcess = spawn(
     tool('envoy'),
     [
-      '-c',
-      file,
-      '--disable-hot-restart',
-      '--log-level',
-      'warn',
-      '--concurrency',
-      String(options.concurrency ?? 1),
-    ],
+      ['-c', file, '--admin-address-path', adminFile, '--disable-hot-restart'],
+      ['--log-level', 'warn', '--concurrency', String(options.concurrency ?? 1)],
+    ].flat(),
     { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // A crashed test run must not leave an Envoy behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      process.off('exit', reap);
+      r();
+    }),
   );
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const admin = `http://127.0.0.1:${adminPort}`;
+  let admin = '';
+  let ports: Record<string, number> = {};
+  const names: string[] = (config.static_resources.listeners ?? []).map((l: Yaml) => l.name);
   try {
-    await waitFor(
+    const live = waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`envoy exited: ${output}`);
+        if (!existsSync(adminFile)) return false;
+        admin = `http://${readFileSync(adminFile, 'utf8').trim()}`;
         const res = await fetch(`${admin}/ready`);
-        return res.ok && (await res.text()).trim() === 'LIVE';
+        if (!res.ok || (await res.text()).trim() !== 'LIVE') return false;
+        ports = await boundPorts(admin);
+        return names.every((n) => ports[n] !== undefined);
       },
-      'envoy to be LIVE',
-      15_000,
+      'envoy to be LIVE with every listener bound',
+      30_000,
     );
+    await unlessExited(child, 'envoy', () => output, live);
   } catch (err) {
     child.kill('SIGKILL');
+    await exited;
     throw err;
   }
   return {
-    adminPort,
+    adminPort: Number(new URL(admin).port),
+    ports,
+    port(listener) {
+      const p = ports[listener];
+      if (p === undefined) throw new Error(`envoy has no listener ${listener}`);
+      return p;
+    },
     logs: () => output,
     async stats(filter) {
       const res = await fetch(
@@ -95,10 +141,11 @@ export async function startEnvoy(
       return res.text();
     },
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
     },
   };
 }

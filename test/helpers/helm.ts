@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import type { DevPki } from '../../src/pki/dev-pki.js';
 import { waitFor } from './ports.js';
+import { unlessExited } from './processes.js';
 import { ROOT, tool } from './tools.js';
 
 export const CHART = path.join(ROOT, 'helm/jwtexchange');
@@ -133,18 +134,25 @@ export async function runRenderedEnvoy(file: string, healthPort: number): Promis
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // A crashed test run must not leave an Envoy behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      process.off('exit', reap);
+      r();
+    }),
+  );
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`envoy exited: ${output}`);
-        return (await fetch(`http://127.0.0.1:${healthPort}/ready`)).status === 200;
-      },
+    const ready = waitFor(
+      async () => (await fetch(`http://127.0.0.1:${healthPort}/ready`)).status === 200,
       'the rendered Envoy to answer /ready on its health listener',
-      15_000,
+      30_000,
     );
+    await unlessExited(child, 'envoy', () => output, ready);
   } catch (err) {
     child.kill('SIGKILL');
+    await exited;
     throw err;
   }
   return {

@@ -7,7 +7,8 @@ import { v1 } from '@authzed/authzed-node';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import { parseRelationships, touchAll } from '../../src/spicedb/relationship-text.js';
-import { freePort, waitFor } from './ports.js';
+import { reservePort, waitFor, type ReservedPort } from './ports.js';
+import { unlessExited } from './processes.js';
 import { ROOT, tool } from './tools.js';
 
 export const EXAMPLE_SCHEMA = readFileSync(path.join(ROOT, 'examples/spicedb/schema.zed'), 'utf8');
@@ -29,7 +30,6 @@ export interface SpiceDbOptions {
 export interface RunningSpiceDb {
   /** host:port of the gRPC API (plaintext, loopback). */
   readonly endpoint: string;
-  readonly httpPort: number;
   readonly presharedKey: string;
   /** A plaintext client that sends the preshared key. */
   readonly client: ZedClient;
@@ -40,19 +40,50 @@ export interface RunningSpiceDb {
   /** Starts it again on the same ports, then rewrites the schema and every relationship written. */
   start(): Promise<void>;
   logs(): string;
+  /** Gives its port back (stopSpiceDb does this). */
+  release(): void;
 }
 
 const md = () => new Metadata();
 
+/** Which port it failed to bind, when `spicedb serve` exits because the port is taken. */
+class PortTaken extends Error {}
+
 /**
- * A real `spicedb serve` from .tools/bin: memory datastore, random loopback ports for gRPC and
- * HTTP, a preshared key, no release check, no telemetry, no metrics listener.
+ * A real `spicedb serve` from .tools/bin: memory datastore, a preshared key, no release check, no
+ * telemetry, no metrics or HTTP listener. SpiceDB logs the address it was given, not the one it
+ * bound, so it gets a reserved port (test/helpers/ports.ts), kept for restarts; if that port is
+ * taken anyway, it starts again on another one.
  */
 export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSpiceDb> {
+  for (let attempt = 1; ; attempt++) {
+    const reserved = await reservePort();
+    try {
+      return await startSpiceDbOn(reserved, opts);
+    } catch (err) {
+      reserved.release();
+      if (!(err instanceof PortTaken) || attempt >= 3) throw err;
+    }
+  }
+}
+
+function tlsFlags(tls: SpiceDbOptions['tls']): string[] {
+  if (!tls) return [];
+  const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-spicedb-tls-'));
+  writeFileSync(path.join(dir, 'tls.crt'), tls.cert);
+  writeFileSync(path.join(dir, 'tls.key'), tls.key, { mode: 0o600 });
+  return [
+    ['--grpc-tls-cert-path', path.join(dir, 'tls.crt')],
+    ['--grpc-tls-key-path', path.join(dir, 'tls.key')],
+  ].flat();
+}
+
+async function startSpiceDbOn(
+  reserved: ReservedPort,
+  opts: SpiceDbOptions,
+): Promise<RunningSpiceDb> {
   const presharedKey = opts.presharedKey ?? randomBytes(16).toString('hex');
-  const grpcPort = await freePort();
-  const httpPort = await freePort();
-  const endpoint = `127.0.0.1:${grpcPort}`;
+  const endpoint = `127.0.0.1:${reserved.port}`;
   const channel = {
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 500,
@@ -66,30 +97,21 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
         1,
         channel,
       );
-  const tlsFlags: string[] = [];
-  if (opts.tls) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-spicedb-tls-'));
-    writeFileSync(path.join(dir, 'tls.crt'), opts.tls.cert);
-    writeFileSync(path.join(dir, 'tls.key'), opts.tls.key, { mode: 0o600 });
-    tlsFlags.push('--grpc-tls-cert-path', path.join(dir, 'tls.crt'));
-    tlsFlags.push('--grpc-tls-key-path', path.join(dir, 'tls.key'));
-  }
+  const args = [
+    'serve',
+    ['--grpc-preshared-key', presharedKey],
+    ['--datastore-engine', 'memory'],
+    ['--grpc-addr', endpoint],
+    tlsFlags(opts.tls),
+    ['--http-enabled=false', '--metrics-enabled=false', '--dispatch-cluster-enabled=false'],
+    ['--skip-release-check', '--telemetry-endpoint='],
+    ['--log-level', 'warn', '--log-format', 'json'],
+  ].flat();
   const written: string[] = [opts.relationships ?? ''];
   let child: ChildProcess | undefined;
   let output = '';
 
   const spawnServer = async () => {
-    const args = [
-      'serve',
-      ['--grpc-preshared-key', presharedKey],
-      ['--datastore-engine', 'memory'],
-      ['--grpc-addr', endpoint],
-      tlsFlags,
-      ['--http-enabled', '--http-addr', `127.0.0.1:${httpPort}`],
-      ['--metrics-enabled=false', '--dispatch-cluster-enabled=false'],
-      ['--skip-release-check', '--telemetry-endpoint='],
-      ['--log-level', 'warn', '--log-format', 'json'],
-    ].flat();
     const proc = spawn(tool('spicedb'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     // A crashed test run must not leave a SpiceDB behind.
@@ -98,25 +120,27 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
     proc.once('exit', () => process.off('exit', reap));
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(
+    const serving = waitFor(
       async () => {
-        if (proc.exitCode !== null) throw new Error(`spicedb exited: ${output}`);
         try {
-          await client.promises.readSchema({}, md(), { deadline: Date.now() + 500 });
+          await client.promises.readSchema({}, md(), { deadline: Date.now() + 2_000 });
           return true;
         } catch (err) {
           return (err as { code?: number }).code === status.NOT_FOUND; // serving, no schema yet
         }
       },
       'spicedb to serve',
-      20_000,
+      60_000,
     );
+    await unlessExited(proc, 'spicedb', () => output, serving).catch((err: unknown) => {
+      throw output.includes('address already in use') ? new PortTaken(String(err)) : err;
+    });
     const schema = opts.schema ?? EXAMPLE_SCHEMA;
-    await client.promises.writeSchema({ schema }, md(), { deadline: Date.now() + 5_000 });
+    await client.promises.writeSchema({ schema }, md(), { deadline: Date.now() + 15_000 });
     const rels = parseRelationships(written.join('\n'));
     if (rels.length > 0) {
       await client.promises.writeRelationships(touchAll(rels), md(), {
-        deadline: Date.now() + 5_000,
+        deadline: Date.now() + 15_000,
       });
     }
   };
@@ -124,7 +148,7 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
   const stop = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     proc.kill('SIGTERM');
     const killer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
@@ -141,14 +165,13 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
   }
   return {
     endpoint,
-    httpPort,
     presharedKey,
     client,
     async write(relationships) {
       const res = await client.promises.writeRelationships(
         touchAll(parseRelationships(relationships)),
         md(),
-        { deadline: Date.now() + 5_000 },
+        { deadline: Date.now() + 15_000 },
       );
       written.push(relationships);
       return res.writtenAt?.token ?? '';
@@ -156,6 +179,7 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
     stop,
     start: spawnServer,
     logs: () => output,
+    release: () => reserved.release(),
   };
 }
 
@@ -164,4 +188,5 @@ export async function stopSpiceDb(db: RunningSpiceDb | undefined): Promise<void>
   if (!db) return;
   await db.stop();
   db.client.close();
+  db.release();
 }

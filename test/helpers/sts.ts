@@ -10,7 +10,7 @@ import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
 import { parseStsConfig, type StsConfig } from '../../src/sts/config.js';
 import type { KeyStore } from '../../src/sts/key-store.js';
 import { createKeyStore, startStsServer, type StsServer } from '../../src/sts/server.js';
-import { freePort } from './ports.js';
+import { reservePort } from './ports.js';
 
 export interface TestStsOptions {
   /** Services that get a client certificate from the dev PKI. */
@@ -60,7 +60,9 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-'));
   const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: options.services });
   const devAuth = options.devAuth ? await startDevAuth({ clock: options.clock }) : undefined;
-  const port = await freePort();
+  // Its URL is its issuer and it restarts on the same port: a reserved port, not port 0.
+  const reserved = await reservePort();
+  const port = reserved.port;
   const url = `https://127.0.0.1:${port}`;
   const services: Record<string, unknown> = {};
   for (const s of options.services) {
@@ -104,7 +106,13 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
     server = undefined;
     await s?.close();
   };
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await devAuth?.close();
+    reserved.release();
+    throw err;
+  }
   return {
     pki,
     url,
@@ -122,6 +130,7 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
     async close() {
       await stop();
       await devAuth?.close();
+      reserved.release();
       rmSync(dir, { recursive: true, force: true });
     },
   };
