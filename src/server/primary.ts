@@ -50,7 +50,7 @@ export async function startPrimary(
   workersOf.pool = workers;
   readiness.register('workers', () => workers.status());
   const http = createHttpServer(readiness, clusterMetrics(metrics.registry, workers), logger);
-  const httpPort = await listenOn(http, config.server.httpAddress);
+  const httpPort = await listenOn(http, config.server.httpAddress, 'server.httpAddress');
   outbound.start();
   const grpcPort = await workers.start();
   return {

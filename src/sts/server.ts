@@ -158,7 +158,7 @@ export async function startStsServer(
     token.spicedb?.close();
   };
   token.external.forEach((i) => i.keys.start());
-  const port = await listenOn(server, config.listen).catch((err: unknown) => {
+  const port = await listenOn(server, config.listen, 'listen').catch((err: unknown) => {
     stopKeys();
     throw err;
   });

@@ -1,19 +1,22 @@
 import { DEV_AUTH_AUDIENCE, startDevAuth } from '../../dev/dev-auth.js';
 import { createLogger } from '../../log.js';
 import { httpRequest } from '../../net/http-client.js';
+import { asListenError } from '../../server/address.js';
+import { ADDRESSES_FILE_HELP, writeAddressesFile } from '../addresses-file.js';
 import { parseCommandArgs } from '../args.js';
 import { runUntilSignal } from '../signals.js';
 
 export const summary = "a development auth.service: serve user tokens' JWKS, or mint a user token";
 
-const HELP = `usage: jwtexchange dev-auth serve [--port PORT]
+const HELP = `usage: jwtexchange dev-auth serve [--port PORT] [--addresses-file FILE]
        jwtexchange dev-auth mint --url URL --sub ID [--aud AUD] [--ttl SECONDS]
 
 serve   runs a user-token issuer on 127.0.0.1 (JWKS at /.well-known/jwks.json). Its keys live
         in memory; trust it in token-exchange under subjectIssuers. Development only.
 mint    asks a running dev-auth for a user token and prints it (e.g. for
         \`jwtexchange token --subject-token\`).
-  --port PORT   listen port for serve (default 8081)
+  --port PORT   listen port for serve (default 8081; 0 picks a free one)
+${ADDRESSES_FILE_HELP}
   --url URL     the dev-auth URL printed by serve
   --sub ID      user id (default cloud-teleport-aleksander.rykalin)
   --aud AUD     audience (default ${DEV_AUTH_AUDIENCE})
@@ -28,6 +31,7 @@ export async function run(args: string[]): Promise<number> {
       sub: { type: 'string', default: 'cloud-teleport-aleksander.rykalin' },
       aud: { type: 'string', default: DEV_AUTH_AUDIENCE },
       ttl: { type: 'string', default: '3600' },
+      'addresses-file': { type: 'string' },
     },
     HELP,
     true,
@@ -35,24 +39,31 @@ export async function run(args: string[]): Promise<number> {
   if (!parsed) return 0;
   const [sub] = parsed.positionals;
   const v = parsed.values;
-  if (sub === 'serve') return serve(Number(v.port));
+  if (sub === 'serve') return serve(Number(v.port), v['addresses-file']);
   if (sub === 'mint' && v.url) return mint(v.url, v.sub, v.aud, Number(v.ttl));
   console.error(HELP);
   return 2;
 }
 
-async function serve(port: number): Promise<number> {
+async function serve(port: number, addressesFile: string | undefined): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     console.error('--port must be a port number');
     return 2;
   }
-  const auth = await startDevAuth({ port });
+  const auth = await startDevAuth({ port }).catch((err: unknown) => {
+    throw asListenError(err, '--port', `127.0.0.1:${port}`);
+  });
   const logger = createLogger('info').child({ component: 'dev-auth' });
   console.log(`dev auth.service (development only)
   issuer   ${auth.issuer}
   jwks     ${auth.jwksUrl}
   mint     npx jwtexchange dev-auth mint --url ${auth.url} --sub cloud-teleport-aleksander.rykalin`);
-  return runUntilSignal({ shutdown: () => auth.close() }, logger);
+  const removeAddresses = writeAddressesFile(addressesFile, { url: auth.url });
+  try {
+    return await runUntilSignal({ shutdown: () => auth.close() }, logger);
+  } finally {
+    removeAddresses();
+  }
 }
 
 async function mint(url: string, sub: string, aud: string, ttlSeconds: number): Promise<number> {

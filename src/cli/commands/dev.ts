@@ -1,18 +1,22 @@
 import path from 'node:path';
 import {
   DEV_PORTS,
+  listenErrorFor,
   startDevEnvironment,
   type DevEnvironment,
   type DevPorts,
 } from '../../dev/dev-environment.js';
 import { createLogger } from '../../log.js';
+import { ListenError } from '../../server/address.js';
 import { startApp } from '../../server/app.js';
+import { ADDRESSES_FILE_HELP, writeAddressesFile } from '../addresses-file.js';
 import { parseCommandArgs } from '../args.js';
 import { runUntilSignal } from '../signals.js';
 
 export const summary = 'run the sidecar on an embedded development default (npm start)';
 
 const HELP = `usage: jwtexchange dev [--dir DIR] [--grpc-port P] [--http-port P] [--sts-port P] [--auth-port P]
+                       [--addresses-file FILE]
 
 Starts the sidecar with everything it talks to, on loopback: a dev PKI, a dev auth.service, the
 reference token-exchange over mTLS, the SpiceDB engine in-process, and the ext_authz server.
@@ -22,6 +26,7 @@ Prints commands that show an allow and a deny, for the ports chosen.
   --http-port P    /healthz, /readyz, /metrics (default ${DEV_PORTS.http})
   --sts-port P     token-exchange, https (default ${DEV_PORTS.sts})
   --auth-port P    dev auth.service, http (default ${DEV_PORTS.auth})
+${ADDRESSES_FILE_HELP}
 All listen on 127.0.0.1. A second instance needs other ports and another --dir, e.g.
   npm start -- --dir .dev2 --grpc-port 19191 --http-port 19464 --sts-port 18443 --auth-port 18444`;
 
@@ -69,6 +74,14 @@ export function devPorts(values: Record<keyof DevPorts, string | undefined>): De
   return ports as DevPorts;
 }
 
+/** A sidecar listener that could not bind, named by the flag that sets its port. */
+function byFlag(err: unknown, ports: DevPorts): unknown {
+  if (!(err instanceof ListenError)) return err;
+  if (err.setting === 'server.grpcAddress') return listenErrorFor(err, '--grpc-port', ports.grpc);
+  if (err.setting === 'server.httpAddress') return listenErrorFor(err, '--http-port', ports.http);
+  return err;
+}
+
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     args,
@@ -78,6 +91,7 @@ export async function run(args: string[]): Promise<number> {
       'http-port': { type: 'string' },
       'sts-port': { type: 'string' },
       'auth-port': { type: 'string' },
+      'addresses-file': { type: 'string' },
     },
     HELP,
   );
@@ -95,12 +109,27 @@ export async function run(args: string[]): Promise<number> {
   }
   const logger = createLogger('info');
   const env = await startDevEnvironment(path.resolve(v.dir), logger, ports);
+  let removeAddresses = () => undefined as void;
   try {
-    const app = await startApp(env.config, { logger });
-    await app.whenReady();
+    const app = await startApp(env.config, { logger }).catch((err: unknown) => {
+      throw byFlag(err, ports);
+    });
+    try {
+      await app.whenReady();
+    } catch (err) {
+      await app.shutdown();
+      throw err;
+    }
     console.log(tryIt(env));
+    removeAddresses = writeAddressesFile(v['addresses-file'], {
+      grpc: env.config.server.grpcAddress,
+      http: env.config.server.httpAddress,
+      sts: env.sts.url,
+      auth: env.devAuth.url,
+    });
     return await runUntilSignal(app, logger);
   } finally {
+    removeAddresses();
     await env.close();
   }
 }
