@@ -1,4 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { waitFor } from './ports.js';
+import { exitOf, unlessExited } from './processes.js';
 import { ROOT } from './tools.js';
 
 /*
@@ -9,14 +14,23 @@ import { ROOT } from './tools.js';
 const ENTRY =
   "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
 
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}, stdin = false): ChildProcess {
+/**
+ * The CLI as a child process. `stdin`: a pipe to write to (else ignored); `detached`: it leads a
+ * process group of its own (see processesInGroup).
+ */
+export function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { stdin?: boolean; detached?: boolean } = {},
+): ChildProcess {
   return spawn(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     },
   );
 }
@@ -27,7 +41,7 @@ export function runCli(
   env: NodeJS.ProcessEnv = {},
   input?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = cli(args, env, input !== undefined);
+  const child = cli(args, env, { stdin: input !== undefined });
   if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
@@ -52,4 +66,51 @@ export function runPrinted(
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+export interface CliServer {
+  readonly child: ChildProcess;
+  /** What the command wrote to --addresses-file (e.g. grpc, http, url, metrics). */
+  readonly addresses: Record<string, string>;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the command has exited. */
+  readonly exited: Promise<number | string>;
+  /** SIGTERM, then waits for the exit; resolves with the exit code. */
+  stop(): Promise<number | string>;
+}
+
+/**
+ * Starts a serving command (`serve`, `sts`, `dev-auth serve`, `dev`) with --addresses-file and
+ * resolves once it has written the addresses its listeners bound, so configs can say port 0.
+ * Rejects at once if the command exits first.
+ */
+export async function startCliServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<CliServer> {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'jwtx-cli-')), 'addresses.json');
+  const child = cli([...args, '--addresses-file', file], env);
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exit = exitOf(child);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    return exit;
+  };
+  const written = waitFor<Record<string, string> | null>(
+    () =>
+      existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : null,
+    `jwtexchange ${args[0]} to write its addresses`,
+    timeoutMs,
+  );
+  try {
+    const addresses = (await unlessExited(child, `jwtexchange ${args[0]}`, () => output, written))!;
+    return { child, addresses, output: () => output, exited: exit, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -1,21 +1,17 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest } from '../../src/net/http-client.js';
-import { freePort, waitFor } from '../helpers/ports.js';
-import { cli, runCli } from '../helpers/cli.js';
+import { runCli, startCliServer, type CliServer } from '../helpers/cli.js';
 
 /** `jwtexchange token` against a running `jwtexchange sts`, both as real processes. */
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
 describe('jwtexchange token against jwtexchange sts', () => {
   let dir: string;
-  let port: number;
-  let metricsPort: number;
-  let sts: ChildProcess;
-  let stsLog = '';
+  let stsUrl: string;
+  let metricsAddress: string;
+  let sts: CliServer;
   const pki = (f: string) => path.join(dir, 'pki', f);
   const client = (service: string) => [
     '--cert',
@@ -23,7 +19,7 @@ describe('jwtexchange token against jwtexchange sts', () => {
     '--key',
     pki(`clients/${service}.key`),
   ];
-  const base = () => ['--sts', `https://127.0.0.1:${port}`, '--ca', pki('ca.pem')];
+  const base = () => ['--sts', stsUrl, '--ca', pki('ca.pem')];
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'jwtx-token-cli-'));
@@ -39,14 +35,12 @@ describe('jwtexchange token against jwtexchange sts', () => {
     ]);
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain('clients/gateway.pem');
-    port = await freePort();
-    metricsPort = await freePort();
     writeFileSync(
       path.join(dir, 'sts.yaml'),
       [
-        `listen: 127.0.0.1:${port}`,
-        `metricsAddress: 127.0.0.1:${metricsPort}`,
-        `issuer: https://127.0.0.1:${port}`,
+        'listen: 127.0.0.1:0',
+        'metricsAddress: 127.0.0.1:0',
+        'issuer: https://token-exchange.test',
         'tls: { certFile: pki/server.pem, keyFile: pki/server.key, clientCaFile: pki/ca.pem }',
         'allowlist: [gateway]',
         'services:',
@@ -54,28 +48,15 @@ describe('jwtexchange token against jwtexchange sts', () => {
         '  stranger: { audiences: [vmcontroller] }',
       ].join('\n'),
     );
-    sts = cli(['sts', '--config', path.join(dir, 'sts.yaml')], { ENABLED_TLS_SERVICE_NAME: '' });
-    sts.stderr!.on('data', (d: Buffer) => (stsLog += d.toString()));
-    const ca = readFileSync(pki('ca.pem'));
-    await waitFor(
-      async () =>
-        (
-          await httpRequest(`https://127.0.0.1:${port}/.well-known/jwks.json`, {
-            timeoutMs: 1_000,
-            ca,
-          })
-        ).status === 200,
-      'jwtexchange sts to listen',
-      20_000,
-    );
+    sts = await startCliServer(['sts', '--config', path.join(dir, 'sts.yaml')], {
+      ENABLED_TLS_SERVICE_NAME: '',
+    });
+    stsUrl = sts.addresses.url!;
+    metricsAddress = sts.addresses.metrics!;
   });
 
   afterAll(async () => {
-    if (sts && sts.exitCode === null) {
-      const exited = new Promise((r) => sts.once('exit', r));
-      sts.kill('SIGTERM');
-      await exited;
-    }
+    await sts?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -99,7 +80,7 @@ describe('jwtexchange token against jwtexchange sts', () => {
     expect(res.stdout).toContain('"aud": "vmcontroller"');
     expect(res.stdout).not.toMatch(JWT);
     // The server's own metrics are scrapeable on metricsAddress.
-    const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const scrape = await (await fetch(`http://${metricsAddress}/metrics`)).text();
     expect(scrape).toMatch(
       /jwtexchange_sts_requests_total\{grant="client_credentials",result="issued"\} [1-9]/,
     );
@@ -164,7 +145,7 @@ describe('jwtexchange token against jwtexchange sts', () => {
     const res = await runCli([
       'token',
       '--sts',
-      `https://127.0.0.1:${port}`,
+      stsUrl,
       '--ca',
       path.join(other, 'ca.pem'),
       ...client('gateway'),
@@ -177,15 +158,14 @@ describe('jwtexchange token against jwtexchange sts', () => {
   });
 
   it('never logs a token on the server side', () => {
-    expect(stsLog).toContain('token issued');
-    expect(stsLog).not.toMatch(JWT);
+    expect(sts.output()).toContain('token issued');
+    expect(sts.output()).not.toMatch(JWT);
   });
 });
 
 describe('jwtexchange sts reads ENABLED_TLS_SERVICE_NAME', () => {
   it('adds the services named there to the allowlist', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-env-'));
-    const port = await freePort();
     try {
       expect(
         (await runCli(['pki', 'init', '--out', path.join(dir, 'pki'), '--service', 'saga-runner']))
@@ -193,30 +173,18 @@ describe('jwtexchange sts reads ENABLED_TLS_SERVICE_NAME', () => {
       ).toBe(0);
       writeFileSync(
         path.join(dir, 'sts.yaml'),
-        `listen: 127.0.0.1:${port}\nissuer: https://token-exchange.test\n` +
+        `listen: 127.0.0.1:0\nissuer: https://token-exchange.test\n` +
           'tls: { certFile: pki/server.pem, keyFile: pki/server.key, clientCaFile: pki/ca.pem }\n' +
           'services: { saga-runner: { audiences: [vmcontroller] } }\n',
       );
-      const sts = cli(['sts', '--config', path.join(dir, 'sts.yaml')], {
+      const sts = await startCliServer(['sts', '--config', path.join(dir, 'sts.yaml')], {
         ENABLED_TLS_SERVICE_NAME: 'gateway, saga-runner',
       });
       try {
-        const ca = readFileSync(path.join(dir, 'pki', 'ca.pem'));
-        await waitFor(
-          async () =>
-            (
-              await httpRequest(`https://127.0.0.1:${port}/.well-known/jwks.json`, {
-                timeoutMs: 1_000,
-                ca,
-              })
-            ).status === 200,
-          'jwtexchange sts to listen',
-          20_000,
-        );
         const res = await runCli([
           'token',
           '--sts',
-          `https://127.0.0.1:${port}/token`,
+          `${sts.addresses.url}/token`,
           '--ca',
           path.join(dir, 'pki', 'ca.pem'),
           '--cert',
@@ -230,9 +198,7 @@ describe('jwtexchange sts reads ENABLED_TLS_SERVICE_NAME', () => {
         expect(res.stdout).toContain('"iss": "https://token-exchange.test"');
         expect(res.stdout).toContain('"sub": "saga-runner"');
       } finally {
-        const exited = new Promise((r) => sts.once('exit', r));
-        sts.kill('SIGTERM');
-        await exited;
+        expect(await sts.stop()).toBe(0);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
