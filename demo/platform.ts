@@ -7,10 +7,11 @@ import { createDevPki, type DevPki } from '../src/pki/dev-pki.js';
 import { parseRelationships, touchAll } from '../src/spicedb/relationship-text.js';
 import { parseStsConfig } from '../src/sts/config.js';
 import { createKeyStore, startStsServer, type StsServer } from '../src/sts/server.js';
-import { freePort } from '../test/helpers/ports.js';
+import { reservePort } from '../test/helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
   startSpiceDb,
+  stopSpiceDb,
   type RunningSpiceDb,
 } from '../test/helpers/spicedb.js';
 import { Metadata } from '@grpc/grpc-js';
@@ -43,20 +44,20 @@ export interface Platform {
 
 export const SERVICES = ['gateway', 'vmcontroller'] as const;
 
-export async function startPlatform(): Promise<Platform> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-demo-'));
-  const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: [...SERVICES] });
-  const auth = await startDevAuth();
-  const spicedb = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
-  const spicedbKeyFile = path.join(dir, 'spicedb.key');
-  writeFileSync(spicedbKeyFile, spicedb.presharedKey, { mode: 0o600 });
-  const port = await freePort();
-  const url = `https://127.0.0.1:${port}`;
-  const config = parseStsConfig(
+function stsConfig(
+  dir: string,
+  p: { pki: DevPki; auth: DevAuth; spicedbKeyFile: string; spicedbEndpoint: string },
+  port: number,
+) {
+  return parseStsConfig(
     {
       listen: `127.0.0.1:${port}`,
-      issuer: url,
-      tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, clientCaFile: pki.caFile },
+      issuer: `https://127.0.0.1:${port}`,
+      tls: {
+        certFile: p.pki.serverCertFile,
+        keyFile: p.pki.serverKeyFile,
+        clientCaFile: p.pki.caFile,
+      },
       allowlist: [...SERVICES],
       services: {
         gateway: { audiences: ['vmcontroller', 'gateway'], delegate: true },
@@ -64,28 +65,95 @@ export async function startPlatform(): Promise<Platform> {
       },
       tokens: { ttlSeconds: 60 },
       subjectIssuers: [
-        { issuer: auth.issuer, jwksUri: auth.jwksUrl, audiences: [DEV_AUTH_AUDIENCE] },
+        { issuer: p.auth.issuer, jwksUri: p.auth.jwksUrl, audiences: [DEV_AUTH_AUDIENCE] },
       ],
       // Saga delegation: the saga relations the gateway writes live in the platform's SpiceDB.
       sagas: {
         spicedb: {
-          endpoint: spicedb.endpoint,
+          endpoint: p.spicedbEndpoint,
           transport: 'plaintext',
-          presharedKeyFile: spicedbKeyFile,
+          presharedKeyFile: p.spicedbKeyFile,
           timeoutMs: 2_000,
         },
       },
     },
     dir,
   );
-  const keyStore = createKeyStore(config);
-  let sts: StsServer | undefined = await startStsServer(config, {
-    keyStore,
-    logger: silentLogger,
-    env: {},
-  });
-  const deadline = () => ({ deadline: Date.now() + 5_000 });
-  const read = async (filter: Parameters<typeof v1.RelationshipFilter.create>[0]) =>
+}
+
+/**
+ * Starts the platform. If a part fails to start (a tool missing, a port taken), the parts already
+ * running are stopped before the error is thrown, so the caller can exit at once.
+ */
+export async function startPlatform(): Promise<Platform> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-demo-'));
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: [...SERVICES] });
+    const auth = await startDevAuth();
+    stops.push(() => auth.close());
+    const spicedb = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
+    stops.push(() => stopSpiceDb(spicedb));
+    const spicedbKeyFile = path.join(dir, 'spicedb.key');
+    writeFileSync(spicedbKeyFile, spicedb.presharedKey, { mode: 0o600 });
+    // token-exchange restarts during the demo on the same port (its URL is its issuer).
+    const reserved = await reservePort();
+    stops.push(async () => reserved.release());
+    const config = stsConfig(
+      dir,
+      { pki, auth, spicedbKeyFile, spicedbEndpoint: spicedb.endpoint },
+      reserved.port,
+    );
+    const keyStore = createKeyStore(config);
+    const startSts = () => startStsServer(config, { keyStore, logger: silentLogger, env: {} });
+    let sts: StsServer | undefined = await startSts();
+    stops.push(async () => sts?.close());
+    const url = `https://127.0.0.1:${reserved.port}`;
+    const read = relationCounter(spicedb);
+    return {
+      dir,
+      pki,
+      auth,
+      sts: { issuer: url, url, jwksUrl: `${url}/.well-known/jwks.json` },
+      spicedb,
+      spicedbKeyFile,
+      async stopTokenExchange() {
+        await sts?.close();
+        sts = undefined;
+      },
+      async startTokenExchange() {
+        sts ??= await startSts();
+      },
+      async writeNamespaceRelation(namespaceId, cluster) {
+        const rel = touchAll(parseRelationships(`namespace:${namespaceId}#cloud@cloud:${cluster}`));
+        await spicedb.client.promises.writeRelationships(rel, new Metadata(), deadline());
+      },
+      async hasNamespaceRelation(namespaceId, cluster) {
+        const filter = {
+          resourceType: 'namespace',
+          optionalResourceId: namespaceId,
+          optionalRelation: 'cloud',
+          optionalSubjectFilter: { subjectType: 'cloud', optionalSubjectId: cluster },
+        };
+        return (await read(filter)) > 0;
+      },
+      sagaRelationCount: (sagaId) => read({ resourceType: 'saga', optionalResourceId: sagaId }),
+      close: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+const deadline = () => ({ deadline: Date.now() + 15_000 });
+
+/** How many relationships match a filter, read fully consistent. */
+function relationCounter(spicedb: RunningSpiceDb) {
+  return async (filter: Parameters<typeof v1.RelationshipFilter.create>[0]) =>
     (
       await spicedb.client.promises.readRelationships(
         v1.ReadRelationshipsRequest.create({
@@ -96,40 +164,4 @@ export async function startPlatform(): Promise<Platform> {
         deadline(),
       )
     ).length;
-  return {
-    dir,
-    pki,
-    auth,
-    sts: { issuer: url, url, jwksUrl: `${url}/.well-known/jwks.json` },
-    spicedb,
-    spicedbKeyFile,
-    async stopTokenExchange() {
-      await sts?.close();
-      sts = undefined;
-    },
-    async startTokenExchange() {
-      sts ??= await startStsServer(config, { keyStore, logger: silentLogger, env: {} });
-    },
-    async writeNamespaceRelation(namespaceId, cluster) {
-      const rel = touchAll(parseRelationships(`namespace:${namespaceId}#cloud@cloud:${cluster}`));
-      await spicedb.client.promises.writeRelationships(rel, new Metadata(), deadline());
-    },
-    async hasNamespaceRelation(namespaceId, cluster) {
-      return (
-        (await read({
-          resourceType: 'namespace',
-          optionalResourceId: namespaceId,
-          optionalRelation: 'cloud',
-          optionalSubjectFilter: { subjectType: 'cloud', optionalSubjectId: cluster },
-        })) > 0
-      );
-    },
-    sagaRelationCount: (sagaId) => read({ resourceType: 'saga', optionalResourceId: sagaId }),
-    async close() {
-      await sts?.close();
-      await auth.close();
-      await spicedb.stop();
-      spicedb.client.close();
-    },
-  };
 }

@@ -12,6 +12,13 @@ import { writeState } from './state.js';
 import { startTopology } from './topology.js';
 import { Trace } from './trace.js';
 
+/** Ctrl-C or SIGTERM while the demo runs: exit now; the helpers kill Envoy and SpiceDB on exit. */
+const interrupted = () => {
+  console.error('demo interrupted: stopping everything it started');
+  process.exit(130);
+};
+process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+
 const MODES = [
   { mode: 'exchange', label: 'A: token exchange from auth.service' },
   { mode: 'interceptors-off', label: 'B: auth.service interceptors disabled' },
@@ -52,19 +59,27 @@ async function main(): Promise<number> {
 async function keep(mode: (typeof MODES)[number]['mode'], delegation: boolean): Promise<number> {
   const trace = new Trace((line) => console.log(line));
   const platform = await startPlatform();
-  const topology = await startTopology(platform, mode, trace, { delegation });
-  await topology.tagSagaRoute(true);
-  writeState({
-    mode,
-    gatewayUrl: topology.gatewayUrl,
-    authUrl: platform.auth.url,
-    sidecars: topology.sidecars,
-  });
-  trace.flush();
-  console.log(keepBanner(topology));
-  await new Promise((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-  await topology.close();
-  await platform.close();
+  try {
+    const topology = await startTopology(platform, mode, trace, { delegation });
+    try {
+      await topology.tagSagaRoute(true);
+      writeState({
+        mode,
+        gatewayUrl: topology.gatewayUrl,
+        authUrl: platform.auth.url,
+        sidecars: topology.sidecars,
+      });
+      trace.flush();
+      console.log(keepBanner(topology));
+      // From here a signal stops the topology gracefully instead.
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+      await new Promise((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    } finally {
+      await topology.close();
+    }
+  } finally {
+    await platform.close();
+  }
   return 0;
 }
 
@@ -98,9 +113,10 @@ if (values.help) {
   console.error(`unknown --mode ${JSON.stringify(values.mode)}\n\n${HELP}`);
   process.exitCode = 2;
 } else {
+  // Whatever fails, everything started has been stopped by now, so the process exits by itself.
   process.exitCode = await (values.keep ? keep(chosen, values.delegation) : main()).catch(
     (err: unknown) => {
-      console.error(`demo failed: ${(err as Error).stack ?? String(err)}`);
+      console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
       return 1;
     },
   );

@@ -2,7 +2,7 @@ import { parseConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { startApp, type RunningApp } from '../src/server/app.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../test/helpers/envoy.js';
-import { freePort } from '../test/helpers/ports.js';
+import { reservePort } from '../test/helpers/ports.js';
 import { startGateway } from './apps/gateway.js';
 import type { PipelineMode } from './apps/jwtauth-context.js';
 import { startVmcontroller } from './apps/vmcontroller.js';
@@ -146,7 +146,12 @@ async function sidecar(
   sink: (line: string) => void,
 ): Promise<RunningApp> {
   const app = await startApp(parseConfig(doc, dir), { logger: createLogger('debug', sink) });
-  await app.whenReady(20_000);
+  try {
+    await app.whenReady(60_000);
+  } catch (err) {
+    await app.shutdown();
+    throw err;
+  }
   return app;
 }
 
@@ -210,14 +215,13 @@ export async function startTopology(
       trace.sidecarSink('vmcontroller'),
     );
     stops.push(() => vmSide.shutdown());
-    const vmIngressPort = await freePort();
     const vmIngress = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: vmIngressPort },
         clusters: { jwtexchange: vmSide.grpcPort, app: vmcontroller.port },
       }),
     );
     stops.push(() => vmIngress.stop());
+    const vmIngressPort = vmIngress.port('ingress');
 
     // The gateway's sidecar, its egress (to vmcontroller's ingress) and the gateway app.
     const gwSide = await sidecar(
@@ -226,7 +230,10 @@ export async function startTopology(
       trace.sidecarSink('gateway'),
     );
     stops.push(() => gwSide.shutdown());
-    const egressPort = await freePort();
+    // The egress Envoy restarts when the route is tagged, and the gateway keeps its URL.
+    const reserved = await reservePort();
+    stops.push(async () => reserved.release());
+    const egressPort = reserved.port;
     let egress: RunningEnvoy = await startEnvoy(
       egressConfig(gwSide.grpcPort, egressPort, vmIngressPort, false),
     );
@@ -245,14 +252,13 @@ export async function startTopology(
         ),
     });
     stops.push(gateway.close);
-    const ingressPort = await freePort();
     const ingress = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: ingressPort },
         clusters: { jwtexchange: gwSide.grpcPort, app: gateway.port },
       }),
     );
     stops.push(() => ingress.stop());
+    const ingressPort = ingress.port('ingress');
     return {
       mode,
       delegation,
