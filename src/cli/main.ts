@@ -2,6 +2,8 @@
  * `jwtexchange <command>`: each command lives in commands/<name>.ts and is loaded on demand, so
  * `jwtexchange check` does not pay for the server's imports.
  */
+import { ConfigError } from '../errors.js';
+
 type Command = { run(args: string[]): Promise<number>; summary: string };
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -39,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load()).run(rest);
   } catch (err) {
-    console.error(`jwtexchange ${name}: ${(err as Error).message}`);
+    const hint = err instanceof ConfigError ? CONFIG_HINTS[name] : undefined;
+    console.error(`jwtexchange ${name}: ${(err as Error).message}${hint ? `\n${hint}` : ''}`);
     // A flag the command does not know, or one missing its value: a usage error.
     if (String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
       console.error(`Run \`jwtexchange ${name} --help\` for its options.`);
@@ -48,3 +51,10 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+/** Where an operator finds every setting, after a configuration error. */
+const CONFIG_HINTS: Record<string, string> = {
+  serve:
+    'Check a file with `jwtexchange config check FILE`; docs/configuration.md describes every setting.',
+  sts: 'Check a file with `jwtexchange config check --sts FILE`; docs/token-exchange.md describes every setting.',
+};

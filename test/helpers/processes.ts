@@ -65,3 +65,51 @@ export function processesInGroup(pgid: number): { pid: number; command: string }
   }
   return found;
 }
+
+export interface Finished {
+  /** Exit code, or the signal's name. */
+  readonly code: number | string;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Processes of the child's group still alive after it exited (should be none). */
+  readonly leftBehind: { pid: number; command: string }[];
+}
+
+/**
+ * Waits for a child spawned with `detached: true` (and piped stdout/stderr) to exit by itself.
+ * The deadline is generous: it turns a hang into a failure, it does not time anything. On a hang
+ * the whole group is killed and the error says what the child printed.
+ */
+export async function finished(child: ChildProcess, deadlineMs = 90_000): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
+  // If the test run ends first (a test timeout), the group must not outlive it.
+  const reap = () => killGroup(child.pid!);
+  process.once('exit', reap);
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), deadlineMs)));
+  const code = await Promise.race([exitOf(child), hung]);
+  clearTimeout(timer);
+  process.off('exit', reap);
+  if (code === 'hung') {
+    killGroup(child.pid!);
+    throw new Error(
+      `still running after ${deadlineMs} ms (killed):\nstdout: ${stdout}\nstderr: ${stderr}`,
+    );
+  }
+  await closed; // all output read
+  const leftBehind = processesInGroup(child.pid!);
+  killGroup(child.pid!); // never leave them running, even when the test then fails
+  return { code, stdout, stderr, leftBehind };
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // nothing left in the group
+  }
+}

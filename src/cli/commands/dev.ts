@@ -1,3 +1,4 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEV_PORTS,
@@ -74,6 +75,21 @@ export function devPorts(values: Record<keyof DevPorts, string | undefined>): De
   return ports as DevPorts;
 }
 
+/** The --dir for keys and state, created if needed; refused with a clear reason if unusable. */
+function usableDir(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    mkdirSync(abs, { recursive: true, mode: 0o700 });
+    accessSync(abs, constants.W_OK);
+    return abs;
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(`cannot use --dir ${abs} (${why}): give a directory this user can write`, {
+      cause: err,
+    });
+  }
+}
+
 /** A sidecar listener that could not bind, named by the flag that sets its port. */
 function byFlag(err: unknown, ports: DevPorts): unknown {
   if (!(err instanceof ListenError)) return err;
@@ -108,7 +124,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger('info');
-  const env = await startDevEnvironment(path.resolve(v.dir), logger, ports);
+  const env = await startDevEnvironment(usableDir(v.dir), logger, ports);
   let removeAddresses = () => undefined as void;
   try {
     const app = await startApp(env.config, { logger }).catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { checkReadableFiles } from '../../config/readable-files.js';
+import { stsFiles } from '../../sts/config-summary.js';
 import { createLogger } from '../../log.js';
 import { Metrics } from '../../metrics.js';
 import { boundAddress, listenOn } from '../../server/address.js';
@@ -34,7 +35,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadStsConfigFile(file);
-  checkReadableFiles(config);
+  checkReadableFiles(stsFiles(config));
   const logger = createLogger(config.log.level).child({ component: 'token-exchange' });
   const metrics = new Metrics();
   const server = await startStsServer(config, { logger, metrics });
