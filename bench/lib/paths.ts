@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toolsDir } from '../../test/helpers/tools.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BENCH_DIR = path.join(ROOT, 'bench');
@@ -11,7 +12,7 @@ export const CLI = process.env.JWTX_BENCH_CLI ?? path.join(ROOT, 'bin', 'jwtexch
 
 /** h2load from the project's tools folder (scripts/setup-tools.sh h2load), else from PATH. */
 export function h2loadBinary(): string {
-  const local = path.join(ROOT, '.tools', 'bin', 'h2load');
+  const local = path.join(toolsDir(), 'h2load');
   if (existsSync(local)) return local;
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, 'h2load');

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, waitFor } from '../../test/helpers/ports.js';
+import { waitFor } from '../../test/helpers/ports.js';
 import { logTail, spawnLogged, stopChild, unlessExited } from './child.js';
 import { BENCH_DIR, CLI } from './paths.js';
 import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
@@ -90,13 +90,15 @@ export interface AppServerOptions {
 
 /** The real server: `jwtexchange serve --config` from dist/, exactly as deployed. */
 export async function startAppServer(options: AppServerOptions): Promise<ServerUnderTest> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const configFile = path.join(options.workDir, `${options.name}.yaml`);
+  const addressesFile = path.join(options.workDir, `${options.name}.addresses.json`);
+  rmSync(addressesFile, { force: true });
+  // Port 0: the server binds what is free and reports it in --addresses-file.
   const document = {
     ...options.config,
     server: {
-      grpcAddress: `127.0.0.1:${grpcPort}`,
-      httpAddress: `127.0.0.1:${httpPort}`,
+      grpcAddress: '127.0.0.1:0',
+      httpAddress: '127.0.0.1:0',
       workers: options.workers ?? 1,
       ...options.server,
     },
@@ -104,23 +106,46 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
   writeFileSync(configFile, stringify(document));
   const child = spawnLogged(
     // As the container image runs it (Dockerfile ENTRYPOINT).
-    [...SERVER_NODE_FLAGS, ...(options.nodeFlags ?? []), CLI, 'serve', '--config', configFile],
+    [
+      ...SERVER_NODE_FLAGS,
+      ...(options.nodeFlags ?? []),
+      CLI,
+      'serve',
+      '--config',
+      configFile,
+      '--addresses-file',
+      addressesFile,
+    ],
     options.logFile,
     { cpus: options.cpus },
   );
-  const http = `http://127.0.0.1:${httpPort}`;
-  const ready = waitFor(
-    async () => (await fetch(`${http}/readyz`)).status === 200,
-    `${options.name} /readyz`,
-    30_000,
-  );
-  await unlessExited(child, options.name, ready).catch(async (err: Error) => {
+  const ready = (async () => {
+    const bound = await waitFor(
+      () =>
+        existsSync(addressesFile) &&
+        (JSON.parse(readFileSync(addressesFile, 'utf8')) as { grpc: string; http: string }),
+      `${options.name} to listen`,
+      60_000,
+    );
+    await waitFor(
+      async () => (await fetch(`http://${bound.http}/readyz`)).status === 200,
+      `${options.name} /readyz`,
+      60_000,
+    );
+    return bound;
+  })();
+  const { grpc: grpcAddress, http: httpAddress } = await unlessExited(
+    child,
+    options.name,
+    ready,
+  ).catch(async (err: Error) => {
     await stopChild(child);
     throw new Error(`${err.message}\n${logTail(options.logFile)}`);
   });
+  const http = `http://${httpAddress}`;
   return {
     name: options.name,
-    address: `127.0.0.1:${grpcPort}`,
+    address: grpcAddress,
     logFile: options.logFile,
     pid: child.pid!,
     async stats() {

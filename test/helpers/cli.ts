@@ -100,14 +100,14 @@ export async function startCliServer(
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     return exit;
   };
-  const written = waitFor<Record<string, string> | null>(
+  const written = waitFor(
     () =>
       existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : null,
     `jwtexchange ${args[0]} to write its addresses`,
     timeoutMs,
   );
   try {
-    const addresses = (await unlessExited(child, `jwtexchange ${args[0]}`, () => output, written))!;
+    const addresses = await unlessExited(child, `jwtexchange ${args[0]}`, () => output, written);
     return { child, addresses, output: () => output, exited: exit, stop };
   } catch (err) {
     await stop();

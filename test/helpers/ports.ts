@@ -115,18 +115,20 @@ export async function freePort(): Promise<number> {
   return (await reservePort()).port;
 }
 
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 /** Waits until fn resolves truthy, polling; rejects with `what` after timeoutMs. */
 export async function waitFor<T>(
   fn: () => Promise<T> | T,
   what: string,
   timeoutMs = 10_000,
-): Promise<T> {
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as Truthy<T>;
     } catch (err) {
       last = err;
     }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { ensureDevIssuer } from '../../src/dev/dev-issuer.js';
 import { cli, runCli, startCliServer } from '../helpers/cli.js';
 import { reservePort } from '../helpers/ports.js';
 import { finished } from '../helpers/processes.js';
+import { ROOT } from '../helpers/tools.js';
 
 /**
  * A start that fails must stop what it started and exit non-zero by itself, with a message that
@@ -210,5 +212,23 @@ describe('jwtexchange dev (npm start)', { timeout: 120_000 }, () => {
     } finally {
       p.release();
     }
+  });
+});
+
+describe('npm run bench without h2load', { timeout: 120_000 }, () => {
+  it('says how to install it and exits 2 before starting anything', async () => {
+    const empty = mkdtempSync(path.join(dir, 'no-tools-'));
+    const res = await finished(
+      spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--duration', '1'], {
+        cwd: ROOT,
+        // No h2load in the tools folder, none on PATH.
+        env: { ...process.env, JWTEXCHANGE_TOOLS_DIR: empty, PATH: empty },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    );
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('h2load is not installed: run `scripts/setup-tools.sh h2load`');
+    expect(res.leftBehind).toEqual([]);
   });
 });
