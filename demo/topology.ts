@@ -137,7 +137,8 @@ const spicedbSection = (p: Platform) => ({
   endpoint: p.spicedb.endpoint,
   transport: 'plaintext',
   presharedKeyFile: p.spicedbKeyFile,
-  timeoutMs: 2_000,
+  // Generous: the demo also runs as a test, on machines far busier than a pod.
+  timeoutMs: 10_000,
 });
 
 async function sidecar(

@@ -34,7 +34,8 @@ describe('authorization through a real Envoy and a real SpiceDB', () => {
           endpoint: db.endpoint,
           transport: 'plaintext',
           presharedKeyFile: 'spicedb.key',
-          timeoutMs: 2_000,
+          // Generous: these tests are not about the deadline, and the machine may be very busy.
+          timeoutMs: 10_000,
         },
         authorization: {
           default: 'deny',

@@ -67,6 +67,6 @@ export async function startTestApp(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.timers ? { timers: options.timers } : {}),
   });
-  if (options.waitReady ?? true) await app.whenReady(15_000);
+  if (options.waitReady ?? true) await app.whenReady(60_000);
   return { app, issuer, grpcAddress: `127.0.0.1:${app.grpcPort}`, dir, logs };
 }

@@ -20,6 +20,29 @@ export interface EnvoyPatches {
   clusters?: Record<string, number>;
   /** Last-minute edits of the parsed config. */
   edit?: (config: Yaml) => void;
+  /**
+   * Keep the config's ext_authz timeouts. By default they are stretched to 30 s: they are set for
+   * a sidecar with its own cores, and a test machine loaded far beyond its cores would turn a slow
+   * check into a 503 in tests that are not about timeouts. A test of the timeout keeps them.
+   */
+  keepTimeouts?: boolean;
+}
+
+const TEST_EXT_AUTHZ_TIMEOUT = '30s';
+
+/** Every ext_authz filter of every listener (HTTP filter chains). */
+function extAuthzFilters(config: Yaml): Yaml[] {
+  const found: Yaml[] = [];
+  for (const l of config.static_resources.listeners ?? []) {
+    for (const chain of l.filter_chains ?? []) {
+      for (const f of chain.filters ?? []) {
+        for (const h of f.typed_config?.http_filters ?? []) {
+          if (h.name === 'envoy.filters.http.ext_authz') found.push(h.typed_config);
+        }
+      }
+    }
+  }
+  return found;
 }
 
 /** Loads a config from envoy/ and points its listeners and clusters at loopback test ports. */
@@ -35,6 +58,11 @@ export function renderEnvoyConfig(file: string, patches: EnvoyPatches = {}): Yam
     for (const group of c.load_assignment.endpoints) {
       for (const ep of group.lb_endpoints)
         ep.endpoint.address.socket_address = { address: '127.0.0.1', port_value: port };
+    }
+  }
+  if (!patches.keepTimeouts) {
+    for (const f of extAuthzFilters(config)) {
+      if (f.grpc_service) f.grpc_service.timeout = TEST_EXT_AUTHZ_TIMEOUT;
     }
   }
   patches.edit?.(config);
@@ -107,18 +135,14 @@ export async function startEnvoy(
   let ports: Record<string, number> = {};
   const names: string[] = (config.static_resources.listeners ?? []).map((l: Yaml) => l.name);
   try {
-    const live = waitFor(
-      async () => {
-        if (!existsSync(adminFile)) return false;
-        admin = `http://${readFileSync(adminFile, 'utf8').trim()}`;
-        const res = await fetch(`${admin}/ready`);
-        if (!res.ok || (await res.text()).trim() !== 'LIVE') return false;
-        ports = await boundPorts(admin);
-        return names.every((n) => ports[n] !== undefined);
-      },
-      'envoy to be LIVE with every listener bound',
-      30_000,
-    );
+    const live = waitFor(async () => {
+      if (!existsSync(adminFile)) return false;
+      admin = `http://${readFileSync(adminFile, 'utf8').trim()}`;
+      const res = await fetch(`${admin}/ready`);
+      if (!res.ok || (await res.text()).trim() !== 'LIVE') return false;
+      ports = await boundPorts(admin);
+      return names.every((n) => ports[n] !== undefined);
+    }, 'envoy to be LIVE with every listener bound');
     await unlessExited(child, 'envoy', () => output, live);
   } catch (err) {
     child.kill('SIGKILL');

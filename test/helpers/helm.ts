@@ -147,7 +147,6 @@ export async function runRenderedEnvoy(file: string, healthPort: number): Promis
     const ready = waitFor(
       async () => (await fetch(`http://127.0.0.1:${healthPort}/ready`)).status === 200,
       'the rendered Envoy to answer /ready on its health listener',
-      30_000,
     );
     await unlessExited(child, 'envoy', () => output, ready);
   } catch (err) {

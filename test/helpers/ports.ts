@@ -117,11 +117,14 @@ export async function freePort(): Promise<number> {
 
 type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
 
-/** Waits until fn resolves truthy, polling; rejects with `what` after timeoutMs. */
+/**
+ * Waits until fn resolves truthy, polling; rejects with `what` after timeoutMs. The deadline is
+ * patience, not a measurement: generous, so a busy machine only makes the wait longer.
+ */
 export async function waitFor<T>(
   fn: () => Promise<T> | T,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
 ): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -127,7 +127,7 @@ describe('the rendered jwtexchange config', () => {
     writeFileSync(file, text.replace('0.0.0.0:', '127.0.0.1:'));
     const app = await startApp(loadConfigFile(file), { logger: silentLogger });
     try {
-      await app.whenReady(10_000);
+      await app.whenReady(60_000);
       expect(app.grpcPort).toBe(grpcPort);
       const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
       expect(ready.status).toBe(200);

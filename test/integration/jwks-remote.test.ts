@@ -105,7 +105,7 @@ describe.each(['https', 'http'] as const)('remote JWKS over %s', (scheme) => {
       dir,
     );
     app = await startApp(config, { clock, logger: createLogger('debug', (l) => logs.push(l)) });
-    await app.whenReady(10_000);
+    await app.whenReady(60_000);
     client = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
   });
 

@@ -46,7 +46,7 @@ describe('service-token metrics through a token-exchange outage', () => {
       },
     });
     app = await startApp(config, { logger: silentLogger, clock, timers });
-    await app.whenReady(15_000); // vmcontroller is prefetched: ready once its token is cached
+    await app.whenReady(60_000); // vmcontroller is prefetched: ready once its token is cached
     client = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
   });
 
@@ -71,15 +71,10 @@ describe('service-token metrics through a token-exchange outage', () => {
     s.value('jwtexchange_service_token_expiry_seconds', { audience });
   /** Background work runs on real sockets after a timer fires: wait until it is counted. */
   const until = async (what: string, check: (s: Scrape) => boolean): Promise<Scrape> => {
-    const found = await waitFor(
-      async () => {
-        const s = await scrape();
-        return check(s) ? s : undefined;
-      },
-      what,
-      10_000,
-    );
-    return found!; // waitFor resolves only with a truthy value
+    return waitFor(async () => {
+      const s = await scrape();
+      return check(s) ? s : undefined;
+    }, what);
   };
   /** Seconds, up to the sub-second the token's iat/exp drop. */
   const near = (actual: number, want: number) => {

@@ -87,7 +87,7 @@ describe('graceful shutdown', () => {
     const watch = health.watch({ service: '' });
     watch.on('data', (m: { status: string }) => statuses.push(m.status));
     watch.on('error', () => undefined); // cancelled below
-    await waitFor(() => statuses.at(-1) === 'SERVING', 'the health watch to say SERVING', 30_000);
+    await waitFor(() => statuses.at(-1) === 'SERVING', 'the health watch to say SERVING');
 
     // A check whose kid is not in the key set yet: it waits on the held refetch.
     const client = new AuthorizationClient(address!);
@@ -96,7 +96,7 @@ describe('graceful shutdown', () => {
       syntheticCheckRequest({ headers: { authorization: `Bearer ${token}` } }),
       120_000,
     );
-    await waitFor(() => jwks.held() > 0, 'the check to wait on the JWKS refetch', 30_000);
+    await waitFor(() => jwks.held() > 0, 'the check to wait on the JWKS refetch');
     serve.child.kill('SIGTERM');
 
     // While draining: /readyz says draining, gRPC health says NOT_SERVING.

@@ -134,7 +134,7 @@ describe('embedded SpiceDB through the gRPC bridge', () => {
     const app = await startApp(config, { logger: silentLogger });
     const ext = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
     try {
-      await app.whenReady(5_000);
+      await app.whenReady(60_000);
       const ask = async (sub: string) =>
         (
           await ext.check(
@@ -172,7 +172,7 @@ describe('startDevAuthorization (npm start)', () => {
     const app = await startApp(config, { logger: silentLogger });
     const ext = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
     try {
-      await app.whenReady(5_000);
+      await app.whenReady(60_000);
       const ask = async (sub: string, method: string, p: string) =>
         (
           await ext.check(

@@ -71,7 +71,7 @@ describe('SpiceDB over TLS', () => {
     const app = await start({ transport: 'tls', caFile: 'ca.pem' });
     const client = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
     try {
-      await app.whenReady(10_000);
+      await app.whenReady(60_000);
       const issuer = await ensureDevIssuer(dir);
       const token = await issuer.mint({ sub: 'cloud-teleport-aleksander.rykalin' });
       const res = await client.check(
