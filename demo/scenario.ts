@@ -43,10 +43,11 @@ export const createNamespace = (gatewayUrl: string, token: string, name: string,
     headers: { authorization: `Bearer ${token}` },
   });
 
+/** Polls a condition; the deadline is patience (the demo also runs as a test on busy machines). */
 export async function until<T>(
   what: string,
   fn: () => T | undefined | false,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

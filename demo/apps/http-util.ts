@@ -34,6 +34,9 @@ export async function serveJson(
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       });
   });
+  // The apps sit behind Envoy, which keeps upstream connections open for an hour: never close
+  // an idle one under it (Node's 5 s keep-alive timeout races Envoy's next request: a 503).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,

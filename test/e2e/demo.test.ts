@@ -32,7 +32,7 @@ describe('the users\u2019 scenario', () => {
       await runMode(platform, 'interceptors-off', trace, { restartTokenExchange: true }),
     );
     results.set('delegation', await runDelegation(platform, trace));
-  }, 180_000);
+  });
   afterAll(async () => platform?.close());
 
   const passed = (mode: string, name: string | RegExp) => {

@@ -187,7 +187,7 @@ describe('outbound injection through a real Envoy and the real token-exchange', 
   it('serves 5,000 tagged requests from one cached token, with no waits', async () => {
     const before = sts.requestCount();
     const statuses = await load(port, 5_000, 32);
-    expect(statuses.get(200)).toBe(5_000);
+    expect(statuses.get(200), JSON.stringify([...statuses])).toBe(5_000);
     // Tokens live 600 s and the sidecar's clock does not move: not one more token request.
     expect(sts.requestCount() - before).toBe(0);
     expect(await metric(t, 'jwtexchange_service_token_waits_total')).toBe(0);

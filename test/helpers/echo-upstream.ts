@@ -38,6 +38,10 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
         .end(JSON.stringify({ headers: req.headers })),
     );
   });
+  // Never close an idle keep-alive connection: Envoy may be sending on it at that very moment
+  // (on a busy machine the gap between two requests easily passes Node's 5 s default), and the
+  // request would be reset with a 503. Envoy closes its connections itself.
+  h1.keepAliveTimeout = 0;
   const h2 = http2.createServer();
   h2.on('stream', (stream, headers) => {
     seen.push({
