@@ -8,7 +8,7 @@
  * port and expects it to be free a moment later. Exits 1 if any run failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -116,11 +116,12 @@ async function runSuite(run: number, dir: string, vitestArgs: string[]): Promise
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
   );
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  // Streamed, so a long run can be followed with tail -f.
+  const out = createWriteStream(log);
+  child.stdout!.pipe(out, { end: false });
+  child.stderr!.pipe(out, { end: false });
   const code = await new Promise<number>((r) => child.once('close', (c) => r(c ?? 1)));
-  writeFileSync(log, output);
+  await new Promise((r) => out.end(r));
   const seconds = (Date.now() - started) / 1000;
   let report: VitestJson | undefined;
   try {

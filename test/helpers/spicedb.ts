@@ -7,6 +7,7 @@ import { v1 } from '@authzed/authzed-node';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import { parseRelationships, touchAll } from '../../src/spicedb/relationship-text.js';
+import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
 import { unlessExited } from './processes.js';
 import { ROOT, tool } from './tools.js';
@@ -33,8 +34,12 @@ export interface RunningSpiceDb {
   readonly presharedKey: string;
   /** A plaintext client that sends the preshared key. */
   readonly client: ZedClient;
-  /** TOUCHes relationships (text lines); they are rewritten after a restart. Returns the ZedToken. */
-  write(relationships: string): Promise<string>;
+  /**
+   * TOUCHes relationships (text lines); they are rewritten after a restart. Returns the ZedToken
+   * once a minimize_latency check sees the write (see src/spicedb/visible.ts), unless
+   * `visible: false` (a test of ZedToken freshness wants the stale window).
+   */
+  write(relationships: string, options?: { visible?: boolean }): Promise<string>;
   /** Stops the server (the memory datastore is lost). */
   stop(): Promise<void>;
   /** Starts it again on the same ports, then rewrites the schema and every relationship written. */
@@ -142,8 +147,11 @@ async function startSpiceDbOn(
       await client.promises.writeRelationships(touchAll(rels), md(), {
         deadline: Date.now() + 15_000,
       });
+      await untilVisible(check, rels.at(-1)!);
     }
   };
+  const check = (req: v1.CheckPermissionRequest) =>
+    client.promises.checkPermission(req, md(), { deadline: Date.now() + 15_000 });
 
   const stop = async () => {
     const proc = child;
@@ -167,13 +175,13 @@ async function startSpiceDbOn(
     endpoint,
     presharedKey,
     client,
-    async write(relationships) {
-      const res = await client.promises.writeRelationships(
-        touchAll(parseRelationships(relationships)),
-        md(),
-        { deadline: Date.now() + 15_000 },
-      );
+    async write(relationships, options = {}) {
+      const rels = parseRelationships(relationships);
+      const res = await client.promises.writeRelationships(touchAll(rels), md(), {
+        deadline: Date.now() + 15_000,
+      });
       written.push(relationships);
+      if (options.visible !== false && rels.length > 0) await untilVisible(check, rels.at(-1)!);
       return res.writtenAt?.token ?? '';
     },
     stop,

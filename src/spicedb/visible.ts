@@ -1,0 +1,40 @@
+import { v1 } from '@authzed/authzed-node';
+
+const FAILED_PRECONDITION = 9;
+
+type CheckPermission = (req: v1.CheckPermissionRequest) => Promise<v1.CheckPermissionResponse>;
+
+/**
+ * Resolves once `rel` is visible to a minimize_latency read. SpiceDB answers minimize_latency at
+ * a revision rounded down to its quantization interval (5 s by default), so for up to that long
+ * after a write a check may not see it — and whether it does depends on where the rounding falls,
+ * that is, on timing. Data written at start (npm start's example relationships, test fixtures)
+ * waits here once, so the first checks never depend on how fast the machine is.
+ */
+export async function untilVisible(
+  checkPermission: CheckPermission,
+  rel: v1.Relationship,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const req = v1.CheckPermissionRequest.create({
+    consistency: { requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } },
+    resource: rel.resource,
+    permission: rel.relation,
+    subject: rel.subject,
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await checkPermission(req).catch((err: { code?: number }) => {
+      // The schema written just before is not visible yet either ("object definition not found").
+      if (err.code === FAILED_PRECONDITION) return undefined;
+      throw err;
+    });
+    if (res?.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `a relationship written to SpiceDB is still not visible after ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
