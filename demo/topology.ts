@@ -67,6 +67,7 @@ function gatewaySidecar(p: Platform, mode: PipelineMode, shortTokens: boolean) {
         certFile: gw.certFile,
         keyFile: gw.keyFile,
         caFile: p.pki.caFile,
+        timeoutMs: 30_000, // not about the deadline: room on a busy machine
       },
       audiences: [{ audience: 'vmcontroller' }],
       // Short-lived usable window, so a token-exchange restart is visible within seconds.

@@ -35,6 +35,7 @@ function outboundConfig(
       certFile: gw.certFile,
       keyFile: gw.keyFile,
       caFile: sts.pki.caFile,
+      timeoutMs: 30_000, // not about the deadline: room on a busy machine
     },
     audiences,
     cache,

@@ -160,7 +160,7 @@ export async function postToken(
     method: options.method ?? 'POST',
     headers: { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded' },
     body: body.toString(),
-    timeoutMs: 5_000,
+    timeoutMs: 30_000,
     ca: readFileSync(sts.pki.caFile),
     ...(files ? { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) } : {}),
   });

@@ -122,6 +122,7 @@ describe('a real Envoy on the demo gateway config', () => {
           certFile: gw.certFile,
           keyFile: gw.keyFile,
           caFile: sts.pki.caFile,
+          timeoutMs: 30_000, // not about the deadline: room on a busy machine
         },
         audiences: [{ audience: 'vmcontroller' }],
       },

@@ -336,7 +336,7 @@ describe('token-exchange grants', () => {
   it('publishes RFC 8414 metadata (both well-known paths) with the mTLS endpoint alias', async () => {
     for (const wellKnown of ['oauth-authorization-server', 'openid-configuration']) {
       const res = await httpRequest(`${sts.url}/.well-known/${wellKnown}`, {
-        timeoutMs: 5_000,
+        timeoutMs: 30_000,
         ca: readFileSync(sts.pki.caFile),
       });
       expect(JSON.parse(res.body)).toMatchObject({

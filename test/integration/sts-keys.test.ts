@@ -29,7 +29,7 @@ describe('token-exchange signing keys', () => {
 
   const jwks = async (): Promise<JSONWebKeySet> => {
     const res = await httpRequest(sts.jwksUrl, {
-      timeoutMs: 5_000,
+      timeoutMs: 30_000,
       ca: readFileSync(sts.pki.caFile),
     });
     expect(res.status).toBe(200);
@@ -123,7 +123,7 @@ describe('token-exchange with keys.stateFile', () => {
       const second = await startStsServer(config, { env: {} });
       try {
         const jwks = await httpRequest(second.jwksUrl, {
-          timeoutMs: 5_000,
+          timeoutMs: 30_000,
           ca: readFileSync(base.pki.caFile),
         });
         await jwtVerify(token, createLocalJWKSet(JSON.parse(jwks.body) as JSONWebKeySet));

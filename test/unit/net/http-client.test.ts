@@ -73,7 +73,7 @@ async function failure(p: Promise<unknown>): Promise<HttpClientError> {
 
 describe('httpRequest over http', () => {
   it('returns status, headers and body, asking for JSON', async () => {
-    const res = await httpRequest(`${base}/json`, { timeoutMs: 2_000 });
+    const res = await httpRequest(`${base}/json`, { timeoutMs: 30_000 });
     expect(res.status).toBe(200);
     expect(res.body).toBe('{"ok":true}');
     expect(res.headers['x-seen-accept']).toBe('application/json');
@@ -82,7 +82,7 @@ describe('httpRequest over http', () => {
   it('sends a POST body with its length and headers', async () => {
     const res = await httpRequest(`${base}/echo`, {
       method: 'POST',
-      timeoutMs: 2_000,
+      timeoutMs: 30_000,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=x&é=1',
     });
@@ -96,7 +96,7 @@ describe('httpRequest over http', () => {
   });
 
   it('returns non-2xx answers instead of throwing', async () => {
-    const res = await httpRequest(`${base}/missing`, { timeoutMs: 2_000 });
+    const res = await httpRequest(`${base}/missing`, { timeoutMs: 30_000 });
     expect(res).toMatchObject({ status: 404, body: 'not here' });
   });
 
@@ -113,17 +113,17 @@ describe('httpRequest over http', () => {
   });
 
   it('cuts off a response larger than maxBytes', async () => {
-    const err = await failure(httpRequest(`${base}/big`, { timeoutMs: 2_000, maxBytes: 1_000 }));
+    const err = await failure(httpRequest(`${base}/big`, { timeoutMs: 30_000, maxBytes: 1_000 }));
     expect(err.kind).toBe('too_large');
     expect(err.message).toContain('exceeds 1000 bytes');
     const streamed = await failure(
-      httpRequest(`${base}/stream-big`, { timeoutMs: 2_000, maxBytes: 5_000 }),
+      httpRequest(`${base}/stream-big`, { timeoutMs: 30_000, maxBytes: 5_000 }),
     );
     expect(streamed.kind).toBe('too_large');
   });
 
   it('accepts a response of exactly maxBytes', async () => {
-    const res = await httpRequest(`${base}/exact`, { timeoutMs: 2_000, maxBytes: 1_000 });
+    const res = await httpRequest(`${base}/exact`, { timeoutMs: 30_000, maxBytes: 1_000 });
     expect(res.body).toHaveLength(1_000);
   });
 
@@ -132,7 +132,7 @@ describe('httpRequest over http', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const { port } = closed.address() as AddressInfo;
     await new Promise((r) => closed.close(r));
-    const err = await failure(httpRequest(`http://127.0.0.1:${port}/x`, { timeoutMs: 2_000 }));
+    const err = await failure(httpRequest(`http://127.0.0.1:${port}/x`, { timeoutMs: 30_000 }));
     expect(err.kind).toBe('network');
     expect(err.message).toContain('ECONNREFUSED');
   });
@@ -171,17 +171,17 @@ describe('httpRequest over https with a private CA', () => {
   });
 
   it('trusts the server through the configured CA', async () => {
-    const res = await httpRequest(url, { timeoutMs: 2_000, ca });
+    const res = await httpRequest(url, { timeoutMs: 30_000, ca });
     expect(JSON.parse(res.body)).toEqual({ client: null });
   });
 
   it('refuses the server without the CA (system trust only)', async () => {
-    const err = await failure(httpRequest(url, { timeoutMs: 2_000 }));
+    const err = await failure(httpRequest(url, { timeoutMs: 30_000 }));
     expect(err.kind).toBe('network');
   });
 
   it('presents a client certificate for mTLS', async () => {
-    const res = await httpRequest(url, { timeoutMs: 2_000, ca, ...client });
+    const res = await httpRequest(url, { timeoutMs: 30_000, ca, ...client });
     expect(JSON.parse(res.body)).toEqual({ client: 'svc-a' });
   });
 });

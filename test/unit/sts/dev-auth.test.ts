@@ -18,7 +18,7 @@ describe('dev auth.service', () => {
   afterAll(() => auth?.close());
 
   const jwks = async () =>
-    JSON.parse((await httpRequest(auth.jwksUrl, { timeoutMs: 2_000 })).body) as JSONWebKeySet;
+    JSON.parse((await httpRequest(auth.jwksUrl, { timeoutMs: 30_000 })).body) as JSONWebKeySet;
 
   it('mints Teleport-style user tokens that verify against its JWKS', async () => {
     const token = await auth.mint({ sub: 'cloud-teleport-aleksander.rykalin' });
@@ -41,7 +41,7 @@ describe('dev auth.service', () => {
         ttlSeconds: 60,
         claims: { may_act: { sub: 'gateway' }, iss: 'forged' },
       }),
-      timeoutMs: 2_000,
+      timeoutMs: 30_000,
     });
     const claims = decodeJwt((JSON.parse(ok.body) as { token: string }).token);
     expect(claims).toMatchObject({
@@ -53,7 +53,7 @@ describe('dev auth.service', () => {
     const bad = await httpRequest(`${auth.url}/mint`, {
       method: 'POST',
       body: '{"sub":""}',
-      timeoutMs: 2_000,
+      timeoutMs: 30_000,
     });
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('sub must be a string');

@@ -46,7 +46,7 @@ describe('TokenEndpointClient', () => {
       tokenUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
       certFile: path.join(dir, 'cert.pem'),
       keyFile: path.join(dir, 'key.pem'),
-      timeoutMs: 1_000,
+      timeoutMs: 30_000,
     };
     client = new TokenEndpointClient(settings, clock);
   });
