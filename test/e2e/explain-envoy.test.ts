@@ -8,7 +8,6 @@ import { setServing, startGrpcServer, type GrpcServer } from '../../src/server/g
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { freePort } from '../helpers/ports.js';
 
 /**
  * The design of `check --explain` holds behind a real Envoy: the explanation is asked for with
@@ -44,13 +43,12 @@ describe('explanations behind a real Envoy', () => {
     );
     setServing(probe.health, true);
     upstream = await startEchoUpstream();
-    const port = await freePort();
     envoy = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: port },
         clusters: { jwtexchange: probe.port, app: upstream.port },
       }),
     );
+    const port = envoy.port('ingress');
     base = `http://127.0.0.1:${port}`;
   });
 

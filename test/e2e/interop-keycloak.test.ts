@@ -10,7 +10,6 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { startKeycloak, type RunningKeycloak } from '../helpers/keycloak.js';
-import { freePort } from '../helpers/ports.js';
 
 /**
  * Interop with Keycloak (docs/interop.md): one realm is both the users' identity provider and
@@ -164,20 +163,18 @@ describe('Keycloak: inbound exchange and outbound injection through Envoy', () =
       },
     }));
     app = await startEchoUpstream();
-    ingressPort = await freePort();
     ingress = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: ingressPort },
         clusters: { jwtexchange: t.app.grpcPort, app: app.port },
       }),
     );
-    egressPort = await freePort();
+    ingressPort = ingress.port('ingress');
     egress = await startEnvoy(
       renderEnvoyConfig('envoy/egress.yaml', {
-        listeners: { egress: egressPort },
         clusters: { jwtexchange: t.app.grpcPort, vmcontroller: app.port },
       }),
     );
+    egressPort = egress.port('egress');
   }, 120_000);
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
-import { freePort, waitFor } from '../helpers/ports.js';
+import { waitFor } from '../helpers/ports.js';
 
 /**
  * Interop with an independent authorization server, npm `oidc-provider` (docs/interop.md):
@@ -108,20 +108,18 @@ describe('oidc-provider: service tokens out through Envoy, validated in through 
       },
     }));
     app = await startEchoUpstream();
-    ingressPort = await freePort();
     ingress = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: ingressPort },
         clusters: { jwtexchange: t.app.grpcPort, app: app.port },
       }),
     );
-    egressPort = await freePort();
+    ingressPort = ingress.port('ingress');
     egress = await startEnvoy(
       renderEnvoyConfig('envoy/egress.yaml', {
-        listeners: { egress: egressPort },
         clusters: { jwtexchange: t.app.grpcPort, vmcontroller: ingressPort },
       }),
     );
+    egressPort = egress.port('egress');
   });
 
   afterAll(async () => {
