@@ -1,5 +1,13 @@
 import { randomInt } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,6 +81,24 @@ function unlock(port: number): void {
 
 process.once('exit', () => [...held].forEach(unlock));
 
+/**
+ * Removes the locks of processes that are gone (a test worker killed before its exit handler
+ * ran), once per process, so they do not pile up under the temp dir.
+ */
+let swept = false;
+function sweepStaleLocks(): void {
+  if (swept) return;
+  swept = true;
+  for (const name of readdirSync(LOCK_DIR)) {
+    try {
+      const owner = Number(readFileSync(path.join(LOCK_DIR, name), 'utf8').trim() || '0');
+      if (owner > 0 && !alive(owner)) unlinkSync(path.join(LOCK_DIR, name));
+    } catch {
+      // taken over or removed meanwhile
+    }
+  }
+}
+
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
@@ -96,6 +122,7 @@ export interface ReservedPort {
  */
 export async function reservePort(): Promise<ReservedPort> {
   mkdirSync(LOCK_DIR, { recursive: true });
+  sweepStaleLocks();
   const high = ephemeralLow();
   for (let tries = 0; tries < 500; tries++) {
     const port = randomInt(LOWEST, high);
