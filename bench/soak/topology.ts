@@ -135,7 +135,10 @@ export async function startTopology(
       file: string,
       patches: Parameters<typeof renderEnvoyConfig>[1],
     ) => {
-      const e: RunningEnvoy = await startEnvoy(renderEnvoyConfig(file, patches));
+      // The shipped ext_authz timeouts: the soak measures the real configuration.
+      const e: RunningEnvoy = await startEnvoy(
+        renderEnvoyConfig(file, { ...patches, keepTimeouts: true }),
+      );
       envoys.push({ name, envoy: e });
       stops.push(() => e.stop());
     };

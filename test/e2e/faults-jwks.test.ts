@@ -5,7 +5,7 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.j
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { leakedSecrets, logLines, metricValue, send, startSaga } from '../helpers/faults.js';
-import { freePort, waitFor } from '../helpers/ports.js';
+import { waitFor } from '../helpers/ports.js';
 import { postToken, startTestSts, type TestSts } from '../helpers/sts.js';
 
 /**
@@ -52,13 +52,12 @@ describe('fault matrix: JWKS', () => {
       { clock, waitReady: false },
     );
     app = await startEchoUpstream();
-    port = await freePort();
     ingress = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: port },
         clusters: { jwtexchange: t.app.grpcPort, app: app.port },
       }),
     );
+    port = ingress.port('ingress');
   });
 
   afterAll(async () => {

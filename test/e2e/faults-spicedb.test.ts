@@ -14,7 +14,7 @@ import {
   startSaga,
   type Answer,
 } from '../helpers/faults.js';
-import { freePort, waitFor } from '../helpers/ports.js';
+import { waitFor } from '../helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
   startSpiceDb,
@@ -70,13 +70,12 @@ describe('fault matrix: SpiceDB', () => {
       { clock },
     );
     app = await startEchoUpstream();
-    port = await freePort();
     ingress = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: port },
         clusters: { jwtexchange: t.app.grpcPort, app: app.port },
       }),
     );
+    port = ingress.port('ingress');
   });
 
   afterAll(async () => {

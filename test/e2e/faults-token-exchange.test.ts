@@ -18,7 +18,7 @@ import {
   startSaga,
   type Answer,
 } from '../helpers/faults.js';
-import { freePort, waitFor } from '../helpers/ports.js';
+import { waitFor } from '../helpers/ports.js';
 import { startTestSts, type TestSts } from '../helpers/sts.js';
 
 /**
@@ -88,19 +88,18 @@ describe('fault matrix: token-exchange', () => {
       { clock, timers },
     );
     [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
-    [egressPort, ingressPort] = [await freePort(), await freePort()];
     egress = await startEnvoy(
       renderEnvoyConfig('envoy/egress.yaml', {
-        listeners: { egress: egressPort },
         clusters: { jwtexchange: t.app.grpcPort, vmcontroller: vmcontroller.port },
       }),
     );
+    egressPort = egress.port('egress');
     ingress = await startEnvoy(
       renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: ingressPort },
         clusters: { jwtexchange: t.app.grpcPort, app: app.port },
       }),
     );
+    ingressPort = ingress.port('ingress');
   });
 
   afterAll(async () => {
