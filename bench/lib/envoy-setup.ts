@@ -97,6 +97,7 @@ export async function startBenchEnvoy(
   const config = renderEnvoyConfig('envoy/ingress.yaml', {
     listeners: { ingress: port },
     clusters: { app: upstreamPort, ...(jwtexchangePort ? { jwtexchange: jwtexchangePort } : {}) },
+    keepTimeouts: true,
     edit(c) {
       c.static_resources.listeners.push(upstreamListener(upstreamPort));
       if (variant === 'ext-authz') return;

@@ -52,7 +52,14 @@ export async function startPrimary(
   const http = createHttpServer(readiness, clusterMetrics(metrics.registry, workers), logger);
   const httpPort = await listenOn(http, config.server.httpAddress, 'server.httpAddress');
   outbound.start();
-  const grpcPort = await workers.start();
+  const grpcPort = await workers.start().catch(async (err: unknown) => {
+    // A worker could not start (a port taken, …): stop everything this start began.
+    await workers.drain(10_000);
+    outbound.stop();
+    http.closeAllConnections();
+    await new Promise<void>((r) => http.close(() => r()));
+    throw err;
+  });
   return {
     grpcPort,
     httpPort,

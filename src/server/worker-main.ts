@@ -61,7 +61,15 @@ function drain(): Promise<void> {
   return draining;
 }
 
-const app = await startApp(config, { logger, metrics, worker: { tokens } });
+const app = await startApp(config, { logger, metrics, worker: { tokens } }).catch(
+  (err: unknown): Promise<never> =>
+    // The primary stops the pod's start with this reason; a port taken is not retried.
+    new Promise(() =>
+      process.send!({ jwtx: 'start-failed', message: (err as Error).message }, () =>
+        process.exit(1),
+      ),
+    ),
+);
 running.app = app;
 const report = () => {
   const r = app.readiness.report();

@@ -30,6 +30,8 @@ export type WorkerMessage =
   /** The worker listens for messages now (anything sent before its code ran was lost). */
   | { readonly jwtx: 'hello' }
   | { readonly jwtx: 'listening'; readonly grpcPort: number }
+  /** The worker could not start (e.g. the gRPC port is taken); it exits next. */
+  | { readonly jwtx: 'start-failed'; readonly message: string }
   | {
       readonly jwtx: 'readiness';
       readonly ready: boolean;

@@ -66,13 +66,28 @@ export class WorkerPool {
   private nextRequest = 1;
   private draining = false;
   private listening: ((port: number) => void) | undefined;
+  /** Until every worker listens: a worker that fails or dies fails the start (no re-fork). */
+  private starting: ((err: Error) => void) | undefined;
 
   constructor(private readonly opts: WorkerPoolOptions) {}
 
-  /** Forks the workers; resolves with the gRPC port once every one of them listens. */
+  /**
+   * Forks the workers; resolves with the gRPC port once every one of them listens, rejects with
+   * the reason when one of them cannot start (the caller then drains the others).
+   */
   start(): Promise<number> {
     cluster.setupPrimary({ exec: workerEntry(), execArgv: workerExecArgv(), args: [] });
-    const port = new Promise<number>((resolve) => (this.listening = resolve));
+    const port = new Promise<number>((resolve, reject) => {
+      this.listening = (p) => {
+        this.starting = undefined;
+        resolve(p);
+      };
+      this.starting = (err) => {
+        this.starting = undefined;
+        this.draining = true; // nothing is re-forked from here
+        reject(err);
+      };
+    });
     for (let i = 0; i < this.opts.count; i++) this.fork();
     return port;
   }
@@ -158,6 +173,9 @@ export class WorkerPool {
         if ([...this.states.values()].every((s) => s.grpcPort !== undefined))
           this.listening?.(m.grpcPort);
         return;
+      case 'start-failed':
+        this.starting?.(new Error(m.message));
+        return;
       case 'readiness':
         state.ready = m.ready;
         state.notReady = Object.entries(m.gates)
@@ -208,6 +226,8 @@ export class WorkerPool {
   private onExit(state: WorkerState, code: number | null, signal: string | null): void {
     this.states.delete(state.worker.id);
     this.opts.changed();
+    const failed = `worker ${state.worker.id} exited while starting (code ${code}, signal ${signal})`;
+    this.starting?.(new Error(failed));
     if (this.draining) return;
     // A worker that dies right after starting would otherwise be re-forked in a tight loop.
     const delay = Date.now() - state.startedAt < 5_000 ? 1_000 : 0;

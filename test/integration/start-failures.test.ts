@@ -42,9 +42,14 @@ function file(name: string, lines: string[]): string {
   return f;
 }
 
-function serveConfig(name: string, grpc: string, http: string, jwks = jwksFile): string {
+function serveConfig(
+  name: string,
+  grpc: string,
+  http: string,
+  { jwks = jwksFile, workers = 1 } = {},
+): string {
   return file(name, [
-    `server: { grpcAddress: '${grpc}', httpAddress: '${http}' }`,
+    `server: { grpcAddress: '${grpc}', httpAddress: '${http}', workers: ${workers} }`,
     'inbound:',
     `  issuers: [{ issuer: https://issuer.test, audiences: [gateway], jwksFile: '${jwks}' }]`,
   ]);
@@ -81,6 +86,13 @@ describe('jwtexchange serve fails fast and says what to change', { timeout: 120_
     expect(stderr).toContain(inUse(address, 'server.grpcAddress'));
   });
 
+  it('gRPC port taken with server.workers: 2: the workers are stopped, not re-forked', async () => {
+    const address = `127.0.0.1:${takenPort}`;
+    const config = serveConfig('g2.yaml', address, '127.0.0.1:0', { workers: 2 });
+    const stderr = await failsCleanly(['serve', '-c', config]);
+    expect(stderr).toContain(inUse(address, 'server.grpcAddress'));
+  });
+
   it('HTTP port taken (after the gRPC listener is up: it is closed again)', async () => {
     const address = `127.0.0.1:${takenPort}`;
     const stderr = await failsCleanly([
@@ -101,7 +113,7 @@ describe('jwtexchange serve fails fast and says what to change', { timeout: 120_
 
   it('unreadable file: names the setting that points at it', async () => {
     const missing = path.join(dir, 'no-such-jwks.json');
-    const config = serveConfig('f.yaml', '127.0.0.1:0', '127.0.0.1:0', missing);
+    const config = serveConfig('f.yaml', '127.0.0.1:0', '127.0.0.1:0', { jwks: missing });
     const stderr = await failsCleanly(['serve', '--config', config]);
     expect(stderr).toContain(
       `inbound.issuers[0].jwksFile: cannot read ${missing}: no such file (fix the path`,
