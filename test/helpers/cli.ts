@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { captureChildOutput, runLogSink } from './run-logs.js';
 import { ROOT } from './tools.js';
 
 /*
@@ -9,8 +10,12 @@ import { ROOT } from './tools.js';
 const ENTRY =
   "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
 
+/**
+ * Starts the CLI. Its stderr (logs and errors) goes to the run's log folder for the leak check;
+ * stdout is a command's answer and may rightly hold a token (`token --raw`, `dev-token`).
+ */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}, stdin = false): ChildProcess {
-  return spawn(
+  const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
     {
@@ -19,6 +24,8 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}, stdin = false):
       stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     },
   );
+  captureChildOutput(child, `cli-${args[0] ?? 'none'}`, ['stderr']);
+  return child;
 }
 
 /** Runs the CLI to completion; `input`, when given, is written to its standard input. */
@@ -48,8 +55,9 @@ export function runPrinted(
   const jwtx = `jwtexchange() { node --import tsx --input-type=module -e "${ENTRY}" -- "$@"; }`;
   const script = `${jwtx}\n${command.replace(/npx jwtexchange/g, 'jwtexchange')}`;
   return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { cwd: ROOT }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+    execFile('bash', ['-c', script], { cwd: ROOT }, (err, stdout, stderr) => {
+      runLogSink('cli-printed')(stderr);
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
   });
 }

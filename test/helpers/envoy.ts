@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ROOT, tool } from './tools.js';
 import { freePort, waitFor } from './ports.js';
+import { captureChildOutput } from './run-logs.js';
 
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -69,6 +70,7 @@ export async function startEnvoy(
   );
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  captureChildOutput(child, 'envoy');
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const admin = `http://127.0.0.1:${adminPort}`;
   try {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import type { DevPki } from '../../src/pki/dev-pki.js';
 import { waitFor } from './ports.js';
+import { captureChildOutput } from './run-logs.js';
 import { ROOT, tool } from './tools.js';
 
 export const CHART = path.join(ROOT, 'helm/jwtexchange');
@@ -133,6 +134,7 @@ export async function runRenderedEnvoy(file: string, healthPort: number): Promis
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  captureChildOutput(child, 'envoy-helm');
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
     await waitFor(

@@ -8,6 +8,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import { parseRelationships, touchAll } from '../../src/spicedb/relationship-text.js';
 import { freePort, waitFor } from './ports.js';
+import { registerSecret } from './run-logs.js';
 import { ROOT, tool } from './tools.js';
 
 export const EXAMPLE_SCHEMA = readFileSync(path.join(ROOT, 'examples/spicedb/schema.zed'), 'utf8');
@@ -50,6 +51,7 @@ const md = () => new Metadata();
  */
 export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSpiceDb> {
   const presharedKey = opts.presharedKey ?? randomBytes(16).toString('hex');
+  registerSecret('text', 'SpiceDB preshared key', presharedKey);
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const endpoint = `127.0.0.1:${grpcPort}`;
