@@ -156,7 +156,7 @@ describe('outbound injection through a real Envoy and the real token-exchange', 
     expect(seen.headers['x-saga-id']).toBeUndefined();
   });
 
-  it('refuses an audience that is not on the allowlist, with a clear reason', async () => {
+  it('refuses an audience that is not on the allowlist, with a clear reason and the details in the log', async () => {
     const client = new AuthorizationClient(t.grpcAddress);
     const res = await client.check(
       syntheticCheckRequest({
@@ -165,7 +165,12 @@ describe('outbound injection through a real Envoy and the real token-exchange', 
     );
     client.close();
     expect(res.status.code).not.toBe(0);
-    expect(res.status.message).toMatch(/^audience_not_allowed: audience "billing"/);
+    expect(res.status.message).toBe(
+      'audience_not_allowed: this route may not carry a service token',
+    );
+    expect(
+      t.logs.some((l) => l.includes('audience \\"billing\\" is not on outbound.audiences')),
+    ).toBe(true);
   });
 
   it('serves 20,000 tagged requests with at most one token request per refresh period and no waits', async () => {

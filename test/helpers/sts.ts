@@ -61,7 +61,9 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-'));
   const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: options.services });
   registerPkiKeys(pki);
-  const devAuth = options.devAuth ? await startDevAuth({ clock: options.clock }) : undefined;
+  const devAuth = options.devAuth
+    ? recordMints(await startDevAuth({ clock: options.clock }))
+    : undefined;
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const services: Record<string, unknown> = {};
@@ -163,6 +165,18 @@ export async function postToken(
     registerToken('token issued by token-exchange', answer.access_token);
   }
   return { status: res.status, headers: res.headers, body: answer };
+}
+
+/** A dev auth.service whose minted tokens are recorded for the end-of-run leak check. */
+function recordMints(auth: DevAuth): DevAuth {
+  const mint = auth.mint.bind(auth);
+  return Object.assign(auth, {
+    async mint(request: Parameters<DevAuth['mint']>[0]) {
+      const token = await mint(request);
+      registerToken('token minted by the test auth.service', token);
+      return token;
+    },
+  });
 }
 
 /** The private keys of a dev PKI, recorded for the end-of-run leak check. */
