@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ROOT, tool } from './tools.js';
+import { assertPathSettings } from './envoy-path-settings.js';
 import { freePort, waitFor } from './ports.js';
 import { captureChildOutput } from './run-logs.js';
 
@@ -49,6 +50,8 @@ export async function startEnvoy(
   config: Yaml,
   options: { concurrency?: number } = {},
 ): Promise<RunningEnvoy> {
+  // Every Envoy a test or the demo runs keeps the path settings the sidecar relies on.
+  assertPathSettings(config, 'the rendered Envoy config');
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-envoy-'));
   const adminPort = await freePort();
   config.admin = { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import type { DevPki } from '../../src/pki/dev-pki.js';
 import { waitFor } from './ports.js';
+import { assertPathSettings } from './envoy-path-settings.js';
 import { captureChildOutput } from './run-logs.js';
 import { ROOT, tool } from './tools.js';
 
@@ -126,6 +127,7 @@ export interface EnvoyProcess {
  * listener proxies to, so it cannot run these files unchanged).
  */
 export async function runRenderedEnvoy(file: string, healthPort: number): Promise<EnvoyProcess> {
+  assertPathSettings(parseYaml(readFileSync(file, 'utf8')) as K8sObject, file);
   const child = spawn(
     tool('envoy'),
     ['-c', file, '--disable-hot-restart', '--log-level', 'warn', '--concurrency', '1'],
