@@ -80,6 +80,7 @@ export async function startDevEnvironment(
           jwksUri: `${stsUrl}/.well-known/jwks.json`,
           jwksCaFile: pki.caFile,
           audiences: [DEV_AUDIENCE],
+          serviceTokens: true,
         },
         {
           issuer: devAuth.issuer,

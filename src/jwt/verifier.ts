@@ -8,13 +8,15 @@ import {
 import type { Clock } from '../clock.js';
 import type { IssuerConfig } from '../config/sections/inbound.js';
 import { JwtxError, type ReasonCode } from '../errors.js';
-import { buildIdentity, type VerifiedIdentity } from './identity.js';
+import { buildIdentity, currentActor, type VerifiedIdentity } from './identity.js';
 import type { JwksSource } from './jwks-source.js';
 import { hasSyncVerify, verifySignature } from './signature.js';
 import { inspectToken, type TokenShape } from './structure.js';
 
 /** The protected header of an unsecured JWT, for handing a verified payload to jose's claim checks. */
 const NONE_HEADER = Buffer.from('{"alg":"none"}').toString('base64url');
+
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export interface TrustedIssuer {
   readonly config: IssuerConfig;
@@ -69,11 +71,19 @@ export class TokenVerifier {
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
       throw new JwtxError('invalid_claims', 'sub must be a non-empty string');
     }
+    // A lone UTF-16 surrogate (JSON "\ud800") has no UTF-8 form: no header could carry it.
+    if (LONE_SURROGATE.test(claims.sub)) {
+      throw new JwtxError('invalid_claims', 'sub is not well-formed Unicode');
+    }
+    if (LONE_SURROGATE.test(currentActor(claims) ?? '')) {
+      throw new JwtxError('invalid_claims', 'act.sub is not well-formed Unicode');
+    }
     this.checkIssuedAt(claims);
     return buildIdentity(
       config.issuer,
       claims,
       typeof header.kid === 'string' ? header.kid : undefined,
+      config.serviceTokens === true,
     );
   }
 

@@ -46,6 +46,7 @@ describe('token-exchange grants', () => {
               audiences: ['gateway', 'vmcontroller'],
               typ: 'at+jwt',
               requiredClaims: ['iat', 'jti', 'client_id'],
+              serviceTokens: true,
             },
           ],
         },

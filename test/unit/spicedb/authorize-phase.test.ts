@@ -86,11 +86,13 @@ function evaluation(
     requestId: undefined,
     peerPrincipal: undefined,
   };
-  const identity = buildIdentity('https://issuer', {
-    sub: 'cloud-teleport-aleksander.rykalin',
-    exp: 2_000_000_000,
-    ...claims,
-  });
+  // The issuer is token-exchange (serviceTokens: true): sub = client_id means a service.
+  const identity = buildIdentity(
+    'https://issuer',
+    { sub: 'cloud-teleport-aleksander.rykalin', exp: 2_000_000_000, ...claims },
+    undefined,
+    true,
+  );
   return { request, identity, credential: 'tok', wouldDeny: undefined, setHeaders: [] };
 }
 
