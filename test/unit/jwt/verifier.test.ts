@@ -4,7 +4,12 @@ import { ManualClock } from '../../../src/clock.js';
 import { inboundSection } from '../../../src/config/sections/inbound.js';
 import { JwtxError, type ReasonCode } from '../../../src/errors.js';
 import { JwksSource, type JwksLoader } from '../../../src/jwt/jwks-source.js';
-import { toJwtxError, TokenVerifier, type TrustedIssuer } from '../../../src/jwt/verifier.js';
+import {
+  MAX_KEY_CANDIDATES,
+  toJwtxError,
+  TokenVerifier,
+  type TrustedIssuer,
+} from '../../../src/jwt/verifier.js';
 import { ForgeIssuer, jwks, newKey } from '../../helpers/jwt-forge.js';
 
 describe('toJwtxError', () => {
@@ -180,6 +185,40 @@ describe('TokenVerifier', () => {
     expect((await verifier.verify(b.token({ sub: 'alice', client_id: 'gateway' }))).kind).toBe(
       'user',
     );
+  });
+
+  // Finding 7: RFC 7515 makes kid optional; two fitting keys used to mean unknown_key.
+  describe('a token without kid', () => {
+    // The loaders run on first use, after setup() returned the issuer whose key they publish.
+    it('verifies against whichever of the fitting keys signed it', async () => {
+      const others = await Promise.all([newKey(), newKey()]);
+      const { a, reason } = await setup({
+        loader: async () => jwks(others[0]!, a.key, others[1]!),
+      });
+      expect(await reason(a.token({}, { kid: undefined }))).toBe('allowed');
+      // A wrong signature fails every candidate: invalid_signature, not unknown_key.
+      const forged = new ForgeIssuer(a.issuer, await newKey(), 'gateway', () => Date.now());
+      expect(await reason(forged.token({}, { kid: undefined }))).toBe('invalid_signature');
+    });
+
+    it(`tries at most ${MAX_KEY_CANDIDATES} keys: a larger fitting set is refused before any signature check`, async () => {
+      const others = await Promise.all(Array.from({ length: MAX_KEY_CANDIDATES }, () => newKey()));
+      const { a, reason } = await setup({ loader: async () => jwks(...others, a.key) });
+      expect(await reason(a.token({}, { kid: undefined }))).toBe('unknown_key');
+      // With a kid the same set is fine: exactly one key fits.
+      expect(await reason(a.token())).toBe('allowed');
+    });
+
+    it('still checks the claims with the key that verified', async () => {
+      const other = await newKey();
+      const { a, reason, nowS } = await setup({
+        loader: async () => jwks(other, a.key),
+      });
+      expect(await reason(a.token({ exp: nowS - 3600 }, { kid: undefined }))).toBe('token_expired');
+      expect(await reason(a.token({ aud: 'billing' }, { kid: undefined }))).toBe(
+        'invalid_audience',
+      );
+    });
   });
 
   it('picks the issuer by iss and only trusts that issuer keys', async () => {
