@@ -67,16 +67,20 @@ describe('token-exchange signing keys', () => {
     clock.advance(HOUR - 2 * 60_000); // inside the publish-ahead window (10 min)
     const announced = await kids();
     expect(announced).toHaveLength(2);
+
+    clock.advance(2 * 60_000); // rotation due, but the next key was listed only 2 min ago
+    expect(decodeProtectedHeader(await issue()).kid).toBe(firstKid);
+    clock.advance(8 * 60_000 - 1_000);
     const lastOld = await issue(); // still signed by the first key
     expect(decodeProtectedHeader(lastOld).kid).toBe(firstKid);
 
-    clock.advance(2 * 60_000); // rotation
+    clock.advance(1_000); // listed for the whole publish-ahead window now: rotation
     const fresh = await issue();
     const secondKid = decodeProtectedHeader(fresh).kid!;
     expect(secondKid).not.toBe(firstKid);
-    expect(announced).toContain(secondKid); // verifiers had it before it signed
+    expect(announced).toContain(secondKid); // verifiers had it a full window before it signed
     expect(await kids()).toContain(firstKid);
-    expect(await verifiesNow(lastOld)).toBe(true); // issued 2 min ago by the retired key: still valid
+    expect(await verifiesNow(lastOld)).toBe(true); // issued 1 s ago by the retired key: still valid
 
     clock.advance((TTL_SECONDS + 30 + 300) * 1000 + 1_000); // past retention
     expect(await kids()).not.toContain(firstKid);
