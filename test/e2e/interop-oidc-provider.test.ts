@@ -15,6 +15,7 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.j
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
 import { freePort, waitFor } from '../helpers/ports.js';
+import { runLogSink } from '../helpers/run-logs.js';
 
 /**
  * Interop with an independent authorization server, npm `oidc-provider` (docs/interop.md):
@@ -265,8 +266,12 @@ describe('oidc-provider: metadata unreachable at start', () => {
       },
       pkiDir,
     );
+    const file = runLogSink('interop-oidc-provider');
     const app = await startApp(config, {
-      logger: createLogger('debug', (l) => logs.push(JSON.parse(l) as Record<string, unknown>)),
+      logger: createLogger('debug', (l) => {
+        file(l);
+        logs.push(JSON.parse(l) as Record<string, unknown>);
+      }),
     });
     const down = () =>
       logs.filter(

@@ -7,6 +7,7 @@ import { httpRequest } from '../../src/net/http-client.js';
 import { parseStsConfig } from '../../src/sts/config.js';
 import { startStsServer } from '../../src/sts/server.js';
 import { postToken, startTestSts, type TestSts } from '../helpers/sts.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 const HOUR = 3_600_000;
 const TTL_SECONDS = 300;
@@ -116,7 +117,7 @@ describe('token-exchange with keys.stateFile', () => {
       base.pki.dir,
     );
     try {
-      const first = await startStsServer(config, { env: {} });
+      const first = await startStsServer(config, { env: {}, logger: testLogger('sts-keys') });
       const res = await postToken(base, 'gateway', {
         grant_type: 'client_credentials',
         audience: 'vmcontroller',
@@ -124,7 +125,7 @@ describe('token-exchange with keys.stateFile', () => {
       const token = res.body.access_token as string;
       await first.close();
 
-      const second = await startStsServer(config, { env: {} });
+      const second = await startStsServer(config, { env: {}, logger: testLogger('sts-keys') });
       try {
         const jwks = await httpRequest(second.jwksUrl, {
           timeoutMs: 5_000,
