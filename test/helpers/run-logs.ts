@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger, type Logger } from '../../src/log.js';
 
@@ -42,10 +42,24 @@ export function runLogFile(name: string): string | undefined {
   return path.join(dir, `${safe}-${process.pid}-${++files}.log`);
 }
 
+/**
+ * A writer appending to a new run log file (a no-op outside a test run). Synchronous, so nothing
+ * is lost when a test process exits, on one descriptor kept open: one write per line.
+ */
+function runLogWriter(name: string): (data: string | Buffer) => void {
+  const file = runLogFile(name);
+  if (!file) return () => {};
+  let fd: number | undefined;
+  return (data) => {
+    fd ??= openSync(file, 'a');
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+  };
+}
+
 /** A line sink appending to a new run log file (a no-op outside a test run). */
 export function runLogSink(name: string): (line: string) => void {
-  const file = runLogFile(name);
-  return file ? (line) => appendFileSync(file, line + '\n') : () => {};
+  const write = runLogWriter(name);
+  return (line) => write(line + '\n');
 }
 
 /**
@@ -68,9 +82,9 @@ export function captureChildOutput(
   name: string,
   streams: readonly ('stdout' | 'stderr')[] = ['stdout', 'stderr'],
 ): void {
-  const file = runLogFile(name);
-  if (!file) return;
-  for (const s of streams) child[s]?.on('data', (d: Buffer) => appendFileSync(file, d));
+  if (!runLogDir()) return;
+  const write = runLogWriter(name);
+  for (const s of streams) child[s]?.on('data', (d: Buffer) => write(d));
 }
 
 /** Records a secret for the end-of-run leak check (a no-op outside a test run). */
