@@ -22,7 +22,9 @@ export function teardown(): void {
     process.stdout.write(
       `log check: ${result.files} captured logs (${Math.round(result.bytes / 1024)} KiB) hold none of ${result.secrets} secrets\n`,
     );
-    rmSync(dir, { recursive: true, force: true });
+    // JWTX_KEEP_TEST_LOGS=1 keeps them to read after the run.
+    if (process.env.JWTX_KEEP_TEST_LOGS) process.stdout.write(`logs kept in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
     return;
   }
   const report = result.leaks.map((l) => `  ${l.file}:${l.line}: ${l.what}`).join('\n');
