@@ -46,6 +46,7 @@ function gatewaySidecar(p: Platform, mode: PipelineMode, shortTokens: boolean) {
     jwksUri: p.sts.jwksUrl,
     jwksCaFile: p.pki.caFile,
     audiences: ['gateway'],
+    serviceTokens: true,
   };
   const user = {
     issuer: p.auth.issuer,
@@ -111,6 +112,7 @@ function vmcontrollerSidecar(p: Platform, delegation: boolean) {
           jwksUri: p.sts.jwksUrl,
           jwksCaFile: p.pki.caFile,
           audiences: ['vmcontroller'],
+          serviceTokens: true,
         },
       ],
     },

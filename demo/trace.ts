@@ -16,7 +16,11 @@ export class Trace {
   /** The last printed line and how often it came again since (printed as one count). */
   private last: { key: string; repeats: number } | undefined;
 
-  constructor(private readonly print: ((line: string) => void) | undefined) {}
+  constructor(
+    private readonly print: ((line: string) => void) | undefined,
+    /** Receives every raw sidecar log line (tests keep them for the end-of-run leak check). */
+    private readonly raw?: (sidecar: string, json: string) => void,
+  ) {}
 
   /**
    * One trace line. A long `detail` (an error text) is printed in full the first time only; later
@@ -54,6 +58,7 @@ export class Trace {
   /** A log sink for one sidecar: decisions become trace lines, everything else is dropped. */
   sidecarSink(name: string): (json: string) => void {
     return (json) => {
+      this.raw?.(name, json);
       const r = JSON.parse(json) as Record<string, unknown>;
       if (r.level === 'warn' || r.level === 'error') {
         this.add(

@@ -176,7 +176,53 @@ export type ReasonCode = keyof typeof REASONS;
 
 export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
 
-/** An error that already knows how the sidecar should answer. Messages never contain secrets. */
+/**
+ * The one sentence a caller is ever shown for a code (deny body, gRPC status message,
+ * WWW-Authenticate error_description). Fixed per code, so no address, file path, upstream
+ * error_description or claim value can reach a caller; a decision's own message, with those
+ * details, goes only to the log, next to the request id (docs/security.md).
+ */
+export const CALLER_MESSAGES: Readonly<Record<ReasonCode, string>> = {
+  allowed: 'allowed',
+  exempt: 'allowed (exempt route)',
+  passthrough: 'allowed (untagged route)',
+  injected: 'allowed (service token injected)',
+  delegated: 'allowed (delegated token injected)',
+  dry_run: 'allowed (dry-run)',
+  missing_token: 'a bearer token is required',
+  malformed_token: 'the bearer token is malformed',
+  token_too_large: 'the bearer token is too large',
+  unknown_issuer: 'the token issuer is not trusted',
+  algorithm_not_allowed: 'the token signing algorithm is not accepted',
+  forbidden_header: 'the token header carries a parameter that is not accepted',
+  unknown_key: 'no trusted key matches the token',
+  invalid_signature: 'the token signature does not verify',
+  token_expired: 'the token has expired',
+  token_not_yet_valid: 'the token is not valid yet',
+  invalid_audience: 'the token is not meant for this service',
+  invalid_claims: 'the token claims are not acceptable',
+  jwks_unavailable: 'the token cannot be verified right now',
+  token_exchange_refused: 'the token was refused by token exchange',
+  token_exchange_unavailable: 'token exchange is unavailable',
+  permission_denied: 'permission denied',
+  no_matching_rule: 'no authorization rule allows this request',
+  invalid_object_id: 'the request names an id that cannot be authorized',
+  spicedb_unavailable: 'authorization is unavailable',
+  audience_not_allowed: 'this route may not carry a service token',
+  service_token_refused: 'no service token could be obtained',
+  service_token_invalid: 'no usable service token could be obtained',
+  service_token_unavailable: 'no service token is available',
+  invalid_saga_id: 'the request carries no usable saga id',
+  delegation_refused: 'no delegated token could be obtained',
+  delegation_unavailable: 'no delegated token is available',
+  bad_request: 'the request is malformed',
+  internal: 'internal error',
+};
+
+/**
+ * An error that already knows how the sidecar should answer. Its message is for the operator's log
+ * (it may name files, addresses, rules; never a secret); callers see only CALLER_MESSAGES[code].
+ */
 export class JwtxError extends Error {
   readonly code: ReasonCode;
 

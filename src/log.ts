@@ -1,25 +1,27 @@
 /**
- * Structured JSON logs, one line per event. A last line of defence scrubs anything shaped like a
- * JWT or a PEM block from every field, so a token can never reach the log even by mistake.
+ * Structured JSON logs, one line per event. Every string in a record is first cut to a bounded
+ * length and then scrubbed (src/redact.ts: JWT and PEM shapes, URL userinfo and query strings),
+ * both in linear time, so a hostile value can neither slow a log call down nor carry a token,
+ * key or credential into the log even by mistake.
  */
+import { bounded, scrub } from './redact.js';
+
+export { scrub } from './redact.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g;
-const PEM_SHAPE = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
-
-export function scrub(value: string): string {
-  return value.replace(JWT_SHAPE, '[token]').replace(PEM_SHAPE, '[pem]');
-}
+/** Truncate first, then scrub: the scrubber never sees more than MAX_LOGGED_CHARS. */
+const clean = (value: string): string => scrub(bounded(value));
 
 const MAX_DEPTH = 4;
 
 function scrubValue(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return scrub(value);
+  if (typeof value === 'string') return clean(value);
   if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Error) return scrub(value.message);
+  if (value instanceof Error) return clean(value.message);
   if (value === null || typeof value !== 'object') return value;
   // Bytes may hold a token that no text pattern would find; deeper values are not walked, so
   // they are dropped rather than written unscrubbed.
@@ -27,7 +29,7 @@ function scrubValue(value: unknown, depth = 0): unknown {
   if (depth > MAX_DEPTH) return '[nested]';
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[scrub(k)] = scrubValue(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[clean(k)] = scrubValue(v, depth + 1);
   return out;
 }
 
@@ -64,7 +66,7 @@ export function createLogger(
       line = JSON.stringify(record);
     } catch {
       // A field that cannot be serialized must not turn a log call into a failed check.
-      line = JSON.stringify({ level: lvl, msg: scrub(msg), error: 'unserializable log fields' });
+      line = JSON.stringify({ level: lvl, msg: clean(msg), error: 'unserializable log fields' });
     }
     sink(line);
   };

@@ -6,7 +6,10 @@ export type HeaderList = readonly (readonly [string, string])[];
 export interface Decision {
   readonly allow: boolean;
   readonly reason: ReasonCode;
-  /** Safe to show the caller: never contains a token, key or claim value. */
+  /**
+   * Why, for the operator's log (with the request id): may name rules, files, addresses, upstream
+   * errors; never a token, key or secret. Callers are shown CALLER_MESSAGES[reason] instead.
+   */
   readonly message: string;
   /** Headers set on the upstream request (allow only). */
   readonly setHeaders: HeaderList;

@@ -45,7 +45,10 @@ export function evaluate(
   let ctx: RequestContext | undefined;
   const failed = (err: unknown): Evaluated => {
     if (err instanceof JwtxError) return { decision: deny(err.code, err.message), ctx };
-    deps.logger.error('check failed unexpectedly; denying', { error: err as Error });
+    deps.logger.error('check failed unexpectedly; denying', {
+      error: err as Error,
+      requestId: ctx?.requestId,
+    });
     return { decision: deny('internal', 'internal error'), ctx };
   };
   try {

@@ -1,4 +1,4 @@
-import { REASONS } from '../errors.js';
+import { CALLER_MESSAGES, REASONS } from '../errors.js';
 import type { CheckResponse, HeaderValueOption } from '../envoy/types.js';
 import type { Decision } from './decision.js';
 import type { RequestContext } from './request-context.js';
@@ -6,6 +6,8 @@ import type { RequestContext } from './request-context.js';
 /**
  * The one place a Decision becomes Envoy's CheckResponse. Denials are answers (a non-OK status
  * inside a successful RPC), never RPC failures: Envoy treats a failed RPC as an error, not a deny.
+ * What a caller sees of a denial is its reason code and that code's fixed sentence
+ * (CALLER_MESSAGES); the decision's own message holds details for the log only.
  */
 
 /** append:false wins on Envoy <= 1.36, append_action on the versions that read it. */
@@ -50,7 +52,7 @@ function denialHeaders(decision: Decision, ctx: RequestContext | undefined): Hea
     const challenge =
       decision.reason === 'missing_token'
         ? 'Bearer realm="jwtexchange"'
-        : `Bearer realm="jwtexchange", error="invalid_token", error_description="${quoted(decision.message)}"`;
+        : `Bearer realm="jwtexchange", error="invalid_token", error_description="${quoted(CALLER_MESSAGES[decision.reason])}"`;
     headers.push(overwrite('www-authenticate', challenge));
   }
   if (!ctx?.isGrpc) headers.push(overwrite('content-type', 'application/json'));
@@ -59,8 +61,8 @@ function denialHeaders(decision: Decision, ctx: RequestContext | undefined): Hea
 
 function denialBody(decision: Decision, ctx: RequestContext | undefined): string {
   // gRPC callers see the body as grpc-message, so keep it a plain sentence.
-  if (ctx?.isGrpc) return `${decision.reason}: ${decision.message}`;
-  return JSON.stringify({ error: decision.reason, message: decision.message });
+  if (ctx?.isGrpc) return `${decision.reason}: ${CALLER_MESSAGES[decision.reason]}`;
+  return JSON.stringify({ error: decision.reason, message: CALLER_MESSAGES[decision.reason] });
 }
 
 export function toCheckResponse(
@@ -79,7 +81,10 @@ export function toCheckResponse(
   }
   const reason = REASONS[decision.reason];
   return {
-    status: { code: reason.grpc, message: `${decision.reason}: ${decision.message}` },
+    status: {
+      code: reason.grpc,
+      message: `${decision.reason}: ${CALLER_MESSAGES[decision.reason]}`,
+    },
     denied_response: {
       status: { code: reason.http },
       headers: denialHeaders(decision, ctx),

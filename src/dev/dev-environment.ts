@@ -88,6 +88,7 @@ function sidecarDocument(ports: DevPorts, p: SidecarParts): Record<string, unkno
           jwksUri: p.sts.jwksUrl,
           jwksCaFile: p.pki.caFile,
           audiences: [DEV_AUDIENCE],
+          serviceTokens: true,
         },
         {
           issuer: p.devAuth.issuer,

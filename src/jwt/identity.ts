@@ -1,11 +1,15 @@
 import type { JWTPayload } from 'jose';
 import { isSagaId } from '../sagas/saga-id.js';
+import { encodeHeaderValue } from './header-value.js';
 
 /** The verified caller: what the sidecar hands the app as the "jwtauth context". */
 export interface VerifiedIdentity {
   readonly issuer: string;
   readonly subject: string;
-  /** 'service' when the token was issued to a service for itself (sub = client_id, no act). */
+  /**
+   * 'service' when the issuer mints service tokens (token-exchange, `serviceTokens: true`) and
+   * issued this one to a service for itself (sub = client_id, no act); otherwise 'user'.
+   */
   readonly kind: 'user' | 'service';
   /**
    * The current actor (RFC 8693 §4.1: the outermost act.sub) of a delegated token: the service
@@ -25,13 +29,13 @@ export interface VerifiedIdentity {
 
 export const IDENTITY_HEADER_PREFIX = 'x-jwtauth-';
 
-/** Header values must be visible ASCII; anything else (and '%') is percent-encoded. */
-export function headerSafe(value: string): string {
-  return /^[\x20-\x24\x26-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
-}
-
-export function tokenKind(claims: JWTPayload): 'user' | 'service' {
-  return claims.client_id !== undefined &&
+/**
+ * Only the issuer that mints service tokens may vouch for a service: any other issuer (a user
+ * IdP) could otherwise issue `sub = client_id = "gateway"` and be taken for the gateway.
+ */
+export function tokenKind(claims: JWTPayload, mintsServiceTokens: boolean): 'user' | 'service' {
+  return mintsServiceTokens &&
+    claims.client_id !== undefined &&
     claims.client_id === claims.sub &&
     claims.act === undefined
     ? 'service'
@@ -46,13 +50,18 @@ export function currentActor(claims: JWTPayload): string | undefined {
   return typeof sub === 'string' && sub.length > 0 ? sub : undefined;
 }
 
+/**
+ * The identity and its headers; subject, issuer and actor are header-encoded (header-value.ts).
+ * The verifier has refused subjects and actors that are not well-formed Unicode.
+ */
 export function buildIdentity(
   issuer: string,
   claims: JWTPayload,
   keyId?: string,
+  mintsServiceTokens = false,
 ): VerifiedIdentity {
   const subject = claims.sub as string;
-  const kind = tokenKind(claims);
+  const kind = tokenKind(claims, mintsServiceTokens);
   const actor = currentActor(claims);
   const saga = typeof claims.saga === 'string' && isSagaId(claims.saga) ? claims.saga : undefined;
   return {
@@ -67,11 +76,11 @@ export function buildIdentity(
     // Frozen: they live as long as the cached identity, so the response reuses their options.
     headers: Object.freeze(
       [
-        [`${IDENTITY_HEADER_PREFIX}subject`, headerSafe(subject)] as const,
-        [`${IDENTITY_HEADER_PREFIX}issuer`, headerSafe(issuer)] as const,
+        [`${IDENTITY_HEADER_PREFIX}subject`, encodeHeaderValue(subject)] as const,
+        [`${IDENTITY_HEADER_PREFIX}issuer`, encodeHeaderValue(issuer)] as const,
         [`${IDENTITY_HEADER_PREFIX}kind`, kind] as const,
         ...(actor !== undefined
-          ? [[`${IDENTITY_HEADER_PREFIX}actor`, headerSafe(actor)] as const]
+          ? [[`${IDENTITY_HEADER_PREFIX}actor`, encodeHeaderValue(actor)] as const]
           : []),
         ...(saga !== undefined ? [[`${IDENTITY_HEADER_PREFIX}saga`, saga] as const] : []),
         [

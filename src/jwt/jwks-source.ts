@@ -10,6 +10,7 @@ import {
 import type { Clock } from '../clock.js';
 import { JwtxError } from '../errors.js';
 import { httpRequest } from '../net/http-client.js';
+import { originAndPath } from '../redact.js';
 
 export type JwksLoader = () => Promise<JSONWebKeySet>;
 
@@ -162,11 +163,15 @@ export class JwksSource {
   };
 }
 
-/** Loads a JWKS over HTTP(S), optionally trusting a private CA. */
+/**
+ * Loads a JWKS over HTTP(S), optionally trusting a private CA. Errors name the URL as origin +
+ * path only: a jwksUri may carry credentials in its userinfo or query string.
+ */
 export function httpJwksLoader(url: string, timeoutMs: number, ca?: Buffer): JwksLoader {
+  const shown = originAndPath(url);
   return async () => {
     const res = await httpRequest(url, { timeoutMs, ca, maxBytes: 512 * 1024 });
-    if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+    if (res.status !== 200) throw new Error(`GET ${shown} answered ${res.status}`);
     return JSON.parse(res.body) as JSONWebKeySet;
   };
 }

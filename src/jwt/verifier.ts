@@ -2,19 +2,30 @@ import {
   errors as joseErrors,
   jwtVerify,
   UnsecuredJWT,
+  type CryptoKey,
   type JWSHeaderParameters,
   type JWTPayload,
+  type JWTVerifyOptions,
 } from 'jose';
 import type { Clock } from '../clock.js';
 import type { IssuerConfig } from '../config/sections/inbound.js';
 import { JwtxError, type ReasonCode } from '../errors.js';
-import { buildIdentity, type VerifiedIdentity } from './identity.js';
+import { buildIdentity, currentActor, type VerifiedIdentity } from './identity.js';
 import type { JwksSource } from './jwks-source.js';
 import { hasSyncVerify, verifySignature } from './signature.js';
 import { inspectToken, type TokenShape } from './structure.js';
 
 /** The protected header of an unsecured JWT, for handing a verified payload to jose's claim checks. */
 const NONE_HEADER = Buffer.from('{"alg":"none"}').toString('base64url');
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * When a token names no kid (RFC 7515 makes it optional) and several keys of the issuer's set fit
+ * its alg, each is tried in turn, as jose's documentation recommends — but never more than this
+ * many, so a kid-less token cannot multiply the signature checks one request costs.
+ */
+export const MAX_KEY_CANDIDATES = 3;
 
 export interface TrustedIssuer {
   readonly config: IssuerConfig;
@@ -69,11 +80,19 @@ export class TokenVerifier {
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
       throw new JwtxError('invalid_claims', 'sub must be a non-empty string');
     }
+    // A lone UTF-16 surrogate (JSON "\ud800") has no UTF-8 form: no header could carry it.
+    if (LONE_SURROGATE.test(claims.sub)) {
+      throw new JwtxError('invalid_claims', 'sub is not well-formed Unicode');
+    }
+    if (LONE_SURROGATE.test(currentActor(claims) ?? '')) {
+      throw new JwtxError('invalid_claims', 'act.sub is not well-formed Unicode');
+    }
     this.checkIssuedAt(claims);
     return buildIdentity(
       config.issuer,
       claims,
       typeof header.kid === 'string' ? header.kid : undefined,
+      config.serviceTokens === true,
     );
   }
 
@@ -100,14 +119,25 @@ export class TokenVerifier {
     };
     const alg = shape.header.alg as string;
     if (!hasSyncVerify(alg)) {
-      return (
-        await jwtVerify(token, trusted.keys.getKey, { ...options, algorithms: config.algorithms })
-      ).payload;
+      const verifyOptions = { ...options, algorithms: config.algorithms };
+      try {
+        return (await jwtVerify(token, trusted.keys.getKey, verifyOptions)).payload;
+      } catch (err) {
+        if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+        return verifyWithCandidates(token, await candidates(err), verifyOptions);
+      }
     }
     const [h, p, s] = shape.segments;
     const header = shape.header as JWSHeaderParameters;
-    const key = await trusted.keys.getKey(header, { protected: h, payload: p, signature: s });
-    if (!verifySignature(alg, key, token.slice(0, h.length + 1 + p.length), s)) {
+    const input = token.slice(0, h.length + 1 + p.length);
+    let keys: CryptoKey[];
+    try {
+      keys = [await trusted.keys.getKey(header, { protected: h, payload: p, signature: s })];
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+      keys = await candidates(err);
+    }
+    if (!keys.some((key) => verifySignature(alg, key, input, s))) {
       throw new JwtxError('invalid_signature', 'the signature does not verify');
     }
     return UnsecuredJWT.decode(`${noneHeader(header.typ)}.${p}.`, options).payload;
@@ -120,6 +150,45 @@ export class TokenVerifier {
       throw new JwtxError('token_not_yet_valid', 'the token is not valid yet (iat)');
     }
   }
+}
+
+/**
+ * The keys jose found fitting a token (no kid, or a kid shared by several keys), at most
+ * MAX_KEY_CANDIDATES; a larger set is refused before any signature check.
+ */
+async function candidates(
+  several: InstanceType<typeof joseErrors.JWKSMultipleMatchingKeys>,
+): Promise<CryptoKey[]> {
+  const keys: CryptoKey[] = [];
+  for await (const key of several as AsyncIterable<CryptoKey>) {
+    if (keys.length === MAX_KEY_CANDIDATES) {
+      throw new JwtxError(
+        'unknown_key',
+        `the token names no kid and more than ${MAX_KEY_CANDIDATES} keys of the issuer fit it`,
+      );
+    }
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** jose's full verification with each candidate key in turn (algorithms without a sync path). */
+async function verifyWithCandidates(
+  token: string,
+  keys: readonly CryptoKey[],
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  for (const key of keys) {
+    try {
+      return (await jwtVerify(token, key, options)).payload;
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err;
+    }
+  }
+  throw new JwtxError(
+    'invalid_signature',
+    'the signature verifies with none of the candidate keys',
+  );
 }
 
 /** Maps jose's errors to reason codes, with messages that never quote the token. */

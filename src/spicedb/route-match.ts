@@ -3,9 +3,10 @@
  * template) or `gateway.v2.NamespaceService/CreateNamespace` (gRPC service/method, `/*` for all
  * methods of a service).
  *
- * Paths are compared segment by segment after percent-decoding and dropping empty segments, so
- * `//v2/namespaces/` and `/v2/%6Eamespaces` match like `/v2/namespaces` — a rule cannot be
- * sidestepped by spelling the same path differently. Dot segments are refused by splitPath.
+ * Matchers compare the canonical segments of canonical-path.ts, so `//v2/namespaces/` and
+ * `/v2/%6Eamespaces` match like `/v2/namespaces`, and spellings routers disagree on (`%2F`, `;`,
+ * dot segments…) never reach a matcher: a rule cannot be sidestepped by spelling the same path
+ * differently. Template literals must be written in canonical form themselves.
  */
 
 export type PathParams = Readonly<Record<string, string>>;
@@ -25,23 +26,6 @@ const METHOD = /^(\*|[A-Z]+)$/;
 const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 const GRPC = /^([A-Za-z_][A-Za-z0-9_.]*)\/(\*|[A-Za-z_][A-Za-z0-9_]*)$/;
 
-/** Request path → decoded segments; undefined when it has bad percent-encoding or `.`/`..`. */
-export function splitPath(path: string): string[] | undefined {
-  const out: string[] = [];
-  for (const raw of path.split('/')) {
-    if (raw === '') continue;
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      return undefined;
-    }
-    if (segment === '.' || segment === '..') return undefined;
-    out.push(segment);
-  }
-  return out;
-}
-
 /** Compiles `METHOD /path/{param}`; throws Error with a message fit for a config problem. */
 export function compileHttpMatch(spec: string): RouteMatcher {
   const space = spec.indexOf(' ');
@@ -60,6 +44,11 @@ export function compileHttpMatch(spec: string): RouteMatcher {
       template.push({ param });
     } else if (/[{}]/.test(part)) {
       throw new Error(`"${spec}": a segment is either literal or a whole {name}`);
+    } else if (/[%;\\]/.test(part) || part === '.' || part === '..') {
+      // Requests are matched decoded and refused with these: such a literal could never match.
+      throw new Error(
+        `"${spec}": write literal segments decoded, without %, ;, \\ or dot segments`,
+      );
     } else {
       template.push({ literal: part });
     }

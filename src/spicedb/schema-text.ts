@@ -43,7 +43,8 @@ function closingBrace(text: string, open: number): number {
 export function indexSchema(schemaText: string): SchemaIndex {
   const text = stripNoise(schemaText);
   const index = new Map<string, Set<string>>();
-  const head = /\b(definition|caveat)\s+([a-z][a-z0-9_/]*)\s*(\([^)]*\))?\s*\{/g;
+  // The caveat's parameter list owns its trailing spaces, so no two \s* compete for the same run.
+  const head = /\b(definition|caveat)\s+([a-z][a-z0-9_/]*)\s*(?:\([^)]*\)\s*)?\{/g;
   let m: RegExpExecArray | null;
   while ((m = head.exec(text))) {
     const open = m.index + m[0].length - 1;

@@ -24,7 +24,7 @@ const signing = z.object({ privateJwk: ecPrivate, activeFrom: z.number() });
 const stateSchema = z.object({
   version: z.literal(1),
   active: signing,
-  next: signing.optional(),
+  next: signing.extend({ publishedAt: z.number().optional() }).optional(),
   retired: z.array(z.object({ publicJwk: ecPublic, until: z.number() })),
 });
 

@@ -16,6 +16,8 @@ export interface SigningKey {
   readonly publicJwk: JWK;
   /** Epoch ms from which it signs. */
   readonly activeFrom: number;
+  /** Epoch ms from which the JWKS lists it; a next key signs only publishAheadSeconds later. */
+  readonly publishedAt: number;
 }
 
 export interface KeyStoreOptions {
@@ -41,7 +43,11 @@ function thumbprint(jwk: JWK): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-function fromPrivateKey(privateKey: KeyObject, activeFrom: number): SigningKey {
+function fromPrivateKey(
+  privateKey: KeyObject,
+  activeFrom: number,
+  publishedAt: number,
+): SigningKey {
   const publicKey = createPublicKey(privateKey);
   const exported = publicKey.export({ format: 'jwk' }) as JWK;
   const kid = thumbprint(exported);
@@ -50,6 +56,7 @@ function fromPrivateKey(privateKey: KeyObject, activeFrom: number): SigningKey {
     privateKey,
     publicKey,
     activeFrom,
+    publishedAt,
     publicJwk: {
       kty: 'EC',
       crv: 'P-256',
@@ -62,8 +69,9 @@ function fromPrivateKey(privateKey: KeyObject, activeFrom: number): SigningKey {
   };
 }
 
-function generate(activeFrom: number): SigningKey {
-  return fromPrivateKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, activeFrom);
+function generate(activeFrom: number, publishedAt: number): SigningKey {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return fromPrivateKey(privateKey, activeFrom, publishedAt);
 }
 
 /**
@@ -72,7 +80,12 @@ function generate(activeFrom: number): SigningKey {
  */
 export interface KeyStoreState {
   readonly active: { readonly privateJwk: JWK; readonly activeFrom: number };
-  readonly next?: { readonly privateJwk: JWK; readonly activeFrom: number };
+  /** publishedAt is absent in files written before it existed: then it counts from the restore. */
+  readonly next?: {
+    readonly privateJwk: JWK;
+    readonly activeFrom: number;
+    readonly publishedAt?: number;
+  };
   /** Retired keys only verify: their public halves are enough. */
   readonly retired: readonly { readonly publicJwk: JWK; readonly until: number }[];
 }
@@ -105,15 +118,21 @@ export class KeyStore {
     });
     return {
       active: priv(active),
-      ...(this.next ? { next: priv(this.next) } : {}),
+      ...(this.next ? { next: { ...priv(this.next), publishedAt: this.next.publishedAt } } : {}),
       retired: this.retired.map((r) => ({ publicJwk: { ...r.key.publicJwk }, until: r.until })),
     };
   }
 
   private restore(state: KeyStoreState): void {
-    const load = (k: { privateJwk: JWK; activeFrom: number }) =>
-      fromPrivateKey(createPrivateKey({ key: k.privateJwk as never, format: 'jwk' }), k.activeFrom);
-    this.active = load(state.active);
+    const now = this.clock.now();
+    const load = (k: { privateJwk: JWK; activeFrom: number; publishedAt?: number }) =>
+      fromPrivateKey(
+        createPrivateKey({ key: k.privateJwk as never, format: 'jwk' }),
+        k.activeFrom,
+        // Unknown publication time (an older file): count the window from now, never shorter.
+        Math.min(k.publishedAt ?? now, now),
+      );
+    this.active = load({ ...state.active, publishedAt: state.active.activeFrom });
     this.next = state.next ? load(state.next) : undefined;
     this.retired = state.retired.map((r) => {
       const publicKey = createPublicKey({ key: r.publicJwk as never, format: 'jwk' });
@@ -141,21 +160,28 @@ export class KeyStore {
     return all.find((k) => k?.kid === kid)?.publicKey;
   }
 
+  /**
+   * Moves the keys to where the clock says they are. A next key is announced (listed in the JWKS)
+   * publishAheadSeconds before its rotation is due, and signs only once it has been listed for
+   * that whole window — counted from when this store first listed it, whether or not anyone
+   * read the JWKS. If nobody asked in time (an idle server), the rotation waits: the current key
+   * signs a little longer rather than a key verifiers could not have seen.
+   */
   private advance(): SigningKey {
     const before = this.fingerprint();
     const now = this.clock.now();
     const rotateMs = this.opts.rotateEverySeconds * 1000;
-    if (!this.active) this.active = generate(now);
-    if (now >= this.active.activeFrom + rotateMs) {
+    const aheadMs = this.opts.publishAheadSeconds * 1000;
+    if (!this.active) this.active = generate(now, now);
+    const due = this.active.activeFrom + rotateMs;
+    if (!this.next && now >= due - aheadMs) this.next = generate(due, now);
+    if (this.next && now >= due && now >= this.next.publishedAt + aheadMs) {
       // The old key signed until now; it stays published until its last token has expired.
-      // After a long idle period one rotation is enough: nothing was signed in between.
       this.retired.push({ key: this.active, until: now + this.opts.retainSeconds * 1000 });
-      this.active = { ...(this.next ?? generate(now)), activeFrom: now };
+      this.active = { ...this.next, activeFrom: now };
       this.next = undefined;
     }
     this.retired = this.retired.filter((r) => r.until > now);
-    const announceAt = this.active.activeFrom + rotateMs - this.opts.publishAheadSeconds * 1000;
-    if (!this.next && now >= announceAt) this.next = generate(this.active.activeFrom + rotateMs);
     if (this.opts.onChange && this.fingerprint() !== before) this.opts.onChange(this.exportState());
     return this.active;
   }

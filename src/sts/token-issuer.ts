@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { nowSeconds, type Clock } from '../clock.js';
 import type { KeyStore } from './key-store.js';
+import { OAuthError } from './oauth-error.js';
 
 /** RFC 8693 §4.1 actor claim: the current actor, with earlier actors nested inside. */
 export interface ActClaim {
@@ -49,6 +50,9 @@ export class TokenIssuer {
   async issue(c: TokenClaims): Promise<IssuedToken> {
     const iat = nowSeconds(this.opts.clock);
     const exp = Math.min(iat + this.opts.ttlSeconds, c.notAfter ?? Infinity);
+    // A subject token accepted within the clock tolerance after its exp leaves nothing to issue:
+    // never a token that is born expired (exp <= iat, a negative expires_in).
+    if (exp <= iat) throw new OAuthError('invalid_request', 'subject_token has expired');
     const key = this.opts.keyStore.signingKey();
     const claims: JWTPayload = {
       iss: this.opts.issuer,

@@ -17,7 +17,7 @@ export const JWKS_PATH = '/.well-known/jwks.json';
  * (`/<path>/.well-known/openid-configuration`) look for it.
  */
 export function discoveryPaths(issuer: string): string[] {
-  const path = new URL(issuer).pathname.replace(/\/+$/, '');
+  const path = withoutTrailingSlashes(new URL(issuer).pathname);
   const paths = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
   if (path !== '') {
     paths.push(`/.well-known/oauth-authorization-server${path}`);
@@ -51,4 +51,11 @@ export function discoveryDocument(issuer: string, baseUrl: string): Record<strin
  */
 export function sendJwks(res: ServerResponse, keyStore: KeyStore, maxAgeSeconds: number): void {
   sendJson(res, 200, keyStore.jwks(), { 'cache-control': `public, max-age=${maxAgeSeconds}` });
+}
+
+/** `/a/b//` → `/a/b`, by a backwards scan: `/\/+$/` is quadratic on a long run of slashes. */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(0, end);
 }

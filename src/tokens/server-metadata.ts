@@ -18,7 +18,7 @@ export interface DiscoveredEndpoint {
  */
 export function metadataUrls(issuer: string): string[] {
   const u = new URL(issuer);
-  const path = u.pathname.replace(/\/+$/, '');
+  const path = withoutTrailingSlashes(u.pathname);
   return [
     `${u.origin}/.well-known/oauth-authorization-server${path}`,
     `${u.origin}${path}/.well-known/openid-configuration`,
@@ -86,4 +86,11 @@ export async function discoverTokenEndpoint(
     }
   }
   throw new Error(`no usable authorization server metadata (${problems.join('; ')})`);
+}
+
+/** `/a/b//` → `/a/b`, by a backwards scan: `/\/+$/` is quadratic on a long run of slashes. */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(0, end);
 }

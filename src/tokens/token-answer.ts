@@ -94,5 +94,9 @@ export function readTokenAnswer(
   if (!Number.isFinite(expiresAtMs)) {
     throw new TokenRequestError('invalid', 'the token answer has neither expires_in nor exp');
   }
+  // A token born expired (exp or expires_in already past) is never cached nor sent on.
+  if (expiresAtMs <= startedMs) {
+    throw new TokenRequestError('invalid', 'the issued token has already expired');
+  }
   return { accessToken: token, issuedAtMs: startedMs, expiresAtMs };
 }

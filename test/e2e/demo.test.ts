@@ -6,6 +6,7 @@ import { runMode, USERS_ERROR, type ModeResult } from '../../demo/scenario.js';
 import { startTopology } from '../../demo/topology.js';
 import { Trace } from '../../demo/trace.js';
 import { runPrinted } from '../helpers/cli.js';
+import { runLogSink } from '../helpers/run-logs.js';
 
 /**
  * The users' scenario (docs/walkthrough.md), the same code as `npm run demo`: gateway saga →
@@ -19,10 +20,15 @@ describe('the users\u2019 scenario', () => {
   let platform: Platform;
   const results = new Map<string, ModeResult>();
   const printed: string[] = [];
+  const sinks = new Map<string, (line: string) => void>();
+  const raw = (sidecar: string, line: string) => {
+    if (!sinks.has(sidecar)) sinks.set(sidecar, runLogSink(`demo-sidecar-${sidecar}`));
+    sinks.get(sidecar)!(line);
+  };
   const trace = new Trace((l) => {
     printed.push(l);
     if (process.env.JWTX_TEST_LOGS) console.log(l);
-  });
+  }, raw);
 
   beforeAll(async () => {
     platform = await startPlatform();

@@ -134,11 +134,15 @@ describe('fault matrix: JWKS', () => {
   });
 
   it('JWKS endpoint down during a rotation: old-key tokens allowed, new-key tokens 503 (not 401) until it is back', async () => {
-    // Just before token-exchange's next rotation, its endpoint goes down …
-    clock.set(sts.keyStore.signingKey().activeFrom + ROTATE_S * 1000 - 60_000);
+    // Token-exchange lists its next key when the publish-ahead window (300 s) opens, and signs
+    // with it only once the whole window has passed (docs/token-exchange.md). Just before that,
+    // its endpoint goes down …
+    clock.set(sts.keyStore.signingKey().activeFrom + ROTATE_S * 1000 - 300_000);
+    await serviceToken(); // the next key is listed from now
+    clock.advance(240_000);
     const oldKey = await serviceToken();
     proxy.set('down');
-    // … and then it starts signing with its next key, which the sidecar never saw.
+    // … and then it starts signing with its next key, which the sidecar never fetched.
     clock.advance(120_000);
     const newKey = await serviceToken();
     expect(kidOf(newKey)).not.toBe(kidOf(oldKey));
@@ -162,8 +166,10 @@ describe('fault matrix: JWKS', () => {
   });
 
   it('JWKS serving a rotated key: the unknown kid triggers one refetch and is allowed; a forged kid stays 401', async () => {
-    const oldKey = await serviceToken();
-    clock.advance(ROTATE_S * 1000 + 1_000); // rotation (and past the cooldown)
+    const due = sts.keyStore.signingKey().activeFrom + ROTATE_S * 1000;
+    clock.set(Math.max(clock.now(), due - 300_000));
+    const oldKey = await serviceToken(); // inside the publish-ahead window: the next key is listed
+    clock.advance(300_000 + 1_000); // the whole window has passed: rotation (and past the cooldown)
     const newKey = await serviceToken();
     expect(kidOf(newKey)).not.toBe(kidOf(oldKey));
     const ok = await fetches('success');

@@ -21,6 +21,7 @@ import {
   stopSpiceDb,
   type RunningSpiceDb,
 } from '../helpers/spicedb.js';
+import { CALLER_MESSAGES } from '../../src/errors.js';
 
 /**
  * Fault matrix (docs/reliability.md), SpiceDB rows, end to end: `vmctl namespace create` enters
@@ -136,11 +137,17 @@ describe('fault matrix: SpiceDB', () => {
     for (const sub of [TELEPORT_USER, 'mallory']) {
       const denied = await create(sub);
       expect(denied).toMatchObject({ status: 503, reason: 'spicedb_unavailable' });
-      expect(JSON.parse(denied.body)).toMatchObject({
+      // The caller sees the fixed sentence; the kind of failure is in the deny log line.
+      expect(JSON.parse(denied.body)).toEqual({
         error: 'spicedb_unavailable',
-        message: `SpiceDB check failed (${o.kind})`,
+        message: CALLER_MESSAGES.spicedb_unavailable,
       });
     }
+    const denials = logLines(t.logs.slice(logsBefore), 'deny');
+    expect(denials.at(-1)).toMatchObject({
+      reason: 'spicedb_unavailable',
+      message: `SpiceDB check failed (${o.kind})`,
+    });
     expect(app.seen.length).toBe(seen);
     expect(await readyz()).toBe(200); // an outage after start is not a readiness flap
     expect(await metric('jwtexchange_spicedb_checks_total', { result: 'error' })).toBeGreaterThan(

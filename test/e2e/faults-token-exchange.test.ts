@@ -241,8 +241,14 @@ describe('fault matrix: token-exchange', () => {
       heal: healed,
       logged: /timed out after 2000 ms/,
     });
-    expect(outbound.body).toMatch(/deadline|timed out/);
-    expect(inbound.body).toMatch(/deadline|timed out/);
+    // The caller sees the reason's fixed sentence; why (the deadline) is in the deny log line.
+    expect(outbound.body).not.toMatch(/deadline|timed out|127\.0\.0\.1/);
+    expect(inbound.body).not.toMatch(/deadline|timed out|127\.0\.0\.1/);
+    const denials = logLines(t.logs, 'deny');
+    for (const reason of ['service_token_unavailable', 'token_exchange_unavailable']) {
+      const last = denials.filter((l) => l.reason === reason).at(-1);
+      expect(String(last?.message), reason).toMatch(/deadline|timed out/);
+    }
   }, 60_000);
 
   /** One more variant of a row's fault, once the row has shown the whole outage. */

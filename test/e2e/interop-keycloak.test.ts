@@ -5,6 +5,7 @@ import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
+import { CALLER_MESSAGES, type ReasonCode } from '../../src/errors.js';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
@@ -249,28 +250,42 @@ describe('Keycloak: refusals keep their RFC code', () => {
         audiences: [{ audience: 'vmcontroller', prefetch: false }],
       },
     }));
+    /** What the caller sees (the code and its fixed sentence), and the deny log line's detail. */
     const check = async (t: TestApp, input: Parameters<typeof syntheticCheckRequest>[0]) => {
       const client = new AuthorizationClient(t.grpcAddress);
+      const requestId = `keycloak-${t.logs.length}`;
       try {
-        return (await client.check(syntheticCheckRequest(input))).status.message;
+        const res = await client.check(
+          syntheticCheckRequest({
+            ...input,
+            headers: { ...input.headers, 'x-request-id': requestId },
+          }),
+        );
+        const line = t.logs.find((l) => l.includes(`"requestId":"${requestId}"`));
+        const detail = line ? String((JSON.parse(line) as { message?: unknown }).message) : '';
+        return { shown: res.status.message, detail };
       } finally {
         client.close();
       }
     };
+    const refused = (reason: ReasonCode, detail: string) => ({
+      shown: `${reason}: ${CALLER_MESSAGES[reason]}`,
+      detail,
+    });
     try {
       const userToken = await kc.passwordToken(REALM, 'cli', USER, PASSWORD);
       const inbound = { headers: { authorization: `Bearer ${userToken}` } };
-      expect(await check(jwtType, inbound)).toBe(
-        'token_exchange_refused: token-exchange refused (invalid_request)',
+      expect(await check(jwtType, inbound)).toEqual(
+        refused('token_exchange_refused', 'token-exchange refused (invalid_request)'),
       );
-      expect(await check(unknownAudience, inbound)).toBe(
-        'token_exchange_refused: token-exchange refused (invalid_client)',
+      expect(await check(unknownAudience, inbound)).toEqual(
+        refused('token_exchange_refused', 'token-exchange refused (invalid_client)'),
       );
       const outbound = {
         extensions: { 'jwtexchange.direction': 'outbound', 'jwtexchange.audience': 'vmcontroller' },
       };
-      expect(await check(wrongCert, outbound)).toBe(
-        'service_token_refused: token-exchange refused (invalid_client)',
+      expect(await check(wrongCert, outbound)).toEqual(
+        refused('service_token_refused', 'token-exchange refused (invalid_client)'),
       );
     } finally {
       for (const t of [jwtType, unknownAudience, wrongCert]) await t.app.shutdown();

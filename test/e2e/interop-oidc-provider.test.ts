@@ -6,6 +6,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import { parseConfig } from '../../src/config/load.js';
+import { CALLER_MESSAGES, type ReasonCode } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { httpRequest } from '../../src/net/http-client.js';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
@@ -15,6 +16,7 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.j
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
 import { waitFor } from '../helpers/ports.js';
+import { runLogSink } from '../helpers/run-logs.js';
 
 /**
  * Interop with an independent authorization server, npm `oidc-provider` (docs/interop.md):
@@ -66,6 +68,8 @@ function oidcIssuer() {
     algorithms: ['ES256'],
     typ: 'at+jwt',
     requiredClaims: ['client_id', 'jti'],
+    // oidc-provider plays token-exchange here: its client_credentials tokens are service tokens.
+    serviceTokens: true,
   };
 }
 
@@ -193,19 +197,25 @@ describe('oidc-provider: service tokens out through Envoy, validated in through 
 });
 
 describe('oidc-provider: refusals and unusable answers', () => {
+  /** The caller sees the code and its fixed sentence; the detail is in the deny log line. */
   const check = async (t: TestApp, audience: string) => {
     const client = new AuthorizationClient(t.grpcAddress);
+    const requestId = `${audience}-${t.logs.length}`;
     try {
       const res = await client.check(
         syntheticCheckRequest({
+          headers: { 'x-request-id': requestId },
           extensions: { 'jwtexchange.direction': 'outbound', 'jwtexchange.audience': audience },
         }),
       );
-      return { code: res.status.code, message: res.status.message };
+      const line = t.logs.find((l) => l.includes(`"requestId":"${requestId}"`));
+      const detail = line ? String((JSON.parse(line) as { message?: unknown }).message) : '';
+      return { code: res.status.code, message: res.status.message, detail };
     } finally {
       client.close();
     }
   };
+  const shown = (reason: ReasonCode) => `${reason}: ${CALLER_MESSAGES[reason]}`;
   const sidecar = (te: object, audiences: object[]) =>
     startTestApp(() => ({
       outbound: { tokenExchange: te, audiences: audiences.map((a) => ({ ...a, prefetch: false })) },
@@ -223,23 +233,30 @@ describe('oidc-provider: refusals and unusable answers', () => {
       { audience: 'elsewhere', resource: MISMAPPED },
     ]);
     try {
-      for (const [t, audience, message] of [
-        [unknown, 'vmcontroller', 'service_token_refused: token-exchange refused (invalid_client)'],
+      for (const [t, audience, reason, detail] of [
+        [
+          unknown,
+          'vmcontroller',
+          'service_token_refused',
+          'token-exchange refused (invalid_client)',
+        ],
         [
           wrongCert,
           'vmcontroller',
-          'service_token_refused: token-exchange refused (invalid_client)',
+          'service_token_refused',
+          'token-exchange refused (invalid_client)',
         ],
-        [gateway, 'billing', 'service_token_refused: token-exchange refused (invalid_target)'],
+        [gateway, 'billing', 'service_token_refused', 'token-exchange refused (invalid_target)'],
+        // oidc-provider issues a token whose aud is not the resource asked for: never injected.
+        [
+          gateway,
+          'elsewhere',
+          'service_token_invalid',
+          'token not injected: the issued token\'s aud does not contain "urn:jwtexchange:mismapped"',
+        ],
       ] as const) {
-        expect(await check(t, audience)).toEqual({ code: 14, message });
+        expect(await check(t, audience)).toEqual({ code: 14, message: shown(reason), detail });
       }
-      // oidc-provider issues a token whose aud is not the resource asked for: never injected.
-      expect(await check(gateway, 'elsewhere')).toEqual({
-        code: 14,
-        message:
-          'service_token_invalid: token not injected: the issued token\'s aud does not contain "urn:jwtexchange:mismapped"',
-      });
       // The server's own words reach the log, not the deny.
       expect(unknown.logs.join('\n')).toContain('client authentication failed');
     } finally {
@@ -263,8 +280,12 @@ describe('oidc-provider: metadata unreachable at start', () => {
       },
       pkiDir,
     );
+    const file = runLogSink('interop-oidc-provider');
     const app = await startApp(config, {
-      logger: createLogger('debug', (l) => logs.push(JSON.parse(l) as Record<string, unknown>)),
+      logger: createLogger('debug', (l) => {
+        file(l);
+        logs.push(JSON.parse(l) as Record<string, unknown>);
+      }),
     });
     const down = () =>
       logs.filter(

@@ -173,7 +173,7 @@ describe('outbound injection through a real Envoy and the real token-exchange', 
     expect(seen.headers['x-saga-id']).toBeUndefined();
   });
 
-  it('refuses an audience that is not on the allowlist, with a clear reason', async () => {
+  it('refuses an audience that is not on the allowlist, with a clear reason and the details in the log', async () => {
     const client = new AuthorizationClient(t.grpcAddress);
     const res = await client.check(
       syntheticCheckRequest({
@@ -182,7 +182,12 @@ describe('outbound injection through a real Envoy and the real token-exchange', 
     );
     client.close();
     expect(res.status.code).not.toBe(0);
-    expect(res.status.message).toMatch(/^audience_not_allowed: audience "billing"/);
+    expect(res.status.message).toBe(
+      'audience_not_allowed: this route may not carry a service token',
+    );
+    expect(
+      t.logs.some((l) => l.includes('audience \\"billing\\" is not on outbound.audiences')),
+    ).toBe(true);
   });
 
   it('serves 5,000 tagged requests from one cached token, with no waits', async () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import type { Clock, Timers } from '../../src/clock.js';
-import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
+import { registerSecret, registerToken, testLogger } from './run-logs.js';
 
 export interface TestApp {
   readonly app: RunningApp;
@@ -34,7 +34,7 @@ export async function startTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-app-'));
-  const issuer = await ensureDevIssuer(dir);
+  const issuer = recorded(await ensureDevIssuer(dir), dir);
   const extra = overrides(issuer, dir);
   const inbound = (extra.inbound ?? {}) as Doc;
   const doc: Doc = {
@@ -59,14 +59,27 @@ export async function startTestApp(
   };
   const config = parseConfig(doc, dir);
   const logs: string[] = [];
-  const logger: Logger = process.env.JWTX_TEST_LOGS
-    ? createLogger('debug')
-    : createLogger('debug', (l) => logs.push(l));
   const app = await startApp(config, {
-    logger: logger ?? silentLogger,
+    logger: testLogger('app', logs),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.timers ? { timers: options.timers } : {}),
   });
   if (options.waitReady ?? true) await app.whenReady(60_000);
   return { app, issuer, grpcAddress: `127.0.0.1:${app.grpcPort}`, dir, logs };
+}
+
+/** The dev issuer with its private key and every token it mints recorded for the leak check. */
+function recorded(issuer: DevIssuer, dir: string): DevIssuer {
+  const jwk = JSON.parse(readFileSync(path.join(dir, 'dev-issuer-key.json'), 'utf8')) as {
+    d: string;
+  };
+  registerSecret('run', 'dev issuer private key', jwk.d);
+  return {
+    ...issuer,
+    async mint(claims) {
+      const token = await issuer.mint(claims);
+      registerToken('token minted by the test dev issuer', token);
+      return token;
+    },
+  };
 }

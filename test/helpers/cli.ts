@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitFor } from './ports.js';
 import { exitOf, unlessExited } from './processes.js';
+import { captureChildOutput, runLogSink } from './run-logs.js';
 import { ROOT } from './tools.js';
 
 /*
@@ -16,14 +17,16 @@ const ENTRY =
 
 /**
  * The CLI as a child process. `stdin`: a pipe to write to (else ignored); `detached`: it leads a
- * process group of its own (see processesInGroup).
+ * process group of its own (see processesInGroup). Its stderr (logs and errors) goes to the run's
+ * log folder for the leak check; stdout is a command's answer and may rightly hold a token
+ * (`token --raw`, `dev-token`).
  */
 export function cli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   options: { stdin?: boolean; detached?: boolean } = {},
 ): ChildProcess {
-  return spawn(
+  const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
     {
@@ -33,6 +36,8 @@ export function cli(
       detached: options.detached ?? false,
     },
   );
+  captureChildOutput(child, `cli-${args[0] ?? 'none'}`, ['stderr']);
+  return child;
 }
 
 /** Runs the CLI to completion; `input`, when given, is written to its standard input. */
@@ -62,9 +67,10 @@ export function runPrinted(
   const jwtx = `jwtexchange() { node --import tsx --input-type=module -e "${ENTRY}" -- "$@"; }`;
   const script = `${jwtx}\n${command.replace(/npx jwtexchange/g, 'jwtexchange')}`;
   return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { cwd: ROOT }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+    execFile('bash', ['-c', script], { cwd: ROOT }, (err, stdout, stderr) => {
+      runLogSink('cli-printed')(stderr);
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
   });
 }
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { registerToken } from './run-logs.js';
 
 export interface SeenRequest {
   readonly method: string;
@@ -24,8 +25,16 @@ const H2_PREFACE = 'PRI * HTTP/2.0';
  */
 export async function startEchoUpstream(): Promise<EchoUpstream> {
   const seen: SeenRequest[] = [];
+  // Tokens the sidecar handed the app (injected, exchanged) are secrets for the leak check too.
+  const record = (r: SeenRequest): void => {
+    const auth = r.headers.authorization;
+    if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
+      registerToken('token that reached the upstream', auth.slice(7));
+    }
+    seen.push(r);
+  };
   const h1 = http.createServer((req, res) => {
-    seen.push({
+    record({
       method: req.method ?? '',
       path: req.url ?? '',
       headers: req.headers,
@@ -44,7 +53,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
   h1.keepAliveTimeout = 0;
   const h2 = http2.createServer();
   h2.on('stream', (stream, headers) => {
-    seen.push({
+    record({
       method: String(headers[':method']),
       path: String(headers[':path']),
       headers: headers as Record<string, string>,

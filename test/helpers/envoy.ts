@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ROOT, tool } from './tools.js';
+import { assertPathSettings } from './envoy-path-settings.js';
 import { waitFor } from './ports.js';
 import { unlessExited } from './processes.js';
+import { captureChildOutput } from './run-logs.js';
 
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -110,6 +112,8 @@ export async function startEnvoy(
   config: Yaml,
   options: { concurrency?: number } = {},
 ): Promise<RunningEnvoy> {
+  // Every Envoy a test or the demo runs keeps the path settings the sidecar relies on.
+  assertPathSettings(config, 'the rendered Envoy config');
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-envoy-'));
   config.admin = { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } };
   const file = path.join(dir, 'envoy.yaml');
@@ -135,6 +139,7 @@ export async function startEnvoy(
   );
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  captureChildOutput(child, 'envoy');
   let admin = '';
   let ports: Record<string, number> = {};
   const names: string[] = (config.static_resources.listeners ?? []).map((l: Yaml) => l.name);

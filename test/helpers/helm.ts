@@ -5,6 +5,8 @@ import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } fro
 import type { DevPki } from '../../src/pki/dev-pki.js';
 import { waitFor } from './ports.js';
 import { unlessExited } from './processes.js';
+import { assertPathSettings } from './envoy-path-settings.js';
+import { captureChildOutput } from './run-logs.js';
 import { ROOT, tool } from './tools.js';
 
 export const CHART = path.join(ROOT, 'helm/jwtexchange');
@@ -126,6 +128,7 @@ export interface EnvoyProcess {
  * listener proxies to, so it cannot run these files unchanged).
  */
 export async function runRenderedEnvoy(file: string, healthPort: number): Promise<EnvoyProcess> {
+  assertPathSettings(parseYaml(readFileSync(file, 'utf8')) as K8sObject, file);
   const child = spawn(
     tool('envoy'),
     ['-c', file, '--disable-hot-restart', '--log-level', 'warn', '--concurrency', '1'],
@@ -134,6 +137,7 @@ export async function runRenderedEnvoy(file: string, healthPort: number): Promis
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  captureChildOutput(child, 'envoy-helm');
   // A crashed test run must not leave an Envoy behind.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);

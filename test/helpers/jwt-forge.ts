@@ -1,6 +1,7 @@
 import { createHmac, KeyObject, randomUUID, sign as cryptoSign, type webcrypto } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
+import { registerSecret, registerToken } from './run-logs.js';
 
 /**
  * Builds hostile and well-formed JWTs for tests. Segments are assembled by hand (raw base64url)
@@ -38,6 +39,7 @@ export async function newKey(kid: string = randomUUID()): Promise<ForgeKey> {
   const privateKey = KeyObject.from(pair.privateKey as webcrypto.CryptoKey);
   const publicKey = KeyObject.from(pair.publicKey as webcrypto.CryptoKey);
   const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig' };
+  registerSecret('run', 'forged private key', (await exportJWK(pair.privateKey)).d!);
   return { kid, privateKey, publicKey, publicJwk, publicPem: await exportSPKI(pair.publicKey) };
 }
 
@@ -52,13 +54,17 @@ export function signES256(key: ForgeKey, header: Segment, payload: Segment): str
     key: key.privateKey,
     dsaEncoding: 'ieee-p1363',
   });
-  return `${input}.${b64url(sig)}`;
+  const token = `${input}.${b64url(sig)}`;
+  registerToken('forged ES256 token', token);
+  return token;
 }
 
 /** HS256 with arbitrary secret bytes (e.g. the issuer's public key, for alg confusion). */
 export function signHS256(secret: string | Buffer, header: Segment, payload: Segment): string {
   const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  registerToken('forged HS256 token', token);
+  return token;
 }
 
 /** An issuer under test control: claims relative to its clock, signing with its current key. */

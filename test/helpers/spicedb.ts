@@ -10,6 +10,7 @@ import { parseRelationships, touchAll } from '../../src/spicedb/relationship-tex
 import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
 import { unlessExited } from './processes.js';
+import { registerSecret } from './run-logs.js';
 import { ROOT, tool } from './tools.js';
 
 export const EXAMPLE_SCHEMA = readFileSync(path.join(ROOT, 'examples/spicedb/schema.zed'), 'utf8');
@@ -88,6 +89,7 @@ async function startSpiceDbOn(
   opts: SpiceDbOptions,
 ): Promise<RunningSpiceDb> {
   const presharedKey = opts.presharedKey ?? randomBytes(16).toString('hex');
+  registerSecret('text', 'SpiceDB preshared key', presharedKey);
   const endpoint = `127.0.0.1:${reserved.port}`;
   const channel = {
     'grpc.initial_reconnect_backoff_ms': 100,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../../src/clock.js';
 import { startDevAuth, DEV_AUTH_AUDIENCE, type DevAuth } from '../../src/dev/dev-auth.js';
-import { silentLogger, type Logger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { httpRequest } from '../../src/net/http-client.js';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
@@ -11,6 +11,7 @@ import { parseStsConfig, type StsConfig } from '../../src/sts/config.js';
 import type { KeyStore } from '../../src/sts/key-store.js';
 import { createKeyStore, startStsServer, type StsServer } from '../../src/sts/server.js';
 import { reservePort } from './ports.js';
+import { registerPem, registerToken, testLogger } from './run-logs.js';
 
 export interface TestStsOptions {
   /** Services that get a client certificate from the dev PKI. */
@@ -59,7 +60,10 @@ export interface TestSts {
 export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-'));
   const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: options.services });
-  const devAuth = options.devAuth ? await startDevAuth({ clock: options.clock }) : undefined;
+  registerPkiKeys(pki);
+  const devAuth = options.devAuth
+    ? recordMints(await startDevAuth({ clock: options.clock }))
+    : undefined;
   // Its URL is its issuer and it restarts on the same port: a reserved port, not port 0.
   const reserved = await reservePort();
   const port = reserved.port;
@@ -90,12 +94,13 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
   const metrics = new Metrics({ defaultMetrics: false });
   let requests = 0;
   let server: StsServer | undefined;
+  const logger = options.logger ?? testLogger('sts');
   const start = async () => {
     if (server) return;
     server = await startStsServer(config, {
       keyStore,
       clock: options.clock,
-      logger: options.logger ?? silentLogger,
+      logger,
       env: {},
       metrics,
       onRequest: () => void requests++,
@@ -164,11 +169,31 @@ export async function postToken(
     ca: readFileSync(sts.pki.caFile),
     ...(files ? { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) } : {}),
   });
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: JSON.parse(res.body) as Record<string, unknown>,
-  };
+  const answer = JSON.parse(res.body) as Record<string, unknown>;
+  if (typeof answer.access_token === 'string') {
+    registerToken('token issued by token-exchange', answer.access_token);
+  }
+  return { status: res.status, headers: res.headers, body: answer };
+}
+
+/** A dev auth.service whose minted tokens are recorded for the end-of-run leak check. */
+function recordMints(auth: DevAuth): DevAuth {
+  const mint = auth.mint.bind(auth);
+  return Object.assign(auth, {
+    async mint(request: Parameters<DevAuth['mint']>[0]) {
+      const token = await mint(request);
+      registerToken('token minted by the test auth.service', token);
+      return token;
+    },
+  });
+}
+
+/** The private keys of a dev PKI, recorded for the end-of-run leak check. */
+export function registerPkiKeys(pki: DevPki): void {
+  registerPem('dev PKI server key', readFileSync(pki.serverKeyFile, 'utf8'));
+  for (const [name, c] of Object.entries(pki.clients)) {
+    registerPem(`dev PKI client key of ${name}`, readFileSync(c.keyFile, 'utf8'));
+  }
 }
 
 export const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';

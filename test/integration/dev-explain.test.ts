@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { tryIt } from '../../src/cli/commands/dev.js';
 import { startDevEnvironment, type DevEnvironment } from '../../src/dev/dev-environment.js';
-import { createLogger } from '../../src/log.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
 import { runPrinted } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { ROOT } from '../helpers/tools.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 /**
  * `npm start`'s embedded default on ports of our choosing (the real token-exchange over mTLS, the
@@ -28,7 +28,7 @@ const logs: string[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'jwtx-dev-'));
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-  const logger = createLogger('debug', (l) => logs.push(l));
+  const logger = testLogger('dev-explain', logs);
   env = await startDevEnvironment(dir, logger, ports);
   app = await startApp(env.config, { logger });
   await app.whenReady(30_000);

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { ensureDevIssuer } from '../../src/dev/dev-issuer.js';
-import { silentLogger } from '../../src/log.js';
 import { startApp } from '../../src/server/app.js';
 import { findObject, helmTemplate, podContainers, type K8sObject } from '../helpers/helm.js';
 import { freePort } from '../helpers/ports.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 /**
  * The jwtexchange config the chart renders is accepted by the project's own config validation,
@@ -125,7 +125,7 @@ describe('the rendered jwtexchange config', () => {
     const file = path.join(dir, 'config.yaml');
     // Tests listen on loopback only; in the pod the HTTP listener is on 0.0.0.0 for the kubelet.
     writeFileSync(file, text.replace('0.0.0.0:', '127.0.0.1:'));
-    const app = await startApp(loadConfigFile(file), { logger: silentLogger });
+    const app = await startApp(loadConfigFile(file), { logger: testLogger('helm-config') });
     try {
       await app.whenReady(60_000);
       expect(app.grpcPort).toBe(grpcPort);

@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { validateEnvoyConfig } from '../helpers/envoy.js';
+import { pathSettingProblems } from '../helpers/envoy-path-settings.js';
 import {
   helmTemplate,
   loopbackOnly,
@@ -46,6 +47,8 @@ describe('envoy --mode validate', () => {
       const objects = await helmTemplate({ values: [`ci/${scenario}-values.yaml`] });
       const file = writeEnvoyConfigMap(objects, path.join(dir, `validate-${scenario}`), tlsDir);
       await expect(validateEnvoyConfig(file)).resolves.toContain('OK');
+      // Every listener normalizes paths the way the authorization rules expect.
+      expect(pathSettingProblems(parseYaml(readFileSync(file, 'utf8')))).toEqual([]);
     },
   );
 

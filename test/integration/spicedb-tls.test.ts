@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ensureDevIssuer } from '../../src/dev/dev-issuer.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
-import { silentLogger } from '../../src/log.js';
 import { createCa, issueLeaf } from '../../src/pki/certificates.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
 import {
@@ -15,6 +14,7 @@ import {
   stopSpiceDb,
   type RunningSpiceDb,
 } from '../helpers/spicedb.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 /** The sidecar's client over TLS (transport: tls, caFile) to a spicedb serve with a certificate. */
 describe('SpiceDB over TLS', () => {
@@ -64,7 +64,7 @@ describe('SpiceDB over TLS', () => {
       },
       dir,
     );
-    return startApp(config, { logger: silentLogger });
+    return startApp(config, { logger: testLogger('spicedb-tls') });
   }
 
   it('checks permissions when the server certificate verifies against caFile', async () => {

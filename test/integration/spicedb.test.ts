@@ -7,7 +7,6 @@ import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import type { CheckResponse } from '../../src/envoy/types.js';
 import { ConfigError } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
 import { encodeObjectId } from '../../src/spicedb/object-id.js';
 import { waitFor } from '../helpers/ports.js';
@@ -17,6 +16,7 @@ import {
   stopSpiceDb,
   type RunningSpiceDb,
 } from '../helpers/spicedb.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 type Doc = Record<string, unknown>;
 
@@ -65,7 +65,7 @@ async function startAuthzApp(
     },
     dir,
   );
-  const app = await startApp(config, { logger: silentLogger });
+  const app = await startApp(config, { logger: testLogger('spicedb') });
   return { app, issuer, client: new AuthorizationClient(`127.0.0.1:${app.grpcPort}`) };
 }
 

@@ -46,6 +46,7 @@ describe('token-exchange grants', () => {
               audiences: ['gateway', 'vmcontroller'],
               typ: 'at+jwt',
               requiredClaims: ['iat', 'jti', 'client_id'],
+              serviceTokens: true,
             },
           ],
         },
@@ -279,6 +280,29 @@ describe('token-exchange grants', () => {
     });
     expect(res.body.error).toBe('invalid_request');
     expect(res.body.error_description).toMatch(/expired/);
+  });
+
+  // Finding 3: accepted inside the clock tolerance after its exp, it yielded expires_in < 0.
+  it('refuses a subject token past its exp even inside the clock tolerance, never issuing an expired token', async () => {
+    const res = await exchange('gateway', {
+      subject_token: await userToken({ ttlSeconds: -10 }),
+      audience: 'vmcontroller',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'subject_token has expired',
+    });
+    // A few seconds of life left: the issued token lives no longer, and is never born expired.
+    const nearlyExpired = await exchange('gateway', {
+      subject_token: await userToken({ ttlSeconds: 5 }),
+      audience: 'vmcontroller',
+    });
+    expect(nearlyExpired.status).toBe(200);
+    expect(nearlyExpired.body.expires_in).toBeGreaterThan(0);
+    expect(nearlyExpired.body.expires_in).toBeLessThanOrEqual(5);
+    const claims = decodeJwt(nearlyExpired.body.access_token as string);
+    expect(claims.exp!).toBeGreaterThan(claims.iat!);
   });
 
   it('refuses a subject token meant for another audience or from an unknown issuer', async () => {

@@ -7,6 +7,7 @@ import { httpRequest } from '../../src/net/http-client.js';
 import { parseStsConfig } from '../../src/sts/config.js';
 import { startStsServer } from '../../src/sts/server.js';
 import { postToken, startTestSts, type TestSts } from '../helpers/sts.js';
+import { testLogger } from '../helpers/run-logs.js';
 
 const HOUR = 3_600_000;
 const TTL_SECONDS = 300;
@@ -67,16 +68,20 @@ describe('token-exchange signing keys', () => {
     clock.advance(HOUR - 2 * 60_000); // inside the publish-ahead window (10 min)
     const announced = await kids();
     expect(announced).toHaveLength(2);
+
+    clock.advance(2 * 60_000); // rotation due, but the next key was listed only 2 min ago
+    expect(decodeProtectedHeader(await issue()).kid).toBe(firstKid);
+    clock.advance(8 * 60_000 - 1_000);
     const lastOld = await issue(); // still signed by the first key
     expect(decodeProtectedHeader(lastOld).kid).toBe(firstKid);
 
-    clock.advance(2 * 60_000); // rotation
+    clock.advance(1_000); // listed for the whole publish-ahead window now: rotation
     const fresh = await issue();
     const secondKid = decodeProtectedHeader(fresh).kid!;
     expect(secondKid).not.toBe(firstKid);
-    expect(announced).toContain(secondKid); // verifiers had it before it signed
+    expect(announced).toContain(secondKid); // verifiers had it a full window before it signed
     expect(await kids()).toContain(firstKid);
-    expect(await verifiesNow(lastOld)).toBe(true); // issued 2 min ago by the retired key: still valid
+    expect(await verifiesNow(lastOld)).toBe(true); // issued 1 s ago by the retired key: still valid
 
     clock.advance((TTL_SECONDS + 30 + 300) * 1000 + 1_000); // past retention
     expect(await kids()).not.toContain(firstKid);
@@ -112,7 +117,7 @@ describe('token-exchange with keys.stateFile', () => {
       base.pki.dir,
     );
     try {
-      const first = await startStsServer(config, { env: {} });
+      const first = await startStsServer(config, { env: {}, logger: testLogger('sts-keys') });
       const res = await postToken(base, 'gateway', {
         grant_type: 'client_credentials',
         audience: 'vmcontroller',
@@ -120,7 +125,7 @@ describe('token-exchange with keys.stateFile', () => {
       const token = res.body.access_token as string;
       await first.close();
 
-      const second = await startStsServer(config, { env: {} });
+      const second = await startStsServer(config, { env: {}, logger: testLogger('sts-keys') });
       try {
         const jwks = await httpRequest(second.jwksUrl, {
           timeoutMs: 30_000,

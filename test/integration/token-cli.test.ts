@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCliServer, type CliServer } from '../helpers/cli.js';
+import { registerToken } from '../helpers/run-logs.js';
 
 /** `jwtexchange token` against a running `jwtexchange sts`, both as real processes. */
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
@@ -97,6 +98,49 @@ describe('jwtexchange token against jwtexchange sts', () => {
     ]);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(JWT);
+    registerToken('token printed by jwtexchange token --raw', JWT.exec(res.stdout)![0]);
+  });
+
+  // Finding 10: subject and actor tokens only as arguments, visible in ps and shell history.
+  describe('subject and actor tokens from a file or standard input', () => {
+    let subjectToken: string;
+    const exchange = (extra: string[], input?: string) =>
+      runCli(
+        ['token', ...base(), ...client('gateway'), '--audience', 'vmcontroller', ...extra],
+        {},
+        input,
+      );
+    // The server verifies the subject token and refuses it (its aud is not the caller), which
+    // shows the CLI read and sent the whole token.
+    const READ_AND_SENT =
+      /invalid_request[\s\S]*subject_token is not acceptable: the token is not meant for this audience/;
+
+    beforeAll(async () => {
+      const res = await exchange(['--raw']);
+      subjectToken = JWT.exec(res.stdout)![0];
+      registerToken('token printed by jwtexchange token --raw', subjectToken);
+    });
+
+    it('reads --subject-token-file FILE, final newline and all, without a warning', async () => {
+      const file = path.join(dir, 'subject.jwt');
+      writeFileSync(file, `${subjectToken}\n`, { mode: 0o600 });
+      const res = await exchange(['--subject-token-file', file]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(READ_AND_SENT);
+      expect(res.stderr).not.toContain('deprecated');
+    });
+
+    it('reads --subject-token-file - from standard input', async () => {
+      const res = await exchange(['--subject-token-file', '-'], `${subjectToken}\n`);
+      expect(res.stderr).toMatch(READ_AND_SENT);
+    });
+
+    it('still takes --subject-token, with a warning that it is visible in ps', async () => {
+      const res = await exchange(['--subject-token', subjectToken]);
+      expect(res.stderr).toMatch(READ_AND_SENT);
+      expect(res.stderr).toContain('warning: --subject-token is deprecated');
+      expect(res.stderr).toContain('--subject-token-file');
+    });
   });
 
   it('explains a refusal for a service that is not on the allowlist', async () => {

@@ -17,6 +17,7 @@ an `audience` is saga-tagged: jwtexchange injects a service token for that audie
             '@type': type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
             stat_prefix: egress
             codec_type: AUTO
+            {{- include "jwtexchange.envoyPathNormalization" . | nindent 12 }}
             # Match upstreams by name whatever port the client put in the authority.
             strip_any_host_port: true
             route_config:

@@ -54,6 +54,16 @@ Call with (dict "timeout" … ).
     include_peer_certificate: false
 {{- end }}
 
+{{/*
+One path for routes, authorization rules and the app (docs/security.md): dot segments resolved,
+`//` merged, %2F / %5C rejected with 400 before any filter runs. Every listener sets it.
+*/}}
+{{- define "jwtexchange.envoyPathNormalization" -}}
+normalize_path: true
+merge_slashes: true
+path_with_escaped_slashes_action: REJECT_REQUEST
+{{- end }}
+
 {{- define "jwtexchange.envoyRouterFilter" -}}
 - name: envoy.filters.http.router
   typed_config:
@@ -94,6 +104,7 @@ match: { prefix: {{ .prefix | default "/" | quote }} }
             '@type': type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
             stat_prefix: ingress
             codec_type: AUTO
+            {{- include "jwtexchange.envoyPathNormalization" . | nindent 12 }}
             use_remote_address: true
             generate_request_id: true
             route_config:
@@ -147,6 +158,7 @@ match: { prefix: {{ .prefix | default "/" | quote }} }
           typed_config:
             '@type': type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
             stat_prefix: health
+            {{- include "jwtexchange.envoyPathNormalization" . | nindent 12 }}
             route_config:
               name: health
               virtual_hosts:

@@ -9,7 +9,8 @@ import type {
   CheckSpec,
   PermissionChecker,
 } from '../../spicedb/permission-checker.js';
-import { splitPath, type PathParams } from '../../spicedb/route-match.js';
+import { canonicalPath } from '../../spicedb/canonical-path.js';
+import type { PathParams } from '../../spicedb/route-match.js';
 import { findRule, type CompiledRule } from '../../spicedb/rules.js';
 import { deny } from '../decision.js';
 import type { Evaluation, Phase, PhaseResult } from '../pipeline.js';
@@ -157,10 +158,11 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
     async run(ev): Promise<PhaseResult> {
       const identity = ev.identity;
       if (!identity) return deny('internal', 'authorization ran without a verified identity');
-      const segments = splitPath(ev.request.path);
-      if (!segments)
-        return deny('bad_request', 'the path has bad percent-encoding or dot segments');
-      const found = findRule(opts.rules, ev.request.method, segments);
+      const path = canonicalPath(ev.request.path);
+      if (path.problem) {
+        return deny('bad_request', `the path is refused before rule matching (${path.problem})`);
+      }
+      const found = findRule(opts.rules, ev.request.method, path.segments);
       if (!found) {
         const subject = opts.subjects[identity.kind];
         exportSubject(ev, subject.type, claimAsId(identity.claims, subject.claim));

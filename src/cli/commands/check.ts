@@ -122,9 +122,11 @@ const WHERE_SIDECARS_LISTEN =
 /** Why the RPC failed and what to do about it: never grpc-js's bare (or empty) notes. */
 export function describeRpcFailure(err: unknown, server: string): string {
   const e = err as Partial<ServiceError>;
-  const detail = String(e.details || e.message || err)
-    .replace(/\s*Resolution note:\s*$/, '')
-    .trim();
+  const raw = String(e.details || e.message || err);
+  // grpc-js may end the text with an empty "Resolution note:"; dropped without a regex (lint).
+  const note = raw.lastIndexOf('Resolution note:');
+  const empty = note !== -1 && raw.slice(note + 'Resolution note:'.length).trim() === '';
+  const detail = (empty ? raw.slice(0, note) : raw).trim();
   const head = `cannot reach ext_authz server at ${server}`;
   if (e.code === GrpcStatus.UNAVAILABLE) {
     const refused = /ECONNREFUSED/.test(detail);

@@ -34,10 +34,15 @@ to check.
   --audience AUD             the service the token is for
   --resource URI             or: the RFC 8707 resource indicator of that service
   --client-id ID             send client_id (RFC 8705 tls_client_auth); must name the same service
-  --subject-token T          exchange this user token (RFC 8693) instead of a service token
+  --subject-token-file F     exchange the user token in file F (RFC 8693) instead of asking
+                             for a service token; F is - for standard input
   --subject-token-type TYPE  jwt (default), access_token, or saga-id: the subject token is then a
                              saga id and the answer a saga-delegated token (docs/delegation.md)
-  --actor-token T            delegation: the caller's own service token as actor
+  --actor-token-file F       delegation: the caller's own service token as actor, from file F
+                             (or - for standard input)
+  --subject-token T, --actor-token T
+                             deprecated for tokens: a token on the command line is visible in ps
+                             and the shell history; use the -file forms (a saga id is no secret)
   --raw                      also print the token
   --timeout MS               request timeout (default 10000)`;
 
@@ -50,8 +55,10 @@ const OPTIONS = {
   resource: { type: 'string' },
   'client-id': { type: 'string' },
   'subject-token': { type: 'string' },
+  'subject-token-file': { type: 'string' },
   'subject-token-type': { type: 'string', default: 'jwt' },
   'actor-token': { type: 'string' },
+  'actor-token-file': { type: 'string' },
   raw: { type: 'boolean', default: false },
   timeout: { type: 'string', default: '10000' },
 } as const;
@@ -70,24 +77,79 @@ function tokenType(name: string): string {
   );
 }
 
-function buildForm(v: Values): URLSearchParams {
+interface Tokens {
+  readonly subject?: string;
+  readonly actor?: string;
+}
+
+function buildForm(v: Values, tokens: Tokens): URLSearchParams {
   const form = new URLSearchParams(
     v.resource !== undefined ? { resource: v.resource } : { audience: v.audience! },
   );
   if (v['client-id'] !== undefined) form.set('client_id', v['client-id']);
-  if (v['subject-token'] === undefined) {
-    if (v['actor-token'] !== undefined) throw new Error('--actor-token needs --subject-token');
+  if (tokens.subject === undefined) {
+    if (tokens.actor !== undefined) throw new Error('an actor token needs a subject token');
     form.set('grant_type', GRANT_CLIENT_CREDENTIALS);
     return form;
   }
   form.set('grant_type', GRANT_TOKEN_EXCHANGE);
-  form.set('subject_token', v['subject-token']);
+  form.set('subject_token', tokens.subject);
   form.set('subject_token_type', tokenType(v['subject-token-type'] ?? 'jwt'));
-  if (v['actor-token'] !== undefined) {
-    form.set('actor_token', v['actor-token']);
+  if (tokens.actor !== undefined) {
+    form.set('actor_token', tokens.actor);
     form.set('actor_token_type', TOKEN_TYPE_ACCESS_TOKEN);
   }
   return form;
+}
+
+/** A token from a file or, for `-`, standard input; surrounding whitespace (a final newline) dropped. */
+function readTokenFile(file: string, option: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new Error(`${option}: cannot read ${file === '-' ? 'standard input' : file}`, {
+      cause: err,
+    });
+  }
+  const token = text.trim();
+  if (token.length === 0)
+    throw new Error(`${option}: ${file === '-' ? 'standard input' : file} is empty`);
+  return token;
+}
+
+/**
+ * The subject and actor tokens, from `--*-token-file` (preferred) or the deprecated argument
+ * forms, which print a warning: an argument is visible to every user in `ps` and stays in the
+ * shell history.
+ */
+function readTokens(v: Values, warn: (line: string) => void): Tokens {
+  const one = (name: 'subject' | 'actor'): string | undefined => {
+    const arg = v[`${name}-token`];
+    const file = v[`${name}-token-file`];
+    if (arg !== undefined && file !== undefined) {
+      throw new Error(`give --${name}-token-file or --${name}-token, not both`);
+    }
+    if (file !== undefined) return readTokenFile(file, `--${name}-token-file`);
+    // A saga id is not a credential: only tokens are worth keeping out of ps.
+    const secret = name === 'actor' || v['subject-token-type'] !== 'saga-id';
+    if (arg !== undefined && secret) {
+      warn(
+        `warning: --${name}-token is deprecated: the token is visible in ps and the shell ` +
+          `history; use --${name}-token-file FILE, or - to read it from standard input`,
+      );
+    }
+    return arg;
+  };
+  if (v['subject-token-file'] === '-' && v['actor-token-file'] === '-') {
+    throw new Error('standard input can hold only one token: give the actor token in a file');
+  }
+  const subject = one('subject');
+  const actor = one('actor');
+  return {
+    ...(subject !== undefined ? { subject } : {}),
+    ...(actor !== undefined ? { actor } : {}),
+  };
 }
 
 /** The token endpoint and the JWKS URL from --sts (a base URL or the token endpoint itself). */
@@ -117,12 +179,19 @@ export async function run(args: string[]): Promise<number> {
     console.error('--timeout must be a positive integer (milliseconds)');
     return 2;
   }
+  let tokens: Tokens;
+  try {
+    tokens = readTokens(v, (line) => console.error(line));
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
   const { tokenUrl, jwksUrl } = stsUrls(v.sts!);
   const cert = readFileSync(v.cert!);
   const ca = readFileSync(v.ca!);
   const result = await callTokenEndpoint({
     tokenUrl,
-    form: buildForm(v),
+    form: buildForm(v, tokens),
     cert,
     key: readFileSync(v.key!),
     ca,

@@ -98,6 +98,12 @@ const issuer = (ctx: SchemaContext) =>
        * outbound.tokenExchange and the internal issuer in this list.
        */
       exchange: exchange.optional(),
+      /**
+       * This issuer is token-exchange, the one that mints service tokens: its tokens with
+       * sub = client_id and no act are service tokens (x-jwtauth-kind, SpiceDB subject type).
+       * Tokens of every other issuer are user tokens, whatever their claims.
+       */
+      serviceTokens: z.boolean().default(false),
     })
     .refine(...oneKeySource);
 

@@ -4,7 +4,7 @@ import { toRequestContext } from '../../../src/check/request-context.js';
 import { REASON_HEADER, toCheckResponse } from '../../../src/check/response.js';
 import { syntheticCheckRequest } from '../../../src/envoy/client.js';
 import type { CheckResponse, HeaderValueOption } from '../../../src/envoy/types.js';
-import { REASON_CODES, REASONS } from '../../../src/errors.js';
+import { CALLER_MESSAGES, REASON_CODES, REASONS } from '../../../src/errors.js';
 
 const HTTP = toRequestContext(syntheticCheckRequest({ headers: { accept: 'application/json' } }));
 const GRPC = toRequestContext(
@@ -68,7 +68,10 @@ describe('toCheckResponse', () => {
   it.each(DENY_REASONS)('denies %s with its gRPC code, HTTP status and reason header', (reason) => {
     const res = toCheckResponse(deny(reason, 'why'), HTTP);
     expect(res.ok_response).toBeUndefined();
-    expect(res.status).toEqual({ code: REASONS[reason].grpc, message: `${reason}: why` });
+    expect(res.status).toEqual({
+      code: REASONS[reason].grpc,
+      message: `${reason}: ${CALLER_MESSAGES[reason]}`,
+    });
     expect(res.denied_response?.status.code).toBe(REASONS[reason].http);
     expect(headerOf(res.denied_response?.headers, REASON_HEADER)).toBe(reason);
     const challenge = headerOf(res.denied_response?.headers, 'www-authenticate');
@@ -83,14 +86,58 @@ describe('toCheckResponse', () => {
     );
   });
 
-  it('challenges a bad token with error="invalid_token" and a safe quoted description', () => {
+  it('challenges a bad token with error="invalid_token" and the fixed description of its code', () => {
     const res = toCheckResponse(deny('invalid_claims', 'claim "exp" \\ bad\r\nX-Evil: 1 é'), HTTP);
     const challenge = headerOf(res.denied_response?.headers, 'www-authenticate');
     expect(challenge).toBe(
-      `Bearer realm="jwtexchange", error="invalid_token", error_description="claim 'exp' ' bad??X-Evil: 1 ?"`,
+      `Bearer realm="jwtexchange", error="invalid_token", error_description="the token claims are not acceptable"`,
     );
     expect(challenge).toMatch(/^[\x20-\x7e]+$/);
   });
+
+  it('has a caller message for every code: one plain printable sentence, nothing to quote', () => {
+    for (const code of REASON_CODES)
+      expect(CALLER_MESSAGES[code]).toMatch(/^[a-z][a-z ()-]+[a-z)]$/);
+  });
+
+  // What an exchange or SpiceDB failure really says (finding 5): none of it is the caller's.
+  const DETAILS = {
+    'a file path': 'ENOENT: no such file or directory, open /etc/jwtexchange/tls/tls.key',
+    'an address': 'connect ECONNREFUSED 10.12.0.7:8443',
+    'an upstream error_description': 'subject_token kid k-7f3e is not in the JWKS of idp-internal',
+    'an endpoint': 'SpiceDB at spicedb.authz.svc:50051',
+    'a rule name': 'rule create-namespace-prod',
+  };
+  const MARKERS = [
+    '/etc/jwtexchange',
+    'tls.key',
+    'ENOENT',
+    'ECONNREFUSED',
+    '10.12.0.7',
+    '8443',
+    'k-7f3e',
+    'idp-internal',
+    'spicedb.authz.svc',
+    '50051',
+    'create-namespace-prod',
+  ];
+
+  it.each(DENY_REASONS)(
+    'shows a %s caller the code and its fixed sentence, never the decision details',
+    (reason) => {
+      const decision = deny(reason, Object.values(DETAILS).join('; '));
+      for (const ctx of [HTTP, GRPC, undefined]) {
+        const res = toCheckResponse(decision, ctx);
+        const shown = [
+          res.status.message!,
+          res.denied_response!.body,
+          ...res.denied_response!.headers.map((h) => `${h.header.key}: ${h.header.value}`),
+        ].join('\n');
+        for (const marker of MARKERS) expect(shown).not.toContain(marker);
+        expect(shown).toContain(CALLER_MESSAGES[reason]);
+      }
+    },
+  );
 
   it('answers an HTTP caller with a JSON body', () => {
     const res = toCheckResponse(deny('token_expired', 'the token has expired'), HTTP);

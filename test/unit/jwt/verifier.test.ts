@@ -4,7 +4,12 @@ import { ManualClock } from '../../../src/clock.js';
 import { inboundSection } from '../../../src/config/sections/inbound.js';
 import { JwtxError, type ReasonCode } from '../../../src/errors.js';
 import { JwksSource, type JwksLoader } from '../../../src/jwt/jwks-source.js';
-import { toJwtxError, TokenVerifier, type TrustedIssuer } from '../../../src/jwt/verifier.js';
+import {
+  MAX_KEY_CANDIDATES,
+  toJwtxError,
+  TokenVerifier,
+  type TrustedIssuer,
+} from '../../../src/jwt/verifier.js';
 import { ForgeIssuer, jwks, newKey } from '../../helpers/jwt-forge.js';
 
 describe('toJwtxError', () => {
@@ -51,7 +56,15 @@ describe('toJwtxError', () => {
 
 const TOLERANCE = 30;
 
-async function setup(opts: { typ?: string; requiredClaims?: string[]; loader?: JwksLoader } = {}) {
+async function setup(
+  opts: {
+    typ?: string;
+    requiredClaims?: string[];
+    loader?: JwksLoader;
+    /** Issuer b is token-exchange (serviceTokens: true). */
+    bMintsServiceTokens?: boolean;
+  } = {},
+) {
   const clock = new ManualClock();
   const now = () => clock.now();
   const a = new ForgeIssuer('https://a.example', await newKey(), 'gateway', now);
@@ -63,6 +76,7 @@ async function setup(opts: { typ?: string; requiredClaims?: string[]; loader?: J
       audiences: ['gateway', 'gateway-admin'],
       ...(opts.typ ? { typ: opts.typ } : {}),
       ...(opts.requiredClaims ? { requiredClaims: opts.requiredClaims } : {}),
+      ...(i === b && opts.bMintsServiceTokens ? { serviceTokens: true } : {}),
     })),
   });
   const issuers: TrustedIssuer[] = inbound.issuers.map((config, n) => {
@@ -131,6 +145,80 @@ describe('TokenVerifier', () => {
     expect(await reason(a.token({ sub: undefined }))).toBe('invalid_claims');
     expect(await reason(a.token({ sub: '' }))).toBe('invalid_claims');
     expect(await reason(a.token({ sub: 42 }))).toBe('invalid_claims');
+  });
+
+  it('refuses a sub that is not well-formed Unicode instead of failing on it', async () => {
+    const { a, reason } = await setup();
+    expect(await reason(a.token({ sub: '\ud800admin' }))).toBe('invalid_claims');
+    expect(await reason(a.token({ sub: 'admin\udfff' }))).toBe('invalid_claims');
+    expect(await reason(a.token({ act: { sub: 'svc\ud800' } }))).toBe('invalid_claims');
+    expect(await reason(a.token({ sub: 'алекс 😀' }))).toBe('allowed');
+  });
+
+  // Finding 4: " admin" and "admin " reached the app as the same header once HTTP trimmed it.
+  it('forwards subjects that differ only in whitespace as different, reversible headers', async () => {
+    const { a, verifier } = await setup();
+    const subjectHeader = async (sub: string) =>
+      (await verifier.verify(a.token({ sub }))).headers.find(
+        ([k]) => k === 'x-jwtauth-subject',
+      )![1];
+    const values = await Promise.all(['admin', ' admin', 'admin ', 'admin\t'].map(subjectHeader));
+    expect(values).toEqual(['admin', '%20admin', 'admin%20', 'admin%09']);
+    expect(values.map(decodeURIComponent)).toEqual(['admin', ' admin', 'admin ', 'admin\t']);
+    expect(await subjectHeader('cloud-teleport-aleksander.rykalin')).toBe(
+      'cloud-teleport-aleksander.rykalin',
+    );
+  });
+
+  // Finding 9: a user IdP's token with sub = client_id = "gateway" was taken for the service.
+  it('gives kind service only to tokens of the issuer that mints service tokens', async () => {
+    const { a, b, verifier } = await setup({ bMintsServiceTokens: true });
+    const service = { sub: 'gateway', client_id: 'gateway' };
+    expect((await verifier.verify(a.token(service))).kind).toBe('user');
+    expect((await verifier.verify(b.token(service))).kind).toBe('service');
+    const kindHeader = (await verifier.verify(a.token(service))).headers.find(
+      ([k]) => k === 'x-jwtauth-kind',
+    );
+    expect(kindHeader).toEqual(['x-jwtauth-kind', 'user']);
+    const delegated = { ...service, act: { sub: 'saga-executor' } };
+    expect((await verifier.verify(b.token(delegated))).kind).toBe('user');
+    expect((await verifier.verify(b.token({ sub: 'alice', client_id: 'gateway' }))).kind).toBe(
+      'user',
+    );
+  });
+
+  // Finding 7: RFC 7515 makes kid optional; two fitting keys used to mean unknown_key.
+  describe('a token without kid', () => {
+    // The loaders run on first use, after setup() returned the issuer whose key they publish.
+    it('verifies against whichever of the fitting keys signed it', async () => {
+      const others = await Promise.all([newKey(), newKey()]);
+      const { a, reason } = await setup({
+        loader: async () => jwks(others[0]!, a.key, others[1]!),
+      });
+      expect(await reason(a.token({}, { kid: undefined }))).toBe('allowed');
+      // A wrong signature fails every candidate: invalid_signature, not unknown_key.
+      const forged = new ForgeIssuer(a.issuer, await newKey(), 'gateway', () => Date.now());
+      expect(await reason(forged.token({}, { kid: undefined }))).toBe('invalid_signature');
+    });
+
+    it(`tries at most ${MAX_KEY_CANDIDATES} keys: a larger fitting set is refused before any signature check`, async () => {
+      const others = await Promise.all(Array.from({ length: MAX_KEY_CANDIDATES }, () => newKey()));
+      const { a, reason } = await setup({ loader: async () => jwks(...others, a.key) });
+      expect(await reason(a.token({}, { kid: undefined }))).toBe('unknown_key');
+      // With a kid the same set is fine: exactly one key fits.
+      expect(await reason(a.token())).toBe('allowed');
+    });
+
+    it('still checks the claims with the key that verified', async () => {
+      const other = await newKey();
+      const { a, reason, nowS } = await setup({
+        loader: async () => jwks(other, a.key),
+      });
+      expect(await reason(a.token({ exp: nowS - 3600 }, { kid: undefined }))).toBe('token_expired');
+      expect(await reason(a.token({ aud: 'billing' }, { kid: undefined }))).toBe(
+        'invalid_audience',
+      );
+    });
   });
 
   it('picks the issuer by iss and only trusts that issuer keys', async () => {

@@ -86,11 +86,13 @@ function evaluation(
     requestId: undefined,
     peerPrincipal: undefined,
   };
-  const identity = buildIdentity('https://issuer', {
-    sub: 'cloud-teleport-aleksander.rykalin',
-    exp: 2_000_000_000,
-    ...claims,
-  });
+  // The issuer is token-exchange (serviceTokens: true): sub = client_id means a service.
+  const identity = buildIdentity(
+    'https://issuer',
+    { sub: 'cloud-teleport-aleksander.rykalin', exp: 2_000_000_000, ...claims },
+    undefined,
+    true,
+  );
   return { request, identity, credential: 'tok', wouldDeny: undefined, setHeaders: [] };
 }
 
@@ -182,6 +184,32 @@ describe('authorize phase', () => {
       evaluation('POST', '/v2/x/../namespaces/cl0'),
     );
     expect(d).toMatchObject({ allow: false, reason: 'bad_request' });
+  });
+
+  // Finding 2: under `default: allow` these were allowed with no SpiceDB check at all.
+  it.each([
+    '/v2%2Fnamespaces%2Fcl0',
+    '/v2/namespaces%2Fcl0',
+    '/v2%5Cnamespaces%5Ccl0',
+    '/v2/namespaces;x=1/cl0',
+    '/v2;/namespaces/cl0',
+    '/v2\\namespaces\\cl0',
+    '/v2/namespaces%252Fcl0',
+  ])('refuses %s with bad_request instead of letting it dodge the rule', async (path) => {
+    const { phase, seen } = setup({ default: 'allow' });
+    const d = await phase.run(evaluation('POST', path));
+    expect(d).toMatchObject({ allow: false, reason: 'bad_request' });
+    expect(seen).toEqual([]);
+  });
+
+  it('checks the canonical spellings of a protected path like the path itself', async () => {
+    for (const path of ['/v2/namespaces/cl0', '//v2//namespaces/cl0/', '/v2/%6Eamespaces/%63l0']) {
+      const { phase, seen } = setup({ default: 'allow', answer: false });
+      expect(await phase.run(evaluation('POST', path))).toMatchObject({
+        reason: 'permission_denied',
+      });
+      expect(seen.map((s) => s.resourceId)).toEqual(['cl0']);
+    }
   });
 
   it('passes a ZedToken header through and refuses one that is not a token', async () => {

@@ -52,6 +52,21 @@ describe('TokenEndpointClient', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
+  it('refuses an answer whose token is already expired (exp or expires_in in the past)', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        access_token: jwt({ exp: clock.now() / 1000 - 20, aud: 'vmcontroller' }),
+        token_type: 'Bearer',
+        expires_in: -20,
+      }),
+    };
+    await expect(client.serviceToken({ audience: 'vmcontroller' })).rejects.toMatchObject({
+      kind: 'invalid',
+      message: 'the issued token has already expired',
+    });
+  });
+
   it('asks for client_credentials with the audience and never trusts expires_in past exp', async () => {
     const exp = clock.now() / 1000 + 60;
     answer = {
