@@ -28,6 +28,10 @@ function upstreamListener(port: number): Yaml {
               '@type':
                 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
               stat_prefix: 'upstream',
+              // The path settings every listener of ours keeps (docs/security.md).
+              normalize_path: true,
+              merge_slashes: true,
+              path_with_escaped_slashes_action: 'REJECT_REQUEST',
               route_config: {
                 virtual_hosts: [
                   {
@@ -93,9 +97,10 @@ export async function startBenchEnvoy(
   issuer: { issuer: string; jwksFile: string },
   jwtexchangePort: number | undefined,
 ): Promise<{ envoy: RunningEnvoy; port: number }> {
-  const [port, upstreamPort] = [await freePort(), await freePort()];
+  // The app cluster must name the upstream listener's port before Envoy starts: a reserved port.
+  // The ingress listener binds port 0 and is looked up once Envoy runs.
+  const upstreamPort = await freePort();
   const config = renderEnvoyConfig('envoy/ingress.yaml', {
-    listeners: { ingress: port },
     clusters: { app: upstreamPort, ...(jwtexchangePort ? { jwtexchange: jwtexchangePort } : {}) },
     keepTimeouts: true,
     edit(c) {
@@ -123,5 +128,5 @@ export async function startBenchEnvoy(
   });
   // Envoy as in a 2-core pod: one worker thread per core.
   const envoy = await startEnvoy(config, { concurrency: 2 });
-  return { envoy, port };
+  return { envoy, port: envoy.port('ingress') };
 }
