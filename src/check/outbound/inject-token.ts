@@ -10,17 +10,15 @@ import { EXT, type RequestContext } from '../request-context.js';
 export type AudienceAllowlist = ReadonlyMap<string, ReadonlySet<string>>;
 
 /**
- * Route phase: which service token, if any, this outbound request gets. Untagged routes (no
- * `jwtexchange.audience`) and tagged routes whose `jwtexchange.when-header` is absent pass through
- * untouched. An audience or scope off the allowlist is refused: a token is never sent to a place
- * nobody configured.
+ * The pass-through a route asks for: untagged routes (no `jwtexchange.audience`) and tagged
+ * routes whose `jwtexchange.when-header` is absent from the request go on untouched. Returns the
+ * route's audience when the route wants a token.
  */
-export function selectTarget(
+export function routeAudience(
   ctx: RequestContext,
-  allowlist: AudienceAllowlist,
-  explain?: Explanation,
-  phase = 'inject_service_token',
-): { audience: string; scope: string } | Decision {
+  explain: Explanation | undefined,
+  phase: string,
+): string | Decision {
   const audience = ctx.extensions[EXT.audience];
   if (audience === undefined) {
     explain?.add(phase, 'passthrough', {
@@ -36,6 +34,22 @@ export function selectTarget(
     });
     return allow('passthrough');
   }
+  return audience;
+}
+
+/**
+ * Route phase: which service token, if any, this outbound request gets (see routeAudience for
+ * the routes that pass through). An audience or scope off the allowlist is refused: a token is
+ * never sent to a place nobody configured.
+ */
+export function selectTarget(
+  ctx: RequestContext,
+  allowlist: AudienceAllowlist,
+  explain?: Explanation,
+  phase = 'inject_service_token',
+): { audience: string; scope: string } | Decision {
+  const audience = routeAudience(ctx, explain, phase);
+  if (typeof audience !== 'string') return audience;
   const scopes = allowlist.get(audience);
   const scope = ctx.extensions[EXT.scope] ?? '';
   const refusal = !scopes

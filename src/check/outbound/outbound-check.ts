@@ -1,22 +1,21 @@
-import { allow, deny, type Decision } from '../decision.js';
+import { deny, type Decision } from '../decision.js';
 import type { Explanation } from '../explain.js';
-import { EXT, type RequestContext } from '../request-context.js';
+import type { RequestContext } from '../request-context.js';
+import { routeAudience } from './inject-token.js';
 
 /**
- * Outbound requests: routes without `jwtexchange.audience` pass through untouched. Tagged routes
- * get a service token injected (see service-token phase); without an outbound section every
- * tagged route is refused rather than sent on without a token.
+ * Outbound requests when this sidecar has no outbound section: routes that would pass through
+ * anyway (untagged, or a `jwtexchange.when-header` the request lacks) still do; a route that asks
+ * for a token is refused rather than sent on without one.
  */
 export async function outboundWithoutTokens(
   ctx: RequestContext,
   explain?: Explanation,
 ): Promise<Decision> {
-  if (ctx.extensions[EXT.audience] === undefined) {
-    explain?.add('outbound', 'passthrough', { note: `untagged route (no ${EXT.audience})` });
-    return allow('passthrough');
-  }
+  const audience = routeAudience(ctx, explain, 'outbound');
+  if (typeof audience !== 'string') return audience;
   explain?.add('outbound', 'denied', {
-    audience: ctx.extensions[EXT.audience],
+    audience,
     reason: 'audience_not_allowed',
     note: 'this sidecar has no outbound section (token injection is not configured)',
   });
