@@ -14,7 +14,9 @@ export function firstDuplicateKey(json: string): string | undefined {
       const end = stringEnd(json, i);
       const names = frames.at(-1);
       if (names && expectKey) {
-        const name = JSON.parse(json.slice(i, end + 1)) as string;
+        // Only a name with an escape needs decoding ("a" and "\u0061" are the same member).
+        const raw = json.slice(i + 1, end);
+        const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
         if (names.has(name)) return name;
         names.add(name);
       }

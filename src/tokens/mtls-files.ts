@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { describeCertificateNames } from '../pki/describe.js';
-import { x509 } from '../pki/x509.js';
+import { certificateValidity, describeCertificateNames } from '../pki/describe.js';
 
 export interface TlsMaterial {
   readonly cert: Buffer;
@@ -94,11 +93,11 @@ export class MtlsFiles {
 
 function describe(pem: Buffer): { certificate: string; serial: string; notAfter: string } {
   try {
-    const cert = new x509.X509Certificate(pem.toString());
+    const { serial, notAfter } = certificateValidity(pem);
     return {
       certificate: describeCertificateNames(pem),
-      serial: cert.serialNumber,
-      notAfter: cert.notAfter.toISOString(),
+      serial,
+      notAfter: notAfter.toISOString(),
     };
   } catch {
     return { certificate: 'unparsable', serial: '', notAfter: '' };
