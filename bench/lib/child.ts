@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { unlessExited as unlessExitedWithOutput } from '../../test/helpers/processes.js';
 
 const live = new Set<ChildProcess>();
 
@@ -46,23 +47,9 @@ export function logTail(logFile: string, lines = 15): string {
   }
 }
 
-/** Rejects if the child exits before `ready` settles. */
+/** Rejects if the child exits before `ready` settles (its output is in its log file). */
 export function unlessExited<T>(child: ChildProcess, what: string, ready: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onExit = (code: number | null, signal: string | null) =>
-      reject(new Error(`${what} exited before it was ready (code ${code}, signal ${signal})`));
-    child.once('exit', onExit);
-    ready.then(
-      (v) => {
-        child.off('exit', onExit);
-        resolve(v);
-      },
-      (err: unknown) => {
-        child.off('exit', onExit);
-        reject(err as Error);
-      },
-    );
-  });
+  return unlessExitedWithOutput(child, what, () => '(see its log)', ready);
 }
 
 /** SIGTERM (graceful: lets --cpu-prof write its profile), SIGKILL after timeoutMs. */

@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { ROOT, tool } from './tools.js';
 import { assertPathSettings } from './envoy-path-settings.js';
 import { waitFor } from './ports.js';
-import { unlessExited } from './processes.js';
+import { reapOnExit, unlessExited } from './processes.js';
 import { captureChildOutput } from './run-logs.js';
 
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -129,14 +129,7 @@ export async function startEnvoy(
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // A crashed test run must not leave an Envoy behind.
-  const reap = () => child.kill('SIGKILL');
-  process.once('exit', reap);
-  const exited = new Promise<void>((r) =>
-    child.once('exit', () => {
-      process.off('exit', reap);
-      r();
-    }),
-  );
+  const exited = reapOnExit(child);
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   captureChildOutput(child, 'envoy');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import type { DevPki } from '../../src/pki/dev-pki.js';
 import { waitFor } from './ports.js';
-import { unlessExited } from './processes.js';
+import { reapOnExit, unlessExited } from './processes.js';
 import { assertPathSettings } from './envoy-path-settings.js';
 import { captureChildOutput } from './run-logs.js';
 import { ROOT, tool } from './tools.js';
@@ -139,14 +139,7 @@ export async function runRenderedEnvoy(file: string, healthPort: number): Promis
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   captureChildOutput(child, 'envoy-helm');
   // A crashed test run must not leave an Envoy behind.
-  const reap = () => child.kill('SIGKILL');
-  process.once('exit', reap);
-  const exited = new Promise<void>((r) =>
-    child.once('exit', () => {
-      process.off('exit', reap);
-      r();
-    }),
-  );
+  const exited = reapOnExit(child);
   try {
     const ready = waitFor(
       async () => (await fetch(`http://127.0.0.1:${healthPort}/ready`)).status === 200,

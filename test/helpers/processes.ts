@@ -2,6 +2,21 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
+ * Kills the child (SIGKILL) if this process exits first, so a crashed test run leaves nothing
+ * behind; resolves once the child has exited.
+ */
+export function reapOnExit(child: ChildProcess): Promise<void> {
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  return new Promise<void>((r) =>
+    child.once('exit', () => {
+      process.off('exit', reap);
+      r();
+    }),
+  );
+}
+
+/**
  * Resolves `ready`, unless the child exits first: then rejects at once with what it printed, so
  * a crashed start fails the test now instead of at the end of a wait.
  */

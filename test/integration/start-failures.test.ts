@@ -176,21 +176,17 @@ describe('jwtexchange dev (npm start)', { timeout: 120_000 }, () => {
   };
   const devDir = () => mkdtempSync(path.join(dir, 'dev-'));
 
-  it('gRPC port taken, after the rest is up: stops token-exchange, auth.service and SpiceDB', async () => {
-    const p = await ports('--grpc-port');
+  it.each([
+    [
+      '--grpc-port',
+      'gRPC port taken, after the rest is up: stops token-exchange, auth.service and SpiceDB',
+    ],
+    ['--sts-port', 'token-exchange port taken: names --sts-port'],
+  ])('%s: %s', async (flag) => {
+    const p = await ports(flag);
     try {
       const stderr = await failsCleanly(['dev', '--dir', devDir(), ...p.args]);
-      expect(stderr).toContain(inUse(`127.0.0.1:${takenPort}`, '--grpc-port'));
-    } finally {
-      p.release();
-    }
-  });
-
-  it('token-exchange port taken: names --sts-port', async () => {
-    const p = await ports('--sts-port');
-    try {
-      const stderr = await failsCleanly(['dev', '--dir', devDir(), ...p.args]);
-      expect(stderr).toContain(inUse(`127.0.0.1:${takenPort}`, '--sts-port'));
+      expect(stderr).toContain(inUse(`127.0.0.1:${takenPort}`, flag));
     } finally {
       p.release();
     }
