@@ -79,7 +79,7 @@ describe('the Grafana dashboard', () => {
     }
   });
 
-  it('answers the four questions, one row each', () => {
+  it('answers the five questions, one row each', () => {
     expect(
       dashboard.panels.filter((p: Json) => p.type === 'row').map((p: Json) => p.title),
     ).toEqual([
@@ -87,6 +87,7 @@ describe('the Grafana dashboard', () => {
       'What is it denying, and why?',
       'Is the service token about to expire?',
       'Is token-exchange or SpiceDB failing?',
+      'Are saga-delegated tokens flowing?',
     ]);
   });
 
@@ -187,6 +188,9 @@ describe('every metric the dashboard and the alerts use', () => {
     expect(problems).toEqual([]);
     // Exactly these are absent from this scrape, each for a reason this test cannot produce:
     expect([...notYetUsed].sort()).toEqual([
+      'jwtexchange_delegated_token_evictions_total', // only with an outbound delegation section
+      'jwtexchange_delegated_token_exchanges_total', // and saga traffic
+      'jwtexchange_delegated_token_lookups_total',
       'jwtexchange_service_token_refreshes_total', // only after a background refresh ran
       'jwtexchange_service_token_served_stale_total', // only when refreshing failed
       'jwtexchange_service_token_waits_total', // only when a check waited (prefetch avoided it)
