@@ -54,7 +54,7 @@ async function runThroughEnvoy(
   const token = await ctx.fixtures.warmToken();
   const app =
     variant === 'ext-authz'
-      ? await startJwtexchange(ctx, c.name, {}, { workers: 'auto', pin: false })
+      ? await startJwtexchange(ctx, c.name, {}, { workers: envoyCaseWorkers(), pin: false })
       : undefined;
   let envoy: RunningEnvoy | undefined;
   try {
@@ -153,4 +153,10 @@ function toCase(
     extras,
     ...(Number.isFinite(cpuUsPerCall) ? { cpuUsPerCall } : {}),
   };
+}
+
+/** `server.workers` of the ext_authz cases: auto, or JWTX_BENCH_ENVOY_WORKERS to compare. */
+function envoyCaseWorkers(): number | 'auto' {
+  const n = Number(process.env.JWTX_BENCH_ENVOY_WORKERS);
+  return Number.isInteger(n) && n > 0 ? n : 'auto';
 }
