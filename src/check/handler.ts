@@ -1,10 +1,10 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { CheckRequest, CheckResponse } from '../envoy/types.js';
-import { JwtxError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { answerBy } from './deadline.js';
 import { deny, type Decision } from './decision.js';
+import { failureOf } from './failure.js';
 import {
   encodeExplanation,
   EXPLAIN_REQUEST_KEY,
@@ -44,7 +44,8 @@ export function evaluate(
 ): Evaluated | Promise<Evaluated> {
   let ctx: RequestContext | undefined;
   const failed = (err: unknown): Evaluated => {
-    if (err instanceof JwtxError) return { decision: deny(err.code, err.message), ctx };
+    const f = failureOf(err);
+    if (f) return { decision: deny(f.reason, f.message), ctx };
     deps.logger.error('check failed unexpectedly; denying', {
       error: err as Error,
       requestId: ctx?.requestId,

@@ -21,7 +21,6 @@ import type { Metrics } from '../metrics.js';
 import type { Readiness } from './readiness.js';
 import { TokenRequestError } from '../tokens/token-errors.js';
 import type { TokenEndpointClient } from '../tokens/token-client.js';
-import { JwtxError } from '../errors.js';
 
 /** Mode A: issuers whose tokens are swapped for internal ones at token-exchange (RFC 8693). */
 function exchangePhases(
@@ -37,22 +36,20 @@ function exchangePhases(
   if (exchangeFor.size === 0 || !client) return [];
   const exchanger = {
     async exchange(subjectToken: string, e: ExchangeConfig): Promise<string> {
+      const target = e.resource ? { resource: e.resource } : { audience: e.audience! };
+      const request = {
+        target,
+        subjectTokenType: e.subjectTokenType,
+        requestedTokenType: e.requestedTokenType,
+      };
       try {
-        const target = e.resource ? { resource: e.resource } : { audience: e.audience! };
-        const request = {
-          target,
-          subjectTokenType: e.subjectTokenType,
-          requestedTokenType: e.requestedTokenType,
-        };
         return (await client.exchange(subjectToken, request)).accessToken;
       } catch (err) {
+        // The server's own words are for the operator, never for the caller's deny (failureOf).
         if (err instanceof TokenRequestError && err.kind === 'refused') {
-          // The server's own words are for the operator, never for the caller's deny.
           logger.info('token exchange refused', { error: err.oauthError, detail: err.detail });
-          throw new JwtxError('token_exchange_refused', err.message);
         }
-        // Unreachable, or an answer that cannot be used (a misconfiguration, never the caller's).
-        throw new JwtxError('token_exchange_unavailable', (err as Error).message);
+        throw err;
       }
     },
   };

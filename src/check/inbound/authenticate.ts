@@ -1,8 +1,8 @@
-import { JwtxError } from '../../errors.js';
 import type { VerifiedIdentity } from '../../jwt/identity.js';
 import type { VerifiedTokenCache } from '../../jwt/verified-cache.js';
 import type { TokenVerifier } from '../../jwt/verifier.js';
-import { deny, type Decision } from '../decision.js';
+import type { Decision } from '../decision.js';
+import { denialOf } from '../failure.js';
 import type { Evaluation, Phase } from '../pipeline.js';
 import { bearerToken } from './bearer.js';
 
@@ -21,9 +21,11 @@ function explainVerified(ev: Evaluation, id: VerifiedIdentity, cache: 'hit' | 'm
   });
 }
 
-function refused(ev: Evaluation, err: JwtxError): Decision {
-  ev.explain?.add('authenticate', 'denied', { reason: err.code, note: err.message });
-  return deny(err.code, err.message);
+/** A token that did not verify (JwtxError); anything else is rethrown (see failureOf). */
+function refused(ev: Evaluation, err: unknown): Decision {
+  const d = denialOf(err);
+  ev.explain?.add('authenticate', 'denied', { reason: d.reason, note: d.message });
+  return d;
 }
 
 /** Identity phase: the bearer token must verify; the result is cached until the token's exp. */
@@ -45,7 +47,7 @@ export function authenticatePhase(
       try {
         token = bearerToken(ev.request.headers.authorization);
       } catch (err) {
-        return refused(ev, err as JwtxError);
+        return refused(ev, err);
       }
       const cached = cache.get(token);
       observeCache?.(cached ? 'hit' : 'miss');
@@ -63,10 +65,7 @@ export function authenticatePhase(
           if (ev.explain) explainVerified(ev, identity, 'miss');
           return undefined;
         },
-        (err: unknown) => {
-          if (err instanceof JwtxError) return refused(ev, err);
-          throw err;
-        },
+        (err: unknown) => refused(ev, err),
       );
     },
   };

@@ -1,4 +1,4 @@
-import { JwtxError, type ReasonCode } from '../../errors.js';
+import { JwtxError } from '../../errors.js';
 import type { VerifiedIdentity } from '../../jwt/identity.js';
 import type { Logger } from '../../log.js';
 import { claimAsId, encodeId, resourceId } from '../../spicedb/check-target.js';
@@ -12,7 +12,8 @@ import type {
 import { canonicalPath } from '../../spicedb/canonical-path.js';
 import type { PathParams } from '../../spicedb/route-match.js';
 import { findRule, type CompiledRule } from '../../spicedb/rules.js';
-import { deny } from '../decision.js';
+import { deny, type Decision } from '../decision.js';
+import { failureOf } from '../failure.js';
 import type { Evaluation, Phase, PhaseResult } from '../pipeline.js';
 
 /** The encoded SpiceDB subject (`type:id`) handed to the app, so its writes use the very same id. */
@@ -29,22 +30,20 @@ export interface AuthorizeOptions {
   readonly logger: Logger;
 }
 
-type Refusal = { readonly code: ReasonCode; readonly message: string };
-
 /** One rule's check as an explanation step: the relationship, the answer, where it came from. */
 function explainRule(
   ev: Evaluation,
   rule: CompiledRule,
   spec: CheckSpec | undefined,
   origin: AnswerOrigin | undefined,
-  refusal: Refusal | undefined,
+  refusal: Decision | undefined,
 ): void {
   const answer =
     !spec || !origin
       ? undefined
       : refusal === undefined
         ? 'HAS_PERMISSION'
-        : refusal.code === 'permission_denied'
+        : refusal.reason === 'permission_denied'
           ? 'NO_PERMISSION'
           : 'error';
   const outcome = !refusal ? 'allowed' : rule.dryRun ? 'would_deny' : 'denied';
@@ -56,7 +55,7 @@ function explainRule(
     answer,
     decisionCache: origin?.decisionCache,
     sharedCall: origin?.shared || undefined,
-    reason: refusal?.code,
+    reason: refusal?.reason,
     note: refusal?.message,
   });
 }
@@ -107,24 +106,22 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
     return { subjectType: subject.type, subjectId };
   };
 
-  /** Runs one rule's check; undefined when allowed, otherwise why not. */
+  /** Runs one rule's check; undefined when allowed, otherwise the denial. */
   const checkRule = async (
     ev: Evaluation,
     identity: VerifiedIdentity,
     rule: CompiledRule,
     params: PathParams,
-  ): Promise<Refusal | undefined> => {
+  ): Promise<Decision | undefined> => {
     let spec: CheckSpec | undefined;
     let origin: AnswerOrigin | undefined;
-    let refusal: Refusal | undefined;
+    let refusal: Decision | undefined;
     try {
       spec = specFor(ev, identity, rule, params);
       const allowed = await opts.checker.check(spec, ev.explain && ((o) => (origin = o)));
       if (!allowed) {
-        refusal = {
-          code: 'permission_denied',
-          message: `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`,
-        };
+        const why = `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`;
+        refusal = deny('permission_denied', why);
       }
     } catch (err) {
       refusal = failure(err, rule, spec);
@@ -134,19 +131,20 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
   };
 
   /** A check that could not be made or answered: never an RPC error, always a decision. */
-  const failure = (err: unknown, rule: CompiledRule, spec: CheckSpec | undefined): Refusal => {
-    if (err instanceof JwtxError) return { code: err.code, message: err.message };
-    if (!spec) throw err;
-    const f = err instanceof SpicedbFailure ? err : undefined;
-    if (f?.kind === 'invalid_argument' && spec.zedToken !== undefined) {
-      return { code: 'bad_request', message: `${opts.zedTokenHeader} is not a valid ZedToken` };
+  const failure = (err: unknown, rule: CompiledRule, spec: CheckSpec | undefined): Decision => {
+    // Before SpiceDB is called (building the check): a JwtxError, or a bug (rethrown).
+    const f = failureOf(err, spec ? 'spicedb' : undefined);
+    if (!f) throw err;
+    if (err instanceof JwtxError) return deny(f.reason, f.message);
+    if (err instanceof SpicedbFailure && err.kind === 'invalid_argument' && spec?.zedToken) {
+      return deny('bad_request', `${opts.zedTokenHeader} is not a valid ZedToken`);
     }
-    // The caller learns the kind of failure; the operator's log gets the endpoint and details.
+    // The caller learns the kind of failure (f); the operator's log gets the endpoint and details.
     opts.logger.warn('SpiceDB check failed; denying', {
       rule: rule.name,
-      error: f?.message ?? String(err),
+      error: err instanceof SpicedbFailure ? err.message : String(err),
     });
-    return { code: 'spicedb_unavailable', message: `SpiceDB check failed (${f?.kind ?? 'other'})` };
+    return deny(f.reason, f.message);
   };
 
   return {
@@ -175,11 +173,11 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
       }
       const refusal = await checkRule(ev, identity, found.rule, found.params);
       if (!refusal) return undefined;
-      if (!found.rule.dryRun) return deny(refusal.code, refusal.message);
-      ev.wouldDeny = { reason: refusal.code, message: refusal.message };
+      if (!found.rule.dryRun) return refusal;
+      ev.wouldDeny = { reason: refusal.reason, message: refusal.message };
       opts.logger.info('authorization dry-run: would deny', {
         rule: found.rule.name,
-        reason: refusal.code,
+        reason: refusal.reason,
       });
       return undefined;
     },

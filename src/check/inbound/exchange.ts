@@ -1,13 +1,14 @@
 import { JwtxError } from '../../errors.js';
 import type { VerifiedIdentity } from '../../jwt/identity.js';
 import type { TokenVerifier } from '../../jwt/verifier.js';
+import { failureOf } from '../failure.js';
 import { deny } from '../decision.js';
 import type { Phase } from '../pipeline.js';
 import type { ExchangedTokenCache } from './exchanged-cache.js';
 
 /** RFC 8693 exchange of a caller's token for an internal one (see src/tokens for the client). */
 export interface SubjectTokenExchanger<T = string> {
-  /** Resolves with the issued token; throws JwtxError (token_exchange_refused/unavailable). */
+  /** Resolves with the issued token; throws what the token client throws (see failureOf). */
   exchange(subjectToken: string, target: T): Promise<string>;
 }
 
@@ -75,9 +76,9 @@ export function exchangePhase<T>(opts: ExchangePhaseOptions<T>): Phase {
         try {
           result = await pending;
         } catch (err) {
-          if (!(err instanceof JwtxError)) throw err;
-          ev.explain?.add('exchange', 'denied', { audience, reason: err.code, note: err.message });
-          return deny(err.code, err.message);
+          const f = failureOf(err, 'token-exchange')!;
+          ev.explain?.add('exchange', 'denied', { audience, reason: f.reason, note: f.message });
+          return deny(f.reason, f.message);
         }
         opts.cache.set(
           subjectToken,

@@ -1,8 +1,8 @@
 import { sagaIdProblem } from '../../sagas/saga-id.js';
-import { isRefusal, type DelegatedTokenCache } from '../../tokens/delegated-token-cache.js';
-import { TokenRequestError } from '../../tokens/token-errors.js';
+import type { DelegatedTokenCache } from '../../tokens/delegated-token-cache.js';
 import { allow, deny, type Decision } from '../decision.js';
 import type { Explanation } from '../explain.js';
+import { denialOf } from '../failure.js';
 import type { Phase, PhaseResult } from '../pipeline.js';
 import { EXT, type RequestContext } from '../request-context.js';
 import { selectTarget, type AudienceAllowlist } from './inject-token.js';
@@ -25,15 +25,7 @@ function delegationRoute(ctx: RequestContext): Decision | undefined {
   return undefined;
 }
 
-function failure(err: unknown): Decision {
-  if (err instanceof TokenRequestError && isRefusal(err)) {
-    return deny('delegation_refused', err.message);
-  }
-  if (err instanceof TokenRequestError) {
-    return deny('delegation_unavailable', `no delegated token: ${err.message}`);
-  }
-  throw err;
-}
+const failure = (err: unknown): Decision => denialOf(err, 'delegation');
 
 /** Records what the phase decided for `check --explain`; the decision is returned unchanged. */
 function explained(

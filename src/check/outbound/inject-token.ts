@@ -1,8 +1,7 @@
-import { JwtxError } from '../../errors.js';
 import type { ServiceTokenSource } from '../../tokens/remote-service-tokens.js';
-import { TokenRequestError } from '../../tokens/token-errors.js';
 import { allow, deny, type Decision } from '../decision.js';
 import type { Explanation } from '../explain.js';
+import { denialOf } from '../failure.js';
 import type { Phase, PhaseResult } from '../pipeline.js';
 import { EXT, type RequestContext } from '../request-context.js';
 
@@ -69,19 +68,7 @@ export function selectTarget(
   return { audience, scope };
 }
 
-function failure(err: unknown): Decision {
-  if (err instanceof TokenRequestError && err.kind === 'refused') {
-    return deny('service_token_refused', err.message);
-  }
-  if (err instanceof TokenRequestError && err.kind === 'invalid') {
-    return deny('service_token_invalid', `token not injected: ${err.message}`);
-  }
-  if (err instanceof TokenRequestError) {
-    return deny('service_token_unavailable', `no valid service token: ${err.message}`);
-  }
-  if (err instanceof JwtxError) return deny(err.code, err.message);
-  throw err;
-}
+const failure = (err: unknown): Decision => denialOf(err, 'service-token');
 
 /** Records how the token was obtained (or why not); the decision itself is returned unchanged. */
 function explained(
