@@ -4,6 +4,21 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import regexp from 'eslint-plugin-regexp';
 
+/** Import paths that reach into a folder, relative to any file below src/. */
+const UP = {
+  domain: ['jwt', 'spicedb', 'tokens', 'sts', 'sagas', 'envoy', 'net'].map((d) => `**/${d}/**`),
+  check: ['**/check/**'],
+  server: ['**/server/**'],
+  apps: ['**/cli/**', '**/dev/**'],
+};
+
+/** A folder's files may not import the given paths. */
+function layer(files, group, message) {
+  return [
+    { files, rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] } },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.dev/**', 'coverage/**'] },
   js.configs.recommended,
@@ -32,6 +47,22 @@ export default tseslint.config(
       'regexp/no-control-character': 'error',
     },
   },
+  // Which folder may import which (docs/development.md#layers): the entry points (cli/, dev/)
+  // use the composition roots (server/), which use the data path (check/), which uses the
+  // domain folders, which use config/ and the shared modules at the top of src/. Never upward.
+  ...layer(['src/*.ts'], ['./*/**'], 'modules at the top of src/ are shared by every folder'),
+  ...layer(
+    ['src/config/**/*.ts'],
+    [...UP.domain, ...UP.check, ...UP.server, ...UP.apps],
+    'config/ is read by every folder; it imports only src/*.ts and pki/ (certificate names)',
+  ),
+  ...layer(
+    ['src/{jwt,spicedb,tokens,sts,sagas,pki,envoy,net}/**/*.ts'],
+    [...UP.check, ...UP.server, ...UP.apps],
+    'domain folders never import the data path, the composition roots or the entry points',
+  ),
+  ...layer(['src/check/**/*.ts'], [...UP.server, ...UP.apps], 'check/ is built by server/'),
+  ...layer(['src/server/**/*.ts'], UP.apps, 'server/ is started by cli/ and dev/'),
   {
     files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'src/dev/**', 'demo/**'],
     rules: { 'no-console': 'off' },

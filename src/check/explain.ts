@@ -1,3 +1,8 @@
+import type { ExplainStep, Fact } from '../envoy/explanation-trailer.js';
+
+/** At most this many names in a list fact (a client controls how many headers it sends). */
+const MAX_NAMES = 16;
+
 /**
  * What one check did, phase by phase: for `jwtexchange check --explain` and the debug decision
  * log. Modelled on `zed permission check --explain`, which asks SpiceDB for debug information
@@ -10,24 +15,6 @@
  * optional reference, so the hot path pays one undefined check per phase. A step holds names,
  * ids, cache results and reason codes — never a token, key or claim value besides the subject.
  */
-export type Fact = string | number | boolean;
-
-export interface ExplainStep {
-  /** The phase (or `request` / `decision`). */
-  readonly phase: string;
-  /** What happened, in one word: verified, exempt, passthrough, allowed, denied, … */
-  readonly outcome: string;
-  readonly [fact: string]: Fact;
-}
-
-/** gRPC call metadata that asks for an explanation (value `true`). */
-export const EXPLAIN_REQUEST_KEY = 'jwtexchange-explain';
-/** Response trailer carrying the explanation as JSON (printable ASCII). */
-export const EXPLAIN_TRAILER_KEY = 'jwtexchange-explanation';
-
-/** At most this many names in a list fact (a client controls how many headers it sends). */
-const MAX_NAMES = 16;
-
 export class Explanation {
   readonly steps: ExplainStep[] = [];
 
@@ -42,30 +29,4 @@ export class Explanation {
 export function nameList(names: readonly string[]): string {
   if (names.length <= MAX_NAMES) return names.join(', ');
   return `${names.slice(0, MAX_NAMES).join(', ')} (+${names.length - MAX_NAMES} more)`;
-}
-
-/** JSON with every non-ASCII character escaped, so it fits a (non-binary) gRPC trailer. */
-export function encodeExplanation(steps: readonly ExplainStep[]): string {
-  return JSON.stringify(steps).replace(
-    /[^\x20-\x7e]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-/** Parses a trailer value; undefined when it is not an explanation. */
-export function decodeExplanation(value: unknown): ExplainStep[] | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const parsed = JSON.parse(value) as unknown;
-    if (!Array.isArray(parsed)) return undefined;
-    return parsed.filter(
-      (s): s is ExplainStep =>
-        typeof s === 'object' &&
-        s !== null &&
-        typeof (s as ExplainStep).phase === 'string' &&
-        typeof (s as ExplainStep).outcome === 'string',
-    );
-  } catch {
-    return undefined;
-  }
 }

@@ -9,9 +9,8 @@ import {
   encodeExplanation,
   EXPLAIN_REQUEST_KEY,
   EXPLAIN_TRAILER_KEY,
-  Explanation,
-  nameList,
-} from './explain.js';
+} from '../envoy/explanation-trailer.js';
+import { Explanation, nameList } from './explain.js';
 import { toRequestContext, type Direction, type RequestContext } from './request-context.js';
 import { toCheckResponse } from './response.js';
 

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { createDevPki, type DevPki } from '../pki/dev-pki.js';
 import { parseStsConfig } from '../sts/config.js';
 import { startStsServer, type StsServer } from '../sts/server.js';
-import { asListenError, ListenError } from '../server/address.js';
+import { asListenError, ListenError } from '../net/address.js';
 import { DEV_AUTH_AUDIENCE, startDevAuth, type DevAuth } from './dev-auth.js';
 import { DEV_AUDIENCE, ensureDevIssuer, type DevIssuer } from './dev-issuer.js';
 

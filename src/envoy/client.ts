@@ -12,7 +12,7 @@ import {
   EXPLAIN_REQUEST_KEY,
   EXPLAIN_TRAILER_KEY,
   type ExplainStep,
-} from '../check/explain.js';
+} from './explanation-trailer.js';
 import { authorizationService } from './proto.js';
 import type { CheckRequest, CheckResponse } from './types.js';
 

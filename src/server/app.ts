@@ -2,16 +2,18 @@ import type { Server as HttpServer } from 'node:http';
 import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { createCheckHandler, InFlight, type CheckDeps } from '../check/handler.js';
+import { compileRules } from '../config/rules.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import type { Phase } from '../check/pipeline.js';
+import type { PermissionChecker } from '../spicedb/permission-checker.js';
 import type { Authorization, setupAuthorization } from '../spicedb/setup.js';
+import { checkDirections, type AuthorizationParts } from './check-phases.js';
 import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
-import { asListenError, listenOn } from './address.js';
+import { asListenError, listenOn } from '../net/address.js';
 import { createHttpServer } from './http-server.js';
 import { setupInbound } from './inbound-setup.js';
 import { setupOutbound } from './outbound-setup.js';
-import { Readiness } from './readiness.js';
+import { Readiness } from '../readiness.js';
 import type { RemoteServiceTokens } from '../tokens/remote-service-tokens.js';
 
 export interface RunningApp {
@@ -40,14 +42,19 @@ export interface AppOptions {
 
 type SetupAuthorization = typeof setupAuthorization;
 
-/** The composition root: config → components → listening servers. */
+/**
+ * The sidecar's composition root, read top to bottom: config → clients and caches → the phases
+ * of each direction, in order (check-phases.ts) → listening servers.
+ */
 export async function startApp(config: Config, options: AppOptions): Promise<RunningApp> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
   const metrics = options.metrics ?? new Metrics();
   const readiness = new Readiness();
-  // SpiceDB authorization (docs/authorization.md) is set up while the key sets and service
-  // tokens load, so start-up waits for the slowest of them rather than for their sum.
+
+  // Clients and caches; each registers its readiness gates. SpiceDB (docs/authorization.md) is
+  // set up while the key sets and service tokens load, so start-up waits for the slowest of
+  // them rather than for their sum.
   const authzSetup = startAuthorization(config, { clock, metrics, logger, readiness });
   const outbound = setupOutbound(config.outbound, {
     clock,
@@ -63,8 +70,17 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     metrics,
     logger,
     readiness,
-    extraPhases: authzSetup ? [authzSetup.phase] : [],
   });
+
+  // The phases, in order.
+  const directions = checkDirections({
+    inboundMode: config.inbound.mode,
+    inbound,
+    authorization: authzSetup?.parts,
+    outbound: outbound.tokens,
+    observe: (phase, seconds) => metrics.phaseDuration.observe({ phase }, seconds),
+  });
+
   for (const s of inbound.sources) s.start();
   outbound.start();
   let authz: Authorization | undefined;
@@ -75,12 +91,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     outbound.stop();
     throw err;
   }
-  const deps: CheckDeps = {
-    inbound: inbound.check,
-    outbound: outbound.check,
-    metrics,
-    logger,
-  };
+  const deps: CheckDeps = { ...directions, metrics, logger };
   const inFlight = new InFlight();
   let grpc: GrpcServer | undefined;
   let http: HttpServer | undefined;
@@ -164,28 +175,30 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
 
 /**
  * Starts SpiceDB authorization without waiting for it: `ready` settles once the client, gate and
- * phase exist (it rejects on a configuration error), and `phase` stands in for the authorize
- * phase until then — a check that arrives first waits for it, it never skips authorization.
+ * checker exist (it rejects on a configuration error), and the checker of `parts` stands in until
+ * then — a check that arrives first waits for it, it never skips authorization.
  */
 function startAuthorization(
   config: Config,
-  deps: Parameters<SetupAuthorization>[2],
-): { ready: Promise<Authorization>; phase: Phase } | undefined {
+  deps: Parameters<SetupAuthorization>[3],
+): { ready: Promise<Authorization>; parts: AuthorizationParts } | undefined {
   if (!config.authorization || !config.spicedb) return undefined;
   const { spicedb, authorization } = config;
+  const rules = compileRules(authorization);
+  const logger = deps.logger.child({ component: 'spicedb' });
   // Loaded on demand: deployments without SpiceDB never load its client.
   const ready = import('../spicedb/setup.js').then((m) =>
-    m.setupAuthorization(spicedb, authorization, deps),
+    m.setupAuthorization(spicedb, authorization, rules, { ...deps, logger }),
   );
   ready.catch(() => undefined); // awaited by startApp; never an unhandled rejection
-  let inner: Phase | undefined;
+  let inner: PermissionChecker | undefined;
   void ready.then(
-    (a) => (inner = a.phase),
+    (a) => (inner = a.checker),
     () => undefined,
   );
-  const phase: Phase = {
-    name: 'authorize',
-    run: (ev) => (inner ? inner.run(ev) : ready.then((a) => a.phase.run(ev))),
+  const checker: PermissionChecker = {
+    check: (spec, origin) =>
+      inner ? inner.check(spec, origin) : ready.then((a) => a.checker.check(spec, origin)),
   };
-  return { ready, phase };
+  return { ready, parts: { config: authorization, rules, checker, logger } };
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Logger } from '../log.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from '../readiness.js';
 
 /** /healthz (process is alive), /readyz (ready to decide), /metrics (Prometheus text format). */
 export function createHttpServer(

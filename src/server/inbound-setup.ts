@@ -5,35 +5,30 @@ import {
   type ExchangeConfig,
   type InboundConfig,
 } from '../config/sections/inbound.js';
-import { authenticatePhase } from '../check/inbound/authenticate.js';
-import { exchangePhase } from '../check/inbound/exchange.js';
+import type { CacheObserver } from '../check/inbound/authenticate.js';
+import type { ExchangePhaseOptions } from '../check/inbound/exchange.js';
 import { ExchangedTokenCache } from '../check/inbound/exchanged-cache.js';
-import { exemptPhase } from '../check/inbound/exempt.js';
-import { identityHeadersPhase } from '../check/inbound/identity-headers.js';
-import { inboundCheck } from '../check/inbound/inbound-check.js';
-import { createPipeline, type Phase } from '../check/pipeline.js';
-import type { DirectionCheck } from '../check/handler.js';
 import { fileJwksLoader, httpJwksLoader, JwksSource } from '../jwt/jwks-source.js';
 import { VerifiedTokenCache } from '../jwt/verified-cache.js';
 import { TokenVerifier, type TrustedIssuer } from '../jwt/verifier.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from '../readiness.js';
 import { TokenRequestError } from '../tokens/token-errors.js';
 import type { TokenEndpointClient } from '../tokens/token-client.js';
 
 /** Mode A: issuers whose tokens are swapped for internal ones at token-exchange (RFC 8693). */
-function exchangePhases(
+function exchangeSetup(
   config: InboundConfig,
   verifier: TokenVerifier,
   client: TokenEndpointClient | undefined,
   clock: Clock,
   logger: Logger,
-): Phase[] {
+): ExchangePhaseOptions<ExchangeConfig> | undefined {
   const exchangeFor = new Map(
     config.issuers.flatMap((i) => (i.exchange ? [[i.issuer, i.exchange] as const] : [])),
   );
-  if (exchangeFor.size === 0 || !client) return [];
+  if (exchangeFor.size === 0 || !client) return undefined;
   const exchanger = {
     async exchange(subjectToken: string, e: ExchangeConfig): Promise<string> {
       const target = e.resource ? { resource: e.resource } : { audience: e.audience! };
@@ -60,16 +55,21 @@ function exchangePhases(
     config.verifiedCacheMaxBytes,
   );
   const audienceOf = (e: ExchangeConfig) => exchangeTarget(e)!;
-  return [exchangePhase({ exchangeFor, exchanger, verifier, cache, audienceOf })];
+  return { exchangeFor, exchanger, verifier, cache, audienceOf };
 }
 
+/** What the inbound phases need: the key sets, the verifier and the caches. */
 export interface Inbound {
-  readonly check: DirectionCheck;
   readonly sources: readonly JwksSource[];
   readonly verifier: TokenVerifier;
+  readonly verifiedCache: VerifiedTokenCache;
+  /** Counts verified-cache hits and misses. */
+  readonly observeVerifiedCache: CacheObserver;
+  /** For the exchange phase; undefined when no issuer's tokens are exchanged. */
+  readonly exchange: ExchangePhaseOptions<ExchangeConfig> | undefined;
 }
 
-/** Builds the key sources, verifier, cache and the inbound pipeline from config. */
+/** Builds the key sources, verifier and caches of the inbound direction from config. */
 export function setupInbound(
   config: InboundConfig,
   deps: {
@@ -77,8 +77,6 @@ export function setupInbound(
     metrics: Metrics;
     logger: Logger;
     readiness: Readiness;
-    /** Extra phases after authentication (authorization), in order. */
-    extraPhases?: readonly Phase[];
     /** token-exchange, for issuers whose tokens are exchanged (`exchange`). */
     exchangeClient?: TokenEndpointClient | undefined;
   },
@@ -127,27 +125,18 @@ export function setupInbound(
     maxTokenBytes: config.maxTokenBytes,
     clockToleranceSeconds: config.clockToleranceSeconds,
   });
-  const cache = new VerifiedTokenCache(
+  const verifiedCache = new VerifiedTokenCache(
     config.verifiedCacheSize,
     clock,
     config.verifiedCacheMaxBytes,
   );
   const hits = metrics.verifiedCache.labels({ result: 'hit' });
   const misses = metrics.verifiedCache.labels({ result: 'miss' });
-  const pipeline = createPipeline(
-    [
-      exemptPhase,
-      authenticatePhase(verifier, cache, (r) => (r === 'hit' ? hits.inc() : misses.inc())),
-      ...exchangePhases(config, verifier, deps.exchangeClient, clock, logger),
-      ...(deps.extraPhases ?? []),
-      identityHeadersPhase,
-    ],
-    'allowed',
-    (phase, seconds) => metrics.phaseDuration.observe({ phase }, seconds),
-  );
   return {
-    check: inboundCheck(pipeline, config.mode),
     sources: trusted.map((t) => t.keys),
     verifier,
+    verifiedCache,
+    observeVerifiedCache: (r) => (r === 'hit' ? hits.inc() : misses.inc()),
+    exchange: exchangeSetup(config, verifier, deps.exchangeClient, clock, logger),
   };
 }

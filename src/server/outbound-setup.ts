@@ -1,10 +1,6 @@
 import type { Clock, Timers } from '../clock.js';
 import type { OutboundConfig } from '../config/sections/outbound.js';
-import type { DirectionCheck } from '../check/handler.js';
-import { injectDelegatedTokenPhase } from '../check/outbound/inject-delegated.js';
-import { injectServiceTokenPhase, type AudienceAllowlist } from '../check/outbound/inject-token.js';
-import { outboundWithoutTokens } from '../check/outbound/outbound-check.js';
-import { createPipeline } from '../check/pipeline.js';
+import type { AudienceAllowlist } from '../check/outbound/inject-token.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { urlForLog } from '../net/url-for-log.js';
@@ -12,7 +8,7 @@ import { SAGA_ID_TOKEN_TYPE } from '../sagas/saga-id.js';
 import { DelegatedTokenCache } from '../tokens/delegated-token-cache.js';
 import type { MtlsFilesEvent } from '../tokens/mtls-files.js';
 import { discoverTokenEndpoint } from '../tokens/server-metadata.js';
-import type { RemoteServiceTokens } from '../tokens/remote-service-tokens.js';
+import type { RemoteServiceTokens, ServiceTokenSource } from '../tokens/remote-service-tokens.js';
 import {
   ServiceTokenCache,
   type CachedServiceToken,
@@ -25,7 +21,7 @@ import {
   staticTokenEndpoint,
   type TokenEndpointSource,
 } from '../tokens/token-endpoint-source.js';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from '../readiness.js';
 
 type Deps = {
   clock: Clock;
@@ -101,8 +97,21 @@ function targets(config: OutboundConfig): (audience: string) => TokenTarget {
   };
 }
 
+/** What the outbound phases need: the allowlist and the token caches. */
+export interface OutboundTokens {
+  /** audience → scopes routes may ask for. */
+  readonly allowlist: AudienceAllowlist;
+  /** Service tokens: this process's cache, or (in a worker) the primary's. */
+  readonly serviceTokens: ServiceTokenSource;
+  /** Saga-delegated tokens (docs/delegation.md). */
+  readonly delegated: DelegatedTokenCache;
+  /** The request header that carries the saga id. */
+  readonly sagaIdHeader: string;
+}
+
 export interface Outbound {
-  readonly check: DirectionCheck;
+  /** For the outbound phases; undefined without an outbound section (no token is ever injected). */
+  readonly tokens: OutboundTokens | undefined;
   /** The token-exchange client, shared with the inbound exchange phase. */
   readonly client: TokenEndpointClient | undefined;
   /** The service-token cache (undefined in a worker, whose tokens come from the primary). */
@@ -124,18 +133,18 @@ function logCertificate(logger: Logger) {
   };
 }
 
-/** Builds the token client, the service-token cache and the outbound pipeline from config. */
+/** Builds the token client and the token caches of the outbound direction from config. */
 export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): Outbound {
   if (!config) {
     return {
-      check: outboundWithoutTokens,
+      tokens: undefined,
       client: undefined,
       cache: undefined,
       start() {},
       stop() {},
     };
   }
-  const { clock, metrics, logger } = deps;
+  const { clock, logger } = deps;
   const endpoint = tokenEndpoint(config, () => client, deps);
   const client = new TokenEndpointClient(
     config.tokenExchange,
@@ -159,16 +168,9 @@ export function setupOutbound(config: OutboundConfig | undefined, deps: Deps): O
     }));
   }
   const delegated = delegatedTokens(config, client, target, deps);
-  const pipeline = createPipeline(
-    [
-      injectDelegatedTokenPhase(allowlist, delegated, config.delegation.sagaIdHeader),
-      injectServiceTokenPhase(allowlist, tokens),
-    ],
-    'injected',
-    (phase, s) => metrics.phaseDuration.observe({ phase }, s),
-  );
+  const sagaIdHeader = config.delegation.sagaIdHeader;
   return {
-    check: (ctx, explain) => pipeline.run(ctx, explain),
+    tokens: { allowlist, serviceTokens: tokens, delegated, sagaIdHeader },
     client,
     cache,
     start: () => {

@@ -2,11 +2,11 @@ import { systemClock, systemTimers } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import { listenOn } from './address.js';
+import { listenOn } from '../net/address.js';
 import { clusterMetrics } from './cluster-metrics.js';
 import { createHttpServer } from './http-server.js';
 import { setupOutbound } from './outbound-setup.js';
-import { Readiness } from './readiness.js';
+import { Readiness } from '../readiness.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface RunningPrimary {

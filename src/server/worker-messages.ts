@@ -1,7 +1,7 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { CachedServiceToken, TokenKey } from '../tokens/service-token-cache.js';
 import type { TokenFailureKind } from '../tokens/token-errors.js';
-import type { GateStatus } from './readiness.js';
+import type { GateStatus } from '../readiness.js';
 
 /**
  * IPC between the primary and its workers (`server.workers` > 1). Every message carries a `jwtx`

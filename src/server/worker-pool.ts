@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { CachedServiceToken, ServiceTokenCache } from '../tokens/service-token-cache.js';
 import { TokenRequestError } from '../tokens/token-errors.js';
 import { SERVER_NODE_FLAGS } from './node-flags.js';
-import type { GateStatus } from './readiness.js';
+import type { GateStatus } from '../readiness.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];

@@ -2,7 +2,7 @@ import type { JWTPayload } from 'jose';
 import type { IdSourceConfig } from '../config/sections/authorization.js';
 import { JwtxError } from '../errors.js';
 import { encodeObjectId, ObjectIdError } from './object-id.js';
-import type { PathParams } from './route-match.js';
+import type { PathParams } from '../config/route-match.js';
 
 /** What an id source can read from: the request and the verified token. */
 export interface IdInputs {

@@ -1,4 +1,4 @@
-import type { CompiledRule } from './rules.js';
+import type { CompiledRule } from '../config/rules.js';
 import type { SchemaIndex } from './schema-text.js';
 
 /**

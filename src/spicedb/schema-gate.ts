@@ -1,11 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { GateStatus } from '../server/readiness.js';
+import type { GateStatus } from '../readiness.js';
 import type { ZedClient } from './client.js';
 import { classifyFailure } from './failure.js';
 import { ruleSchemaProblems } from './rule-schema.js';
-import type { CompiledRule } from './rules.js';
+import type { CompiledRule } from '../config/rules.js';
 import { indexSchema } from './schema-text.js';
 
 export interface SchemaGateOptions {

@@ -7,7 +7,7 @@ import { durationMs, filePath, listenAddress, type SchemaContext } from '../conf
 import { issuerFields, oneKeySource } from '../config/sections/inbound.js';
 import { spicedbSection } from '../config/sections/spicedb.js';
 import { DEFAULT_SAGA_SCHEMA as SAGA } from '../sagas/saga-schema.js';
-import { OBJECT_TYPE, PERMISSION } from '../spicedb/names.js';
+import { OBJECT_TYPE, PERMISSION } from '../config/spicedb-names.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_SPIFFE_PREFIX, isServiceName } from '../pki/service-name.js';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import { listenOn, listenTarget } from '../server/address.js';
+import { listenOn, listenTarget } from '../net/address.js';
 import { resolveAllowlist } from './allowlist.js';
 import type { StsConfig } from './config.js';
 import { createRouter } from './router.js';

@@ -9,9 +9,9 @@ import type {
   CheckSpec,
   PermissionChecker,
 } from '../../spicedb/permission-checker.js';
-import { canonicalPath } from '../../spicedb/canonical-path.js';
-import type { PathParams } from '../../spicedb/route-match.js';
-import { findRule, type CompiledRule } from '../../spicedb/rules.js';
+import { canonicalPath } from './canonical-path.js';
+import type { PathParams } from '../../config/route-match.js';
+import { findRule, type CompiledRule } from '../../config/rules.js';
 import { deny, type Decision } from '../decision.js';
 import { failureOf } from '../failure.js';
 import type { Evaluation, Phase, PhaseResult } from '../pipeline.js';

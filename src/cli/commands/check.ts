@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { AuthorizationClient, syntheticCheckRequest } from '../../envoy/client.js';
 import type { CheckResponse } from '../../envoy/types.js';
 import { REASONS, type ReasonCode } from '../../errors.js';
-import type { ExplainStep } from '../../check/explain.js';
+import type { ExplainStep } from '../../envoy/explanation-trailer.js';
 import { REASON_HEADER } from '../../check/response.js';
 import { parseCommandArgs } from '../args.js';
 

@@ -1,7 +1,7 @@
 import { DEV_AUTH_AUDIENCE, startDevAuth } from '../../dev/dev-auth.js';
 import { createLogger } from '../../log.js';
 import { httpRequest } from '../../net/http-client.js';
-import { asListenError } from '../../server/address.js';
+import { asListenError } from '../../net/address.js';
 import { ADDRESSES_FILE_HELP, writeAddressesFile } from '../addresses-file.js';
 import { parseCommandArgs } from '../args.js';
 import { runUntilSignal } from '../signals.js';

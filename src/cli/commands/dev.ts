@@ -8,7 +8,7 @@ import {
   type DevPorts,
 } from '../../dev/dev-environment.js';
 import { createLogger } from '../../log.js';
-import { ListenError } from '../../server/address.js';
+import { ListenError } from '../../net/address.js';
 import { startApp } from '../../server/app.js';
 import { ADDRESSES_FILE_HELP, writeAddressesFile } from '../addresses-file.js';
 import { parseCommandArgs } from '../args.js';

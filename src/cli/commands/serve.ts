@@ -3,7 +3,7 @@ import { loadConfigFile } from '../../config/load.js';
 import { checkReadableFiles } from '../../config/readable-files.js';
 import { sidecarFiles } from '../../config/referenced-files.js';
 import { createLogger } from '../../log.js';
-import { boundAddress } from '../../server/address.js';
+import { boundAddress } from '../../net/address.js';
 import { workerCount } from '../../server/cpu-limit.js';
 import { ADDRESSES_FILE_HELP, writeAddressesFile } from '../addresses-file.js';
 import { parseCommandArgs } from '../args.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { OBJECT_TYPE, PERMISSION } from '../../spicedb/names.js';
-import { compileGrpcMatch, compileHttpMatch } from '../../spicedb/route-match.js';
+import { OBJECT_TYPE, PERMISSION } from '../spicedb-names.js';
+import { compileGrpcMatch, compileHttpMatch } from '../route-match.js';
 
 /**
  * Per-route SpiceDB permission checks (docs/authorization.md). Each rule maps a request to one

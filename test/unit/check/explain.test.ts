@@ -1,15 +1,14 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { allow, deny } from '../../../src/check/decision.js';
+import { Explanation, nameList } from '../../../src/check/explain.js';
 import {
   decodeExplanation,
   encodeExplanation,
   EXPLAIN_REQUEST_KEY,
   EXPLAIN_TRAILER_KEY,
-  Explanation,
-  nameList,
   type ExplainStep,
-} from '../../../src/check/explain.js';
+} from '../../../src/envoy/explanation-trailer.js';
 import { createCheckHandler, InFlight, type CheckDeps } from '../../../src/check/handler.js';
 import { authenticatePhase } from '../../../src/check/inbound/authenticate.js';
 import { authorizePhase } from '../../../src/check/inbound/authorize.js';
@@ -27,7 +26,7 @@ import { VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
 import { createLogger, silentLogger } from '../../../src/log.js';
 import { Metrics } from '../../../src/metrics.js';
 import { CachedPermissionChecker, DecisionCache } from '../../../src/spicedb/decision-cache.js';
-import { compileRules } from '../../../src/spicedb/rules.js';
+import { compileRules } from '../../../src/config/rules.js';
 import { ServiceTokenCache } from '../../../src/tokens/service-token-cache.js';
 import { fakeVerifier } from './inbound/fake-verifier.js';
 

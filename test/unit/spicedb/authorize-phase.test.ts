@@ -7,7 +7,7 @@ import { buildIdentity } from '../../../src/jwt/identity.js';
 import { silentLogger } from '../../../src/log.js';
 import { SpicedbFailure, type FailureKind } from '../../../src/spicedb/failure.js';
 import type { CheckSpec, PermissionChecker } from '../../../src/spicedb/permission-checker.js';
-import { compileRules } from '../../../src/spicedb/rules.js';
+import { compileRules } from '../../../src/config/rules.js';
 
 const RULES = [
   {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import type { ZedClient } from '../../../src/spicedb/client.js';
-import { compileRule } from '../../../src/spicedb/rules.js';
+import { compileRule } from '../../../src/config/rules.js';
 import { SchemaGate } from '../../../src/spicedb/schema-gate.js';
 
 const SCHEMA =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRule } from '../../../src/spicedb/rules.js';
+import { compileRule } from '../../../src/config/rules.js';
 import { ruleSchemaProblems } from '../../../src/spicedb/rule-schema.js';
 import { indexSchema } from '../../../src/spicedb/schema-text.js';
 import { EXAMPLE_SCHEMA } from '../../helpers/spicedb.js';

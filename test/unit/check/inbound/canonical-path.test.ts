@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalPath } from '../../../src/spicedb/canonical-path.js';
-import { compileRule, findRule } from '../../../src/spicedb/rules.js';
+import { canonicalPath } from '../../../../src/check/inbound/canonical-path.js';
+import { compileRule, findRule } from '../../../../src/config/rules.js';
 
 describe('canonicalPath', () => {
   it.each([

@@ -8,6 +8,3 @@ export const OBJECT_TYPE = /^([a-z][a-z0-9_]{1,61}[a-z0-9]\/)*[a-z][a-z0-9_]{1,6
 
 /** Relation or permission name: lower-case, 3–64 characters. */
 export const PERMISSION = /^[a-z][a-z0-9_]{1,62}[a-z0-9]$/;
-
-/** The conventional `type:id` form (ids are encoded, so they never contain `:`, `#` or `@`). */
-export const objectRef = (type: string, id: string): string => `${type}:${id}`;

@@ -2,7 +2,7 @@ import type {
   AuthorizationConfig,
   AuthorizationRuleConfig,
   IdSourceConfig,
-} from '../config/sections/authorization.js';
+} from './sections/authorization.js';
 import {
   compileGrpcMatch,
   compileHttpMatch,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalPath } from '../../../src/spicedb/canonical-path.js';
-import { compileGrpcMatch, compileHttpMatch } from '../../../src/spicedb/route-match.js';
+import { canonicalPath } from '../../../src/check/inbound/canonical-path.js';
+import { compileGrpcMatch, compileHttpMatch } from '../../../src/config/route-match.js';
 
 const seg = (p: string) => canonicalPath(p).segments!;
 

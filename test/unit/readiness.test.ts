@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Readiness } from '../../../src/server/readiness.js';
+import { Readiness } from '../../src/readiness.js';
 
 describe('Readiness change events', () => {
   it('tells listeners when the overall answer changes, once per change', () => {
