@@ -1,3 +1,10 @@
+/**
+ * The one seam for time. Everything that expires, refreshes, retries or backs off takes a Clock
+ * (and Timers for schedules) from here, so tests move time by hand (test/helpers/manual-time.ts)
+ * instead of sleeping. Deadlines handed to a network peer or library (gRPC deadlines, Envoy's
+ * grpc-timeout) are real time by nature: deadlineIn() reads the system clock on purpose.
+ */
+
 /** Time source, injected everywhere time matters so expiry, refresh and backoff are testable. */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -5,23 +12,6 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-/** A clock tests move by hand. */
-export class ManualClock implements Clock {
-  constructor(private current = Date.UTC(2026, 0, 1)) {}
-
-  now(): number {
-    return this.current;
-  }
-
-  advance(ms: number): void {
-    this.current += ms;
-  }
-
-  set(ms: number): void {
-    this.current = ms;
-  }
-}
 
 export const nowSeconds = (clock: Clock): number => Math.floor(clock.now() / 1000);
 
@@ -36,54 +26,29 @@ export const systemTimers: Timers = {
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** Timers driven by a ManualClock: `advance` moves time and runs what came due, in order. */
-export class ManualTimers implements Timers {
-  private next = 1;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
-
-  constructor(readonly clock: ManualClock) {}
-
-  set(fn: () => void, delayMs: number): number {
-    const id = this.next++;
-    this.pending.set(id, { at: this.clock.now() + Math.max(0, delayMs), fn });
-    return id;
-  }
-
-  clear(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  /** Number of timers waiting. */
-  get size(): number {
-    return this.pending.size;
-  }
-
-  /** When the next timer is due (Infinity when none). */
-  nextAt(): number {
-    let min = Infinity;
-    for (const t of this.pending.values()) min = Math.min(min, t.at);
-    return min;
-  }
-
-  /** Moves the clock forward by ms, running each timer at its due time; awaits their promises. */
-  async advance(ms: number): Promise<void> {
-    const end = this.clock.now() + ms;
-    for (;;) {
-      const due = [...this.pending.entries()]
-        .filter(([, t]) => t.at <= end)
-        .sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.pending.delete(due[0]);
-      this.clock.set(Math.max(this.clock.now(), due[1].at));
-      due[1].fn();
-      await flush();
-    }
-    this.clock.set(end);
-    await flush();
-  }
+/** Calls fn every `everyMs` on the given timers until the returned function is called. */
+export function repeat(timers: Timers, fn: () => void, everyMs: number): () => void {
+  let handle: unknown;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    handle = timers.set(tick, everyMs);
+    fn();
+  };
+  handle = timers.set(tick, everyMs);
+  return () => {
+    stopped = true;
+    timers.clear(handle);
+  };
 }
 
-/** Lets pending promise callbacks run (a few macrotask turns). */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+/** Resolves after ms of real time; keeps the process alive meanwhile (a drain delay, a poll). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
+
+/**
+ * A deadline `ms` from now in real time (ms since the epoch), for a network call: gRPC and Envoy
+ * measure deadlines with the system clock, so an injected test clock must not move them.
+ */
+export const deadlineIn = (ms: number): number => Date.now() + ms;

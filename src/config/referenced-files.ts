@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describeCertificateNames } from '../pki/describe.js';
@@ -116,7 +117,7 @@ function inspect(f: ReferencedFile, text: string, now: number, keys: Map<string,
 export function checkFiles(
   files: readonly ReferencedFile[],
   locate: (file: string) => string = (f) => f,
-  now = Date.now(),
+  now = systemClock.now(),
 ): FileCheck[] {
   const keys = new Map<string, KeyObject>();
   const certs = new Map<string, string>();

@@ -1,3 +1,4 @@
+import { nowSeconds, systemClock } from '../clock.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -46,7 +47,7 @@ export async function ensureDevIssuer(dir: string, issuer = DEV_ISSUER): Promise
         .setAudience(aud)
         .setIssuedAt()
         .setJti(randomUUID())
-        .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+        .setExpirationTime(nowSeconds(systemClock) + ttlSeconds)
         .sign(key);
     },
   };

@@ -1,3 +1,4 @@
+import { deadlineIn } from '../clock.js';
 import {
   credentials,
   makeGenericClientConstructor,
@@ -40,7 +41,7 @@ export class AuthorizationClient {
 
   check(req: CheckRequest, timeoutMs = 5_000): Promise<CheckResponse> {
     return new Promise((resolve, reject) =>
-      this.client.Check(req, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
+      this.client.Check(req, new Metadata(), { deadline: deadlineIn(timeoutMs) }, (err, res) =>
         err ? reject(err) : resolve(res!),
       ),
     );
@@ -55,7 +56,7 @@ export class AuthorizationClient {
       const call = this.client.Check(
         req,
         metadata,
-        { deadline: Date.now() + timeoutMs },
+        { deadline: deadlineIn(timeoutMs) },
         (err, res) => (err ? reject(err) : (response = res)),
       );
       // The trailers arrive with the status, which grpc-js reports after the callback.

@@ -7,7 +7,7 @@ import {
   type JWSHeaderParameters,
   type CryptoKey,
 } from 'jose';
-import type { Clock } from '../clock.js';
+import { repeat, systemTimers, type Clock, type Timers } from '../clock.js';
 import { JwtxError } from '../errors.js';
 import { httpRequest } from '../net/http-client.js';
 import { originAndPath } from '../redact.js';
@@ -19,6 +19,8 @@ export interface JwksSourceOptions {
   readonly name: string;
   readonly load: JwksLoader;
   readonly clock: Clock;
+  /** Schedules background refreshes and retries (default: the system's). */
+  readonly timers?: Timers;
   readonly refreshIntervalMs: number;
   readonly cooldownMs: number;
   readonly maxStaleMs: number;
@@ -46,10 +48,13 @@ export class JwksSource {
   /** Whether the most recent load failed (the endpoint is down or answering garbage). */
   private lastFailed = false;
   private inflight: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private stopRefresh: (() => void) | undefined;
+  private retryTimer: unknown;
+  private readonly timers: Timers;
 
-  constructor(private readonly opts: JwksSourceOptions) {}
+  constructor(private readonly opts: JwksSourceOptions) {
+    this.timers = opts.timers ?? systemTimers;
+  }
 
   get name(): string {
     return this.opts.name;
@@ -74,27 +79,26 @@ export class JwksSource {
 
   /** Starts background refreshes. The first load is not awaited here (see refresh()). */
   start(): void {
-    if (this.timer) return;
+    if (this.stopRefresh) return;
     void this.refresh('start');
-    this.timer = setInterval(() => void this.refresh('interval'), this.opts.refreshIntervalMs);
-    this.timer.unref();
+    const interval = this.opts.refreshIntervalMs;
+    this.stopRefresh = repeat(this.timers, () => void this.refresh('interval'), interval);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.timer = undefined;
+    this.stopRefresh?.();
+    if (this.retryTimer !== undefined) this.timers.clear(this.retryTimer);
+    this.stopRefresh = undefined;
     this.retryTimer = undefined;
   }
 
   /** After a failed load, try again one cooldown later rather than a whole interval later. */
   private scheduleRetry(): void {
-    if (!this.timer || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
+    if (!this.stopRefresh || this.retryTimer !== undefined) return;
+    this.retryTimer = this.timers.set(() => {
       this.retryTimer = undefined;
       void this.refresh('retry');
     }, this.opts.cooldownMs);
-    this.retryTimer.unref();
   }
 
   /** Loads the key set now; concurrent callers share one load. Never throws. */

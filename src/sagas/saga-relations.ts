@@ -1,3 +1,4 @@
+import { deadlineIn } from '../clock.js';
 import { protobuf, v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import type { ZedClient } from '../spicedb/client.js';
@@ -113,7 +114,7 @@ export async function writeSagaRelations(
   const res = await client.promises.writeRelationships(
     sagaRelationsRequest(input, options.schema),
     new Metadata(),
-    { deadline: Date.now() + (options.timeoutMs ?? 5_000) },
+    { deadline: deadlineIn(options.timeoutMs ?? 5_000) },
   );
   return res.writtenAt?.token ?? '';
 }
@@ -135,6 +136,6 @@ export async function deleteSagaRelations(
       relationshipFilter: { resourceType: schema.type, optionalResourceId: sagaId },
     }),
     new Metadata(),
-    { deadline: Date.now() + (options.timeoutMs ?? 5_000) },
+    { deadline: deadlineIn(options.timeoutMs ?? 5_000) },
   );
 }

@@ -1,5 +1,13 @@
 import type { Server as HttpServer } from 'node:http';
-import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
+import {
+  deadlineIn,
+  repeat,
+  sleep,
+  systemClock,
+  systemTimers,
+  type Clock,
+  type Timers,
+} from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { createCheckHandler, InFlight, type CheckDeps } from '../check/handler.js';
 import { compileRules } from '../config/rules.js';
@@ -31,6 +39,7 @@ export interface RunningApp {
 export interface AppOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** Schedules of the token caches (refresh, backoff, discovery); the rest run on real time. */
   readonly timers?: Timers;
   readonly metrics?: Metrics;
   /**
@@ -50,15 +59,25 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
   const metrics = options.metrics ?? new Metrics();
+  const timers = options.timers ?? systemTimers;
   const readiness = new Readiness();
 
   // Clients and caches; each registers its readiness gates. SpiceDB (docs/authorization.md) is
   // set up while the key sets and service tokens load, so start-up waits for the slowest of
   // them rather than for their sum.
-  const authzSetup = startAuthorization(config, { clock, metrics, logger, readiness });
+  // Key-set refreshes and SpiceDB schema retries run on the system's timers: tests drive the
+  // token caches' schedules by hand without also stepping every background load.
+  const background = systemTimers;
+  const authzSetup = startAuthorization(config, {
+    clock,
+    timers: background,
+    metrics,
+    logger,
+    readiness,
+  });
   const outbound = setupOutbound(config.outbound, {
     clock,
-    timers: options.timers ?? systemTimers,
+    timers,
     metrics,
     logger,
     readiness,
@@ -67,6 +86,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   const inbound = setupInbound(config.inbound, {
     exchangeClient: outbound.client,
     clock,
+    timers: background,
     metrics,
     logger,
     readiness,
@@ -108,11 +128,11 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       : 0;
 
     // gRPC health follows readiness as soon as a gate moves (components call recheck()); the
-    // timer only catches changes that come with time alone, such as a key set going stale.
+    // timer only catches changes that come with time alone, such as a key set going stale. It
+    // runs on real time whatever timers drive the caches, so health never waits on a test.
     readiness.onChange((ready) => setServing(grpc!.health, ready));
     const syncHealth = () => void readiness.recheck();
-    const healthTimer = setInterval(syncHealth, 1_000);
-    healthTimer.unref();
+    const stopHealthSync = repeat(systemTimers, syncHealth, 1_000);
 
     const app: RunningApp = {
       grpcPort: grpc.port,
@@ -121,30 +141,30 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       metrics,
       deps,
       async whenReady(timeoutMs = 30_000) {
-        const deadline = Date.now() + timeoutMs;
+        const deadline = deadlineIn(timeoutMs); // real time: patience, whatever the clock
         for (;;) {
           const report = readiness.report();
           if (report.ready) return syncHealth();
-          if (Date.now() > deadline) {
+          if (systemClock.now() > deadline) {
             const waiting = Object.entries(report.gates)
               .filter(([, g]) => !g.ready)
               .map(([n, g]) => `${n} (${g.detail ?? 'not ready'})`);
             throw new Error(`not ready after ${timeoutMs} ms: ${waiting.join(', ')}`);
           }
-          await new Promise((r) => setTimeout(r, 25));
+          await sleep(25);
         }
       },
       async shutdown() {
         readiness.startDraining();
         syncHealth();
-        clearInterval(healthTimer);
+        stopHealthSync();
         for (const s of inbound.sources) s.stop();
         outbound.stop();
         if (config.server.drainDelayMs > 0) {
-          await new Promise((r) => setTimeout(r, config.server.drainDelayMs));
+          await sleep(config.server.drainDelayMs);
         }
         const grace = new Promise<'timeout'>((r) =>
-          setTimeout(() => r('timeout'), config.server.shutdownGraceMs).unref(),
+          systemTimers.set(() => r('timeout'), config.server.shutdownGraceMs),
         );
         const grpcStopped = new Promise<void>((r) => grpc!.server.tryShutdown(() => r()));
         const drained = await Promise.race([inFlight.idle().then(() => grpcStopped), grace]);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Clock } from '../clock.js';
+import type { Clock, Timers } from '../clock.js';
 import {
   exchangeTarget,
   type ExchangeConfig,
@@ -74,6 +74,7 @@ export function setupInbound(
   config: InboundConfig,
   deps: {
     clock: Clock;
+    timers: Timers;
     metrics: Metrics;
     logger: Logger;
     readiness: Readiness;
@@ -94,6 +95,7 @@ export function setupInbound(
       name: cfg.issuer,
       load: loader,
       clock,
+      timers: deps.timers,
       refreshIntervalMs: cfg.jwks.refreshIntervalMs,
       cooldownMs: cfg.jwks.cooldownMs,
       maxStaleMs: cfg.jwks.maxStaleMs,

@@ -1,3 +1,4 @@
+import { deadlineIn } from '../clock.js';
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import type { LabelValues } from 'prom-client';
@@ -72,7 +73,7 @@ export class SpicedbPermissionChecker implements PermissionChecker {
     let result: Result = 'error';
     try {
       const res = await this.client.promises.checkPermission(toCheckRequest(spec), new Metadata(), {
-        deadline: Date.now() + this.opts.timeoutMs,
+        deadline: deadlineIn(this.opts.timeoutMs),
       });
       const has = res.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
       result = has ? 'allowed' : 'denied';

@@ -1,3 +1,4 @@
+import { deadlineIn } from '../clock.js';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -48,7 +49,7 @@ export class SchemaGate {
     let next: GateStatus;
     try {
       const res = await client.promises.readSchema({}, new Metadata(), {
-        deadline: Date.now() + timeoutMs,
+        deadline: deadlineIn(timeoutMs),
       });
       const schema = indexSchema(res.schemaText);
       const problems = ruleSchemaProblems(this.opts.rules, this.opts.subjectTypes, schema);

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { repeat, type Clock, type Timers } from '../clock.js';
 import type { AuthorizationConfig } from '../config/sections/authorization.js';
 import type { CompiledRule } from '../config/rules.js';
 import type { SpicedbConfig } from '../config/sections/spicedb.js';
@@ -28,7 +28,7 @@ export async function setupAuthorization(
   spicedb: SpicedbConfig,
   authorization: AuthorizationConfig,
   rules: readonly CompiledRule[],
-  deps: { clock: Clock; metrics: Metrics; logger: Logger; readiness: Readiness },
+  deps: { clock: Clock; timers: Timers; metrics: Metrics; logger: Logger; readiness: Readiness },
 ): Promise<Authorization> {
   const logger = deps.logger;
   const key = presharedKeySource(spicedb, () =>
@@ -45,16 +45,15 @@ export async function setupAuthorization(
     logger,
   });
   deps.readiness.register('spicedb', () => gate.status());
-  let retry: NodeJS.Timeout | undefined;
+  let stopRetry: (() => void) | undefined;
   try {
     if (!(await gate.probe(true)).ready) {
-      retry = setInterval(() => {
+      const retry = () =>
         void gate.probe().then((s) => {
           deps.readiness.recheck();
-          if (s.ready) clearInterval(retry);
+          if (s.ready) stopRetry?.();
         });
-      }, spicedb.schemaRetryMs);
-      retry.unref();
+      stopRetry = repeat(deps.timers, retry, spicedb.schemaRetryMs);
     }
   } catch (err) {
     client.close();
@@ -77,7 +76,7 @@ export async function setupAuthorization(
   return {
     checker,
     close() {
-      clearInterval(retry);
+      stopRetry?.();
       client.close();
     },
   };

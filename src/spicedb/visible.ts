@@ -1,3 +1,4 @@
+import { deadlineIn, sleep, systemClock } from '../clock.js';
 import { v1 } from '@authzed/authzed-node';
 
 const FAILED_PRECONDITION = 9;
@@ -22,7 +23,7 @@ export async function untilVisible(
     permission: rel.relation,
     subject: rel.subject,
   });
-  const deadline = Date.now() + timeoutMs;
+  const deadline = deadlineIn(timeoutMs);
   for (;;) {
     const res = await checkPermission(req).catch((err: { code?: number }) => {
       // The schema written just before is not visible yet either ("object definition not found").
@@ -30,11 +31,11 @@ export async function untilVisible(
       throw err;
     });
     if (res?.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION) return;
-    if (Date.now() > deadline) {
+    if (systemClock.now() > deadline) {
       throw new Error(
         `a relationship written to SpiceDB is still not visible after ${timeoutMs} ms`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

@@ -1,6 +1,6 @@
 import { protobuf, v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
-import type { Clock } from '../clock.js';
+import { deadlineIn, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { SagaSchema } from '../sagas/saga-schema.js';
 import type { ZedClient } from '../spicedb/client.js';
@@ -127,7 +127,7 @@ export class SagaLookup {
         optionalLimit: limit,
       }),
       new Metadata(),
-      { deadline: Date.now() + this.opts.timeoutMs },
+      { deadline: deadlineIn(this.opts.timeoutMs) },
     );
     return found.flatMap((r) => (r.relationship ? [r.relationship] : []));
   }
@@ -145,7 +145,7 @@ export class SagaLookup {
         },
       }),
       new Metadata(),
-      { deadline: Date.now() + this.opts.timeoutMs },
+      { deadline: deadlineIn(this.opts.timeoutMs) },
     );
     return res.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
   }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../helpers/manual-time.js';
 import { parseConfig } from '../../src/config/load.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import { REASONS } from '../../src/errors.js';

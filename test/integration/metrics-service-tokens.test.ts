@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, ManualTimers } from '../../src/clock.js';
+import { ManualClock, ManualTimers } from '../helpers/manual-time.js';
 import { parseConfig } from '../../src/config/load.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';

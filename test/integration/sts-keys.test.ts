@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../helpers/manual-time.js';
 import { httpRequest } from '../../src/net/http-client.js';
 import { parseStsConfig } from '../../src/sts/config.js';
 import { startStsServer } from '../../src/sts/server.js';

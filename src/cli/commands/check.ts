@@ -1,3 +1,4 @@
+import { nowSeconds, systemClock } from '../../clock.js';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
 import { AuthorizationClient, syntheticCheckRequest } from '../../envoy/client.js';
@@ -37,8 +38,7 @@ function describeValue(name: string, value: string): string {
   if (name === 'authorization' && /^bearer /i.test(value)) {
     try {
       const c = decodeJwt(value.slice(7));
-      const exp =
-        typeof c.exp === 'number' ? `, exp in ${c.exp - Math.floor(Date.now() / 1000)}s` : '';
+      const exp = typeof c.exp === 'number' ? `, exp in ${c.exp - nowSeconds(systemClock)}s` : '';
       return `Bearer <JWT redacted: iss=${String(c.iss)} sub=${String(c.sub)} aud=${JSON.stringify(c.aud)}${exp}>`;
     } catch {
       return 'Bearer <redacted>';

@@ -18,7 +18,7 @@ import { inboundCheck } from '../../../src/check/inbound/inbound-check.js';
 import { injectServiceTokenPhase } from '../../../src/check/outbound/inject-token.js';
 import { createPipeline, type Phase } from '../../../src/check/pipeline.js';
 import { EXT, toRequestContext } from '../../../src/check/request-context.js';
-import { ManualClock, ManualTimers } from '../../../src/clock.js';
+import { ManualClock, ManualTimers } from '../../helpers/manual-time.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { syntheticCheckRequest } from '../../../src/envoy/client.js';
 import type { CheckRequest, CheckResponse } from '../../../src/envoy/types.js';

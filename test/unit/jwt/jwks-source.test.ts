@@ -1,6 +1,6 @@
 import { errors as joseErrors, type FlattenedJWSInput, type JSONWebKeySet } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock, ManualTimers } from '../../helpers/manual-time.js';
 import { JwtxError } from '../../../src/errors.js';
 import { JwksSource } from '../../../src/jwt/jwks-source.js';
 import { jwks, newKey, type ForgeKey } from '../../helpers/jwt-forge.js';
@@ -42,19 +42,21 @@ beforeEach(async () => {
 
 function setup() {
   const clock = new ManualClock();
+  const timers = new ManualTimers(clock);
   const loader = new FakeLoader();
   const loads: { ok: boolean; trigger: string }[] = [];
   const source = new JwksSource({
     name: 'https://issuer.example',
     load: loader.load,
     clock,
+    timers,
     refreshIntervalMs: REFRESH,
     cooldownMs: COOLDOWN,
     maxStaleMs: MAX_STALE,
     onLoad: ({ ok, trigger }) => loads.push({ ok, trigger }),
   });
   const key = (kid: string) => source.getKey({ alg: 'ES256', kid }, TOKEN);
-  return { clock, loader, source, loads, key };
+  return { clock, timers, loader, source, loads, key };
 }
 
 async function reasonOf(p: Promise<unknown>): Promise<string> {
@@ -187,22 +189,16 @@ describe('JwksSource', () => {
     expect(source.ageSeconds()).toBe(90);
   });
 
-  describe('background refresh', () => {
-    beforeEach(() => {
-      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
-    });
-    afterEach(() => vi.useRealTimers());
-
+  describe('background refresh (on the injected timers)', () => {
     it('loads at start and again every refreshIntervalMs', async () => {
-      const { clock, loader, source, key, loads } = setup();
+      const { timers, loader, source, key, loads } = setup();
       loader.serve(k1);
       source.start();
-      await vi.advanceTimersByTimeAsync(0);
+      await timers.advance(0);
       expect(loads).toEqual([{ ok: true, trigger: 'start' }]);
 
       loader.serve(k1, k2);
-      clock.advance(REFRESH);
-      await vi.advanceTimersByTimeAsync(REFRESH);
+      await timers.advance(REFRESH);
       expect(loads.at(-1)).toEqual({ ok: true, trigger: 'interval' });
       expect(loader.calls).toBe(2);
       expect(await reasonOf(key('k2'))).toBe('resolved');
@@ -210,29 +206,29 @@ describe('JwksSource', () => {
     });
 
     it('retries a failed load one cooldown later, not one interval later', async () => {
-      const { clock, loader, source, loads } = setup();
+      const { timers, loader, source, loads } = setup();
       loader.fail();
       source.start();
-      await vi.advanceTimersByTimeAsync(0);
+      await timers.advance(0);
       expect(source.isUsable()).toBe(false);
 
       loader.serve(k1);
-      clock.advance(COOLDOWN);
-      await vi.advanceTimersByTimeAsync(COOLDOWN);
+      await timers.advance(COOLDOWN);
       expect(loads.map((l) => `${l.trigger}:${l.ok}`)).toEqual(['start:false', 'retry:true']);
       expect(source.isUsable()).toBe(true);
       source.stop();
     });
 
     it('stops all timers on stop()', async () => {
-      const { loader, source } = setup();
+      const { timers, loader, source } = setup();
       loader.fail();
       source.start();
-      await vi.advanceTimersByTimeAsync(0);
+      await timers.advance(0);
+      expect(timers.size).toBe(2); // the interval and the retry
       source.stop();
-      await vi.advanceTimersByTimeAsync(REFRESH * 3);
+      await timers.advance(REFRESH * 3);
       expect(loader.calls).toBe(1);
-      expect(vi.getTimerCount()).toBe(0);
+      expect(timers.size).toBe(0);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 import { buildIdentity } from '../../../src/jwt/identity.js';
 import { identityBytes, VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
 

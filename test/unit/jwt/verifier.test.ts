@@ -1,6 +1,6 @@
 import { errors as joseErrors } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 import { inboundSection } from '../../../src/config/sections/inbound.js';
 import { JwtxError, type ReasonCode } from '../../../src/errors.js';
 import { JwksSource, type JwksLoader } from '../../../src/jwt/jwks-source.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 import { readKeyState, writeKeyState } from '../../../src/sts/key-file.js';
 import { KeyStore } from '../../../src/sts/key-store.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 import { KeyStore } from '../../../src/sts/key-store.js';
 
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 import { KeyStore } from '../../../src/sts/key-store.js';
 import { OAuthError } from '../../../src/sts/oauth-error.js';
 import { TokenIssuer } from '../../../src/sts/token-issuer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 import { RemoteServiceTokens } from '../../../src/tokens/remote-service-tokens.js';
 import type { CachedServiceToken, TokenKey } from '../../../src/tokens/service-token-cache.js';
 import { TokenRequestError } from '../../../src/tokens/token-errors.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 import { backoffDelay, refreshPoint } from '../../../src/tokens/backoff.js';
 import { TokenEndpointClient, type TokenClientSettings } from '../../../src/tokens/token-client.js';
 import { TokenRequestError } from '../../../src/tokens/token-errors.js';

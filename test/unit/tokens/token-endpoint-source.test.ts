@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, ManualTimers } from '../../../src/clock.js';
+import { ManualClock, ManualTimers } from '../../helpers/manual-time.js';
 import type { DiscoveredEndpoint } from '../../../src/tokens/server-metadata.js';
 import {
   DiscoveredTokenEndpoint,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authenticatePhase } from '../../../../src/check/inbound/authenticate.js';
 import type { Evaluation } from '../../../../src/check/pipeline.js';
 import { toRequestContext } from '../../../../src/check/request-context.js';
-import { ManualClock } from '../../../../src/clock.js';
+import { ManualClock } from '../../../helpers/manual-time.js';
 import { syntheticCheckRequest } from '../../../../src/envoy/client.js';
 import { VerifiedTokenCache } from '../../../../src/jwt/verified-cache.js';
 import type { TokenVerifier } from '../../../../src/jwt/verifier.js';

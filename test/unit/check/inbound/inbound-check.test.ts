@@ -6,7 +6,7 @@ import { inboundCheck, type InboundMode } from '../../../../src/check/inbound/in
 import { createPipeline } from '../../../../src/check/pipeline.js';
 import { EXT, toRequestContext } from '../../../../src/check/request-context.js';
 import { toCheckResponse } from '../../../../src/check/response.js';
-import { ManualClock } from '../../../../src/clock.js';
+import { ManualClock } from '../../../helpers/manual-time.js';
 import { syntheticCheckRequest } from '../../../../src/envoy/client.js';
 import { VerifiedTokenCache } from '../../../../src/jwt/verified-cache.js';
 import { fakeVerifier } from './fake-verifier.js';
