@@ -1,10 +1,9 @@
 import { JwtxError } from '../../errors.js';
-import type { VerifiedIdentity } from '../../jwt/identity.js';
 import type { TokenVerifier } from '../../jwt/verifier.js';
 import { failureOf } from '../failure.js';
 import { deny } from '../decision.js';
 import type { Phase } from '../pipeline.js';
-import type { ExchangedTokenCache } from './exchanged-cache.js';
+import type { Exchanged, ExchangedTokenCache, ExchangeSource } from './exchanged-cache.js';
 
 /** RFC 8693 exchange of a caller's token for an internal one (see src/tokens for the client). */
 export interface SubjectTokenExchanger<T = string> {
@@ -29,12 +28,11 @@ export interface ExchangePhaseOptions<T = string> {
 /**
  * Exchange phase (pipeline mode A): a verified auth.service token is swapped for an internal JWT
  * before the app sees the request. The app then receives `authorization: Bearer <internal>` and
- * the internal token's identity. Results are cached per caller token and shared while in flight.
+ * the internal token's identity. Results are cached per caller token and shared while in flight
+ * (exchanged-cache.ts).
  */
 export function exchangePhase<T>(opts: ExchangePhaseOptions<T>): Phase {
-  const inflight = new Map<string, Promise<{ token: string; identity: VerifiedIdentity }>>();
-
-  const exchangeAndVerify = async (subjectToken: string, target: T) => {
+  const exchangeAndVerify = async (subjectToken: string, target: T): Promise<Exchanged> => {
     const token = await opts.exchanger.exchange(subjectToken, target);
     const audiences = opts.audienceOf ? [opts.audienceOf(target)] : undefined;
     const identity = await opts.verifier.verify(token, { audiences }).catch((err: unknown) => {
@@ -62,29 +60,16 @@ export function exchangePhase<T>(opts: ExchangePhaseOptions<T>): Phase {
         return undefined;
       }
       const audience = opts.audienceOf ? opts.audienceOf(target) : String(target);
-      let result = opts.cache.get(subjectToken);
-      let source = 'cache';
-      if (!result) {
-        let pending = inflight.get(subjectToken);
-        source = pending ? 'shared' : 'token-exchange';
-        if (!pending) {
-          pending = exchangeAndVerify(subjectToken, target).finally(() =>
-            inflight.delete(subjectToken),
-          );
-          inflight.set(subjectToken, pending);
-        }
-        try {
-          result = await pending;
-        } catch (err) {
-          const f = failureOf(err, 'token-exchange')!;
-          ev.explain?.add('exchange', 'denied', { audience, reason: f.reason, note: f.message });
-          return deny(f.reason, f.message);
-        }
-        opts.cache.set(
-          subjectToken,
-          result,
-          Math.min(caller.expiresAtMs, result.identity.expiresAtMs),
-        );
+      let result: Exchanged;
+      let source: ExchangeSource;
+      try {
+        ({ value: result, source } = await opts.cache.get(subjectToken, caller.expiresAtMs, () =>
+          exchangeAndVerify(subjectToken, target),
+        ));
+      } catch (err) {
+        const f = failureOf(err, 'token-exchange')!;
+        ev.explain?.add('exchange', 'denied', { audience, reason: f.reason, note: f.message });
+        return deny(f.reason, f.message);
       }
       ev.explain?.add('exchange', 'exchanged', {
         audience,
