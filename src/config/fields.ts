@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseHostPort } from '../net/host-port.js';
 
 /** What section schemas need to know about where the config file lives. */
 export interface SchemaContext {
@@ -19,7 +20,7 @@ export const filePath = (ctx: SchemaContext) =>
 export const listenAddress = z
   .string()
   .refine(
-    (v) => v.startsWith('unix:') || /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v),
+    (v) => v.startsWith('unix:') || parseHostPort(v) !== undefined,
     'must be host:port, [ipv6]:port or unix:/path',
   );
 

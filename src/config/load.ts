@@ -37,8 +37,8 @@ export function parseYamlText(text: string, name: string): unknown {
   }
 }
 
-/** Reads, parses and validates a YAML config file. Throws ConfigError naming key and problem. */
-export function loadConfigFile(file: string): Config {
+/** The one YAML file loader (sidecar and token-exchange): read, then parseYamlText. */
+export function readYamlFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -47,5 +47,10 @@ export function loadConfigFile(file: string): Config {
       { path: '', message: `cannot read ${file}: ${(err as Error).message}` },
     ]);
   }
-  return parseConfig(parseYamlText(text, file), path.dirname(path.resolve(file)));
+  return parseYamlText(text, file);
+}
+
+/** Reads, parses and validates a YAML config file. Throws ConfigError naming key and problem. */
+export function loadConfigFile(file: string): Config {
+  return parseConfig(readYamlFile(file), path.dirname(path.resolve(file)));
 }

@@ -8,7 +8,6 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import type { Clock } from '../clock.js';
-import type { IssuerConfig } from '../config/sections/inbound.js';
 import { JwtxError, type ReasonCode } from '../errors.js';
 import { buildIdentity, currentActor, type VerifiedIdentity } from './identity.js';
 import type { JwksSource } from './jwks-source.js';
@@ -27,8 +26,26 @@ const LONE_SURROGATE = /\p{Cs}/u;
  */
 export const MAX_KEY_CANDIDATES = 3;
 
+/**
+ * What verifying one issuer's tokens takes, compiled from config once (inbound.issuers[] of the
+ * sidecar, subjectIssuers[] of token-exchange): no more of either config than this.
+ */
+export interface IssuerPolicy {
+  readonly issuer: string;
+  /** Accepted `alg` values (asymmetric only). */
+  readonly algorithms: readonly string[];
+  /** Accepted `aud` values, unless a call names its own. */
+  readonly audiences: readonly string[];
+  /** Claims that must be present besides exp and sub. */
+  readonly requiredClaims: readonly string[];
+  /** Required JWS `typ` header, if any. */
+  readonly typ?: string | undefined;
+  /** Tokens of this issuer name services (kind `service`), not users. */
+  readonly serviceTokens?: boolean | undefined;
+}
+
 export interface TrustedIssuer {
-  readonly config: IssuerConfig;
+  readonly policy: IssuerPolicy;
   readonly keys: JwksSource;
 }
 
@@ -48,7 +65,7 @@ export class TokenVerifier {
   private readonly byIssuer: Map<string, TrustedIssuer>;
 
   constructor(private readonly opts: VerifierOptions) {
-    this.byIssuer = new Map(opts.issuers.map((i) => [i.config.issuer, i]));
+    this.byIssuer = new Map(opts.issuers.map((i) => [i.policy.issuer, i]));
   }
 
   /**
@@ -64,8 +81,8 @@ export class TokenVerifier {
     const { header, payload } = shape;
     const trusted = typeof payload.iss === 'string' ? this.byIssuer.get(payload.iss) : undefined;
     if (!trusted) throw new JwtxError('unknown_issuer', 'the token issuer is not trusted');
-    const { config } = trusted;
-    if (!(config.algorithms as readonly string[]).includes(header.alg as string)) {
+    const { policy: config } = trusted;
+    if (!config.algorithms.includes(header.alg as string)) {
       throw new JwtxError(
         'algorithm_not_allowed',
         `algorithm ${String(header.alg)} is not accepted for this issuer`,
@@ -108,7 +125,7 @@ export class TokenVerifier {
     trusted: TrustedIssuer,
     audiences: readonly string[] | undefined,
   ): Promise<JWTPayload> {
-    const { config } = trusted;
+    const { policy: config } = trusted;
     const options = {
       issuer: config.issuer,
       audience: [...(audiences ?? config.audiences)],
@@ -119,7 +136,7 @@ export class TokenVerifier {
     };
     const alg = shape.header.alg as string;
     if (!hasSyncVerify(alg)) {
-      const verifyOptions = { ...options, algorithms: config.algorithms };
+      const verifyOptions = { ...options, algorithms: [...config.algorithms] };
       try {
         return (await jwtVerify(token, trusted.keys.getKey, verifyOptions)).payload;
       } catch (err) {

@@ -110,16 +110,16 @@ export function setupInbound(
         deps.readiness.recheck();
       },
     });
-    return { config: cfg, keys };
+    return { policy: cfg, keys };
   });
   for (const t of trusted) {
-    deps.readiness.register(`jwks:${t.config.issuer}`, () => ({
+    deps.readiness.register(`jwks:${t.policy.issuer}`, () => ({
       ready: t.keys.isUsable(),
       detail: t.keys.isUsable() ? `${t.keys.size} keys` : 'key set not loaded',
     }));
   }
   metrics.onCollect(metrics.jwksAge, () => {
-    for (const t of trusted) metrics.jwksAge.set({ issuer: t.config.issuer }, t.keys.ageSeconds());
+    for (const t of trusted) metrics.jwksAge.set({ issuer: t.policy.issuer }, t.keys.ageSeconds());
   });
   const verifier = new TokenVerifier({
     issuers: trusted,

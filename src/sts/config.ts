@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../config/load.js';
+import { formatPath, readYamlFile } from '../config/load.js';
 import { durationMs, filePath, listenAddress, type SchemaContext } from '../config/fields.js';
 import { issuerFields, oneKeySource } from '../config/sections/inbound.js';
 import { spicedbSection } from '../config/sections/spicedb.js';
@@ -157,15 +155,5 @@ export function parseStsConfig(document: unknown, baseDir = process.cwd()): StsC
 
 /** Reads, parses and validates the token-exchange YAML file. Throws ConfigError. */
 export function loadStsConfigFile(file: string): StsConfig {
-  let document: unknown;
-  try {
-    document = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true, maxAliasCount: 100 });
-  } catch (err) {
-    const message =
-      err instanceof YAMLParseError
-        ? `is not valid YAML: ${err.message}`
-        : `cannot be read: ${(err as Error).message}`;
-    throw new ConfigError([{ path: '', message: `${file} ${message}` }]);
-  }
-  return parseStsConfig(document, path.dirname(path.resolve(file)));
+  return parseStsConfig(readYamlFile(file), path.dirname(path.resolve(file)));
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../clock.js';
-import type { IssuerConfig } from '../config/sections/inbound.js';
 import { fileJwksLoader, httpJwksLoader, JwksSource } from '../jwt/jwks-source.js';
 import type { TrustedIssuer } from '../jwt/verifier.js';
 import type { Logger } from '../log.js';
@@ -41,7 +40,6 @@ export function createSubjectIssuers(
           });
       },
     });
-    // The schema is the inbound issuer's minus `exchange`, so the verifier can use it as is.
-    return { config: config as IssuerConfig, keys };
+    return { policy: config, keys };
   });
 }

@@ -62,7 +62,7 @@ describe('token-exchange grants', () => {
       maxStaleMs: 60_000,
     });
     verifier = new TokenVerifier({
-      issuers: [{ config: issuerConfig, keys }],
+      issuers: [{ policy: issuerConfig, keys }],
       clock: systemClock,
       maxTokenBytes: 8_192,
       clockToleranceSeconds: 0,

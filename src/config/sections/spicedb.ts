@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { parseHostPort } from '../../net/host-port.js';
 import { durationMs, filePath, type SchemaContext } from '../fields.js';
 
 /** host:port, [v6]:port, or unix:///absolute/path (grpc-js target syntax). */
 const spicedbEndpoint = z
   .string()
   .refine(
-    (v) => /^unix:\/\/\/.+/.test(v) || /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(v),
+    (v) => /^unix:\/\/\/.+/.test(v) || parseHostPort(v) !== undefined,
     'must be host:port, [ipv6]:port or unix:///path',
   );
 

@@ -90,7 +90,7 @@ async function setup(
       cooldownMs: 30_000,
       maxStaleMs: 3_600_000,
     });
-    return { config, keys };
+    return { policy: config, keys };
   });
   const verifier = new TokenVerifier({
     issuers,
