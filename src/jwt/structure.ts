@@ -1,5 +1,5 @@
 import { JwtxError } from '../errors.js';
-import { firstDuplicateKey } from './json-keys.js';
+import { firstDuplicateMember } from './duplicate-members.js';
 
 /** The parts of a compact JWS that can be read before any key is involved. */
 export interface TokenShape {
@@ -28,7 +28,7 @@ function decodeJsonSegment(segment: string, what: string): Record<string, unknow
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new JwtxError('malformed_token', `${what} is not a JSON object`);
   }
-  const dup = firstDuplicateKey(text);
+  const dup = firstDuplicateMember(text);
   if (dup !== undefined) {
     throw new JwtxError('malformed_token', `${what} repeats the member ${JSON.stringify(dup)}`);
   }

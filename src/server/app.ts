@@ -9,7 +9,9 @@ import {
   type Timers,
 } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import { createCheckHandler, InFlight, type CheckDeps } from '../check/handler.js';
+import type { CheckDeps } from '../check/decide.js';
+import { createCheckHandler } from '../check/handler.js';
+import { InFlight } from '../check/in-flight.js';
 import { compileRules } from '../config/rules.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';

@@ -1,4 +1,4 @@
-import type { DirectionCheck } from '../check/handler.js';
+import type { DirectionCheck } from '../check/decide.js';
 import { authenticatePhase } from '../check/inbound/authenticate.js';
 import { authorizePhase } from '../check/inbound/authorize.js';
 import { exchangePhase } from '../check/inbound/exchange.js';

@@ -1,7 +1,8 @@
 import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPLAIN_REQUEST_KEY, EXPLAIN_TRAILER_KEY } from '../../src/envoy/explanation-trailer.js';
-import { createCheckHandler, InFlight } from '../../src/check/handler.js';
+import { createCheckHandler } from '../../src/check/handler.js';
+import { InFlight } from '../../src/check/in-flight.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import type { CheckRequest, CheckResponse } from '../../src/envoy/types.js';
 import { setServing, startGrpcServer, type GrpcServer } from '../../src/server/grpc-server.js';

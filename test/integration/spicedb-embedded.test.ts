@@ -9,9 +9,12 @@ import { ensureDevIssuer } from '../../src/dev/dev-issuer.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import { startApp } from '../../src/server/app.js';
 import { createSpicedbClient, type ZedClient } from '../../src/spicedb/client.js';
-import { ffiStatus } from '../../src/spicedb/embedded/bridge.js';
-import { startDevAuthorization } from '../../src/spicedb/embedded/dev-authorization.js';
-import { startEmbeddedSpiceDb, type EmbeddedSpiceDb } from '../../src/spicedb/embedded/start.js';
+import { ffiStatus } from '../../src/dev/embedded-spicedb/bridge.js';
+import { startDevAuthorization } from '../../src/dev/embedded-spicedb/dev-authorization.js';
+import {
+  startEmbeddedSpiceDb,
+  type EmbeddedSpiceDb,
+} from '../../src/dev/embedded-spicedb/start.js';
 import { parseRelationships } from '../../src/spicedb/relationship-text.js';
 import { EXAMPLE_RELATIONSHIPS, EXAMPLE_SCHEMA } from '../helpers/spicedb.js';
 import { testLogger } from '../helpers/run-logs.js';

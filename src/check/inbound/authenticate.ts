@@ -3,7 +3,7 @@ import type { VerifiedTokenCache } from '../../jwt/verified-cache.js';
 import type { TokenVerifier } from '../../jwt/verifier.js';
 import type { Decision } from '../decision.js';
 import { denialOf } from '../failure.js';
-import type { Evaluation, Phase } from '../pipeline.js';
+import type { CheckState, Phase } from '../pipeline.js';
 import { bearerToken } from './bearer.js';
 
 export interface CacheObserver {
@@ -11,7 +11,7 @@ export interface CacheObserver {
 }
 
 /** For explanations: who the token names and how it was verified — never the token itself. */
-function explainVerified(ev: Evaluation, id: VerifiedIdentity, cache: 'hit' | 'miss'): void {
+function explainVerified(ev: CheckState, id: VerifiedIdentity, cache: 'hit' | 'miss'): void {
   ev.explain?.add('authenticate', 'verified', {
     issuer: id.issuer,
     kid: id.keyId,
@@ -22,7 +22,7 @@ function explainVerified(ev: Evaluation, id: VerifiedIdentity, cache: 'hit' | 'm
 }
 
 /** A token that did not verify (JwtxError); anything else is rethrown (see failureOf). */
-function refused(ev: Evaluation, err: unknown): Decision {
+function refused(ev: CheckState, err: unknown): Decision {
   const d = denialOf(err);
   ev.explain?.add('authenticate', 'denied', { reason: d.reason, note: d.message });
   return d;

@@ -14,7 +14,7 @@ import type { PathParams } from '../../config/route-match.js';
 import { findRule, type CompiledRule } from '../../config/rules.js';
 import { deny, type Decision } from '../decision.js';
 import { failureOf } from '../failure.js';
-import type { Evaluation, Phase, PhaseResult } from '../pipeline.js';
+import type { CheckState, Phase, PhaseResult } from '../pipeline.js';
 
 /** The encoded SpiceDB subject (`type:id`) handed to the app, so its writes use the very same id. */
 export const SPICEDB_SUBJECT_HEADER = 'x-jwtauth-spicedb-subject';
@@ -32,7 +32,7 @@ export interface AuthorizeOptions {
 
 /** One rule's check as an explanation step: the relationship, the answer, where it came from. */
 function explainRule(
-  ev: Evaluation,
+  ev: CheckState,
   rule: CompiledRule,
   spec: CheckSpec | undefined,
   origin: AnswerOrigin | undefined,
@@ -68,7 +68,7 @@ function explainRule(
 export function authorizePhase(opts: AuthorizeOptions): Phase {
   /** Builds the check a rule names; JwtxError (invalid_object_id, bad_request) when it cannot. */
   const specFor = (
-    ev: Evaluation,
+    ev: CheckState,
     identity: VerifiedIdentity,
     rule: CompiledRule,
     params: PathParams,
@@ -89,7 +89,7 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
    * delegated token as a service. The app is always told the token's subject (the user).
    */
   const subjectFor = (
-    ev: Evaluation,
+    ev: CheckState,
     identity: VerifiedIdentity,
     rule: CompiledRule,
   ): { subjectType: string; subjectId: string } => {
@@ -108,7 +108,7 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
 
   /** Runs one rule's check; undefined when allowed, otherwise the denial. */
   const checkRule = async (
-    ev: Evaluation,
+    ev: CheckState,
     identity: VerifiedIdentity,
     rule: CompiledRule,
     params: PathParams,
@@ -185,7 +185,7 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
 }
 
 /** For requests no rule matches: the app still learns its caller's SpiceDB subject, if it has one. */
-function exportSubject(ev: Evaluation, type: string, raw: string | undefined): void {
+function exportSubject(ev: CheckState, type: string, raw: string | undefined): void {
   if (raw === undefined) return;
   try {
     ev.setHeaders.push([SPICEDB_SUBJECT_HEADER, `${type}:${encodeId(raw, 'subject')}`]);

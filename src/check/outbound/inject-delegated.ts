@@ -4,7 +4,7 @@ import { allow, deny, type Decision } from '../decision.js';
 import type { Explanation } from '../explain.js';
 import { denialOf } from '../failure.js';
 import type { Phase, PhaseResult } from '../pipeline.js';
-import { EXT, type RequestContext } from '../request-context.js';
+import { CONTEXT_EXTENSIONS, type RequestContext } from '../request-context.js';
 import { selectTarget, type AudienceAllowlist } from './inject-token.js';
 
 /** The one kind of delegation routes may ask for today. */
@@ -12,15 +12,21 @@ export const SAGA_DELEGATION = 'saga';
 
 /** A route's delegation tag, checked; a Decision when the route cannot be served as tagged. */
 function delegationRoute(ctx: RequestContext): Decision | undefined {
-  const kind = ctx.extensions[EXT.delegation];
+  const kind = ctx.extensions[CONTEXT_EXTENSIONS.delegation];
   if (kind !== SAGA_DELEGATION) {
-    return deny('bad_request', `${EXT.delegation} must be "${SAGA_DELEGATION}"`);
+    return deny('bad_request', `${CONTEXT_EXTENSIONS.delegation} must be "${SAGA_DELEGATION}"`);
   }
-  if (ctx.extensions[EXT.audience] === undefined) {
-    return deny('bad_request', `${EXT.delegation} needs ${EXT.audience} (whom the token is for)`);
+  if (ctx.extensions[CONTEXT_EXTENSIONS.audience] === undefined) {
+    return deny(
+      'bad_request',
+      `${CONTEXT_EXTENSIONS.delegation} needs ${CONTEXT_EXTENSIONS.audience} (whom the token is for)`,
+    );
   }
-  if (ctx.extensions[EXT.scope] !== undefined) {
-    return deny('bad_request', `${EXT.scope} cannot be combined with ${EXT.delegation}`);
+  if (ctx.extensions[CONTEXT_EXTENSIONS.scope] !== undefined) {
+    return deny(
+      'bad_request',
+      `${CONTEXT_EXTENSIONS.scope} cannot be combined with ${CONTEXT_EXTENSIONS.delegation}`,
+    );
   }
   return undefined;
 }
@@ -64,7 +70,7 @@ export function injectDelegatedTokenPhase(
       message: "no delegated token: token-exchange did not answer before Envoy's deadline",
     },
     run(ev): PhaseResult | Promise<PhaseResult> {
-      if (ev.request.extensions[EXT.delegation] === undefined) return undefined;
+      if (ev.request.extensions[CONTEXT_EXTENSIONS.delegation] === undefined) return undefined;
       const explain = ev.explain;
       const refused = delegationRoute(ev.request);
       if (refused) return explained(explain, refused);

@@ -3,7 +3,7 @@ import { allow, deny, type Decision } from '../decision.js';
 import type { Explanation } from '../explain.js';
 import { denialOf } from '../failure.js';
 import type { Phase, PhaseResult } from '../pipeline.js';
-import { EXT, type RequestContext } from '../request-context.js';
+import { CONTEXT_EXTENSIONS, type RequestContext } from '../request-context.js';
 
 /** audience → scopes routes may ask for. */
 export type AudienceAllowlist = ReadonlyMap<string, ReadonlySet<string>>;
@@ -18,18 +18,18 @@ export function routeAudience(
   explain: Explanation | undefined,
   phase: string,
 ): string | Decision {
-  const audience = ctx.extensions[EXT.audience];
+  const audience = ctx.extensions[CONTEXT_EXTENSIONS.audience];
   if (audience === undefined) {
     explain?.add(phase, 'passthrough', {
-      note: `untagged route (no ${EXT.audience})`,
+      note: `untagged route (no ${CONTEXT_EXTENSIONS.audience})`,
     });
     return allow('passthrough');
   }
-  const whenHeader = ctx.extensions[EXT.whenHeader];
+  const whenHeader = ctx.extensions[CONTEXT_EXTENSIONS.whenHeader];
   if (whenHeader !== undefined && ctx.headers[whenHeader.toLowerCase()] === undefined) {
     explain?.add(phase, 'passthrough', {
       audience,
-      note: `${EXT.whenHeader}: the request has no ${whenHeader.toLowerCase()} header`,
+      note: `${CONTEXT_EXTENSIONS.whenHeader}: the request has no ${whenHeader.toLowerCase()} header`,
     });
     return allow('passthrough');
   }
@@ -50,7 +50,7 @@ export function selectTarget(
   const audience = routeAudience(ctx, explain, phase);
   if (typeof audience !== 'string') return audience;
   const scopes = allowlist.get(audience);
-  const scope = ctx.extensions[EXT.scope] ?? '';
+  const scope = ctx.extensions[CONTEXT_EXTENSIONS.scope] ?? '';
   const refusal = !scopes
     ? `audience ${JSON.stringify(audience)} is not on outbound.audiences`
     : scope !== '' && !scopes.has(scope)

@@ -9,8 +9,8 @@ import {
 import { httpRequest } from '../../net/http-client.js';
 import { describeCertificateNames } from '../../pki/describe.js';
 import { SAGA_ID_TOKEN_TYPE } from '../../sagas/saga-id.js';
-import { refusalHints, transportHints } from '../../sts/error-hints.js';
-import { callTokenEndpoint, type TokenCallResult } from '../../sts/token-client.js';
+import { refusalHints, transportHints } from '../error-hints.js';
+import { callTokenEndpoint, type TokenCallResult } from '../token-endpoint-call.js';
 import {
   GRANT_CLIENT_CREDENTIALS,
   GRANT_TOKEN_EXCHANGE,

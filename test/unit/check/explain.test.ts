@@ -9,7 +9,9 @@ import {
   EXPLAIN_TRAILER_KEY,
   type ExplainStep,
 } from '../../../src/envoy/explanation-trailer.js';
-import { createCheckHandler, InFlight, type CheckDeps } from '../../../src/check/handler.js';
+import type { CheckDeps } from '../../../src/check/decide.js';
+import { createCheckHandler } from '../../../src/check/handler.js';
+import { InFlight } from '../../../src/check/in-flight.js';
 import { authenticatePhase } from '../../../src/check/inbound/authenticate.js';
 import { authorizePhase } from '../../../src/check/inbound/authorize.js';
 import { exemptPhase } from '../../../src/check/inbound/exempt.js';
@@ -17,7 +19,7 @@ import { identityHeadersPhase } from '../../../src/check/inbound/identity-header
 import { inboundCheck } from '../../../src/check/inbound/inbound-check.js';
 import { injectServiceTokenPhase } from '../../../src/check/outbound/inject-token.js';
 import { createPipeline, type Phase } from '../../../src/check/pipeline.js';
-import { EXT, toRequestContext } from '../../../src/check/request-context.js';
+import { CONTEXT_EXTENSIONS, toRequestContext } from '../../../src/check/request-context.js';
 import { ManualClock, ManualTimers } from '../../helpers/manual-time.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { syntheticCheckRequest } from '../../../src/envoy/client.js';
@@ -96,7 +98,7 @@ describe('an explained inbound pipeline', () => {
       reason: 'invalid_signature',
     });
     const exempt = new Explanation();
-    expect(await check(ctx({}, { [EXT.exempt]: 'true' }), exempt)).toMatchObject({
+    expect(await check(ctx({}, { [CONTEXT_EXTENSIONS.exempt]: 'true' }), exempt)).toMatchObject({
       reason: 'exempt',
     });
     expect(phasesOf(exempt)).toEqual(['exempt:exempt']);
@@ -239,7 +241,10 @@ describe('an explained outbound check', () => {
   );
   const run = async (headers: Record<string, string>, ext: Record<string, string>) => {
     const e = new Explanation();
-    const d = await pipeline.run(ctx(headers, { [EXT.direction]: 'outbound', ...ext }), e);
+    const d = await pipeline.run(
+      ctx(headers, { [CONTEXT_EXTENSIONS.direction]: 'outbound', ...ext }),
+      e,
+    );
     return { d, step: e.steps[0]! };
   };
 
@@ -249,7 +254,10 @@ describe('an explained outbound check', () => {
     expect(untagged.step.note).toMatch(/untagged route/);
     const skipped = await run(
       {},
-      { [EXT.audience]: 'vmcontroller', [EXT.whenHeader]: 'X-Saga-Id' },
+      {
+        [CONTEXT_EXTENSIONS.audience]: 'vmcontroller',
+        [CONTEXT_EXTENSIONS.whenHeader]: 'X-Saga-Id',
+      },
     );
     expect(skipped.d.reason).toBe('passthrough');
     expect(skipped.step).toMatchObject({ outcome: 'passthrough', audience: 'vmcontroller' });
@@ -257,14 +265,17 @@ describe('an explained outbound check', () => {
   });
 
   it('says whether the service token was fetched or cached, never the token', async () => {
-    const tagged = { [EXT.audience]: 'vmcontroller', [EXT.whenHeader]: 'x-saga-id' };
+    const tagged = {
+      [CONTEXT_EXTENSIONS.audience]: 'vmcontroller',
+      [CONTEXT_EXTENSIONS.whenHeader]: 'x-saga-id',
+    };
     const cold = await run({ 'x-saga-id': 's-1' }, tagged);
     expect(cold.step).toMatchObject({ outcome: 'injected', serviceToken: 'token-exchange' });
     const warm = await run({ 'x-saga-id': 's-1' }, tagged);
     expect(warm.d.reason).toBe('injected');
     expect(warm.step).toMatchObject({ outcome: 'injected', serviceToken: 'cache' });
     expect(JSON.stringify([cold.step, warm.step])).not.toContain('service-token-');
-    const off = await run({}, { [EXT.audience]: 'billing' });
+    const off = await run({}, { [CONTEXT_EXTENSIONS.audience]: 'billing' });
     expect(off.step).toMatchObject({ outcome: 'denied', reason: 'audience_not_allowed' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXT, toRequestContext } from '../../../src/check/request-context.js';
+import { CONTEXT_EXTENSIONS, toRequestContext } from '../../../src/check/request-context.js';
 import { syntheticCheckRequest } from '../../../src/envoy/client.js';
 import type { CheckRequest } from '../../../src/envoy/types.js';
 import { JwtxError } from '../../../src/errors.js';
@@ -10,15 +10,15 @@ const ctx = (input: Parameters<typeof syntheticCheckRequest>[0]) =>
 describe('toRequestContext', () => {
   it.each([
     ['no direction extension', {}, 'inbound'],
-    ['inbound', { [EXT.direction]: 'inbound' }, 'inbound'],
-    ['outbound', { [EXT.direction]: 'outbound' }, 'outbound'],
+    ['inbound', { [CONTEXT_EXTENSIONS.direction]: 'inbound' }, 'inbound'],
+    ['outbound', { [CONTEXT_EXTENSIONS.direction]: 'outbound' }, 'outbound'],
   ])('direction: %s', (_name, extensions, direction) => {
     expect(ctx({ extensions }).direction).toBe(direction);
   });
 
   it.each(['Inbound', 'both', '', 'outbound '])('refuses direction %j as bad_request', (value) => {
     try {
-      ctx({ extensions: { [EXT.direction]: value } });
+      ctx({ extensions: { [CONTEXT_EXTENSIONS.direction]: value } });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(JwtxError);
@@ -51,7 +51,7 @@ describe('toRequestContext', () => {
       method: 'POST',
       host: 'gw.internal',
       headers: { 'x-request-id': 'r-1', authorization: 'Bearer t' },
-      extensions: { [EXT.exempt]: 'true' },
+      extensions: { [CONTEXT_EXTENSIONS.exempt]: 'true' },
     });
     req.attributes!.source = { principal: 'spiffe://cluster/ns/gw/sa/gateway' };
     const c = toRequestContext(req);
@@ -60,7 +60,7 @@ describe('toRequestContext', () => {
       host: 'gw.internal',
       requestId: 'r-1',
       peerPrincipal: 'spiffe://cluster/ns/gw/sa/gateway',
-      extensions: { [EXT.exempt]: 'true' },
+      extensions: { [CONTEXT_EXTENSIONS.exempt]: 'true' },
     });
     expect(c.headers.authorization).toBe('Bearer t');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorizePhase, SPICEDB_SUBJECT_HEADER } from '../../../src/check/inbound/authorize.js';
-import { createPipeline, type Evaluation } from '../../../src/check/pipeline.js';
+import { createPipeline, type CheckState } from '../../../src/check/pipeline.js';
 import type { RequestContext } from '../../../src/check/request-context.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { buildIdentity } from '../../../src/jwt/identity.js';
@@ -74,7 +74,7 @@ function evaluation(
   path: string,
   claims: Record<string, unknown> = {},
   headers: Record<string, string> = {},
-): Evaluation {
+): CheckState {
   const request: RequestContext = {
     direction: 'inbound',
     method,
@@ -96,7 +96,7 @@ function evaluation(
   return { request, identity, credential: 'tok', wouldDeny: undefined, setHeaders: [] };
 }
 
-const header = (ev: Evaluation) => ev.setHeaders.find(([k]) => k === SPICEDB_SUBJECT_HEADER)?.[1];
+const header = (ev: CheckState) => ev.setHeaders.find(([k]) => k === SPICEDB_SUBJECT_HEADER)?.[1];
 
 describe('authorize phase', () => {
   it('checks cloud:{cluster}#create_saga@user:{encoded sub} and lets an allowed request go on', async () => {
@@ -298,7 +298,7 @@ describe('authorize phase', () => {
     const ev = evaluation('DELETE', '/v2/namespaces/cl0');
     expect(await phase.run(ev)).toBeUndefined();
     expect(ev.wouldDeny).toMatchObject({ reason: 'permission_denied' });
-    const identify = { name: 'identify', run: (e: Evaluation) => void (e.identity = ev.identity) };
+    const identify = { name: 'identify', run: (e: CheckState) => void (e.identity = ev.identity) };
     const d = await createPipeline([identify, phase], 'allowed').run(ev.request);
     expect(d).toMatchObject({ allow: true, reason: 'dry_run', wouldDeny: 'permission_denied' });
     expect(d.setHeaders.map(([k]) => k)).toContain(SPICEDB_SUBJECT_HEADER);

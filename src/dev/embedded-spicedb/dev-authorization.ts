@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseRelationships } from '../relationship-text.js';
+import { parseRelationships } from '../../spicedb/relationship-text.js';
 import { startEmbeddedSpiceDb } from './start.js';
 
 /** examples/ sits three levels above this file, from src/ and from dist/ alike. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusalHints, transportHints } from '../../../src/sts/error-hints.js';
+import { refusalHints, transportHints } from '../../../src/cli/error-hints.js';
 import { stsUrls } from '../../../src/cli/commands/token.js';
 
 describe('error hints of `jwtexchange token`', () => {

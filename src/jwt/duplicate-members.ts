@@ -4,7 +4,7 @@
  * parsers keep the first; a token whose claims are ambiguous must be refused before anyone reads
  * them (RFC 7519 §4: "MUST either reject ... or use ... the last"). `json` must be valid JSON.
  */
-export function firstDuplicateKey(json: string): string | undefined {
+export function firstDuplicateMember(json: string): string | undefined {
   // One frame per open container: the member names seen so far, or undefined for an array.
   const frames: (Set<string> | undefined)[] = [];
   let expectKey = false;

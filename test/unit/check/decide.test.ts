@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deny } from '../../../src/check/decision.js';
-import { evaluate, type CheckDeps } from '../../../src/check/handler.js';
-import { EXT } from '../../../src/check/request-context.js';
+import { decide, type CheckDeps } from '../../../src/check/decide.js';
+import { CONTEXT_EXTENSIONS } from '../../../src/check/request-context.js';
 import { syntheticCheckRequest } from '../../../src/envoy/client.js';
 import { JwtxError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
@@ -16,13 +16,13 @@ function deps(inbound: CheckDeps['inbound'], logs: string[] = []): CheckDeps {
   };
 }
 
-describe('evaluate', () => {
+describe('decide', () => {
   it('routes by direction', async () => {
     const d = deps(async () => deny('missing_token', 'inbound called'));
-    const inbound = await evaluate(d, syntheticCheckRequest({}));
-    const outbound = await evaluate(
+    const inbound = await decide(d, syntheticCheckRequest({}));
+    const outbound = await decide(
       d,
-      syntheticCheckRequest({ extensions: { [EXT.direction]: 'outbound' } }),
+      syntheticCheckRequest({ extensions: { [CONTEXT_EXTENSIONS.direction]: 'outbound' } }),
     );
     expect(inbound.decision.message).toBe('inbound called');
     expect(outbound.decision.message).toBe('outbound called');
@@ -30,7 +30,7 @@ describe('evaluate', () => {
 
   it('denies an unreadable request as bad_request without calling a pipeline', async () => {
     let called = false;
-    const { decision, ctx } = await evaluate(
+    const { decision, ctx } = await decide(
       deps(async () => ((called = true), deny('internal', 'x'))),
       { attributes: {} },
     );
@@ -40,7 +40,7 @@ describe('evaluate', () => {
   });
 
   it('turns a JwtxError thrown by a pipeline into a denial with its code', async () => {
-    const { decision } = await evaluate(
+    const { decision } = await decide(
       deps(async () => {
         throw new JwtxError('jwks_unavailable', 'down');
       }),
@@ -51,7 +51,7 @@ describe('evaluate', () => {
 
   it('fails closed on an unexpected error, logs it, and never echoes its message', async () => {
     const logs: string[] = [];
-    const { decision } = await evaluate(
+    const { decision } = await decide(
       deps(async () => {
         throw new TypeError('cannot read secret-ish internals');
       }, logs),
