@@ -52,6 +52,11 @@ export default tseslint.config(
   // domain folders, which use config/ and the shared modules at the top of src/. Never upward.
   ...layer(['src/*.ts'], ['./*/**'], 'modules at the top of src/ are shared by every folder'),
   ...layer(
+    ['src/metrics/**/*.ts'],
+    [...UP.domain, '**/config/**', '**/pki/**', ...UP.check, ...UP.server, ...UP.apps],
+    'metrics/ is shared by every folder; it imports only src/*.ts',
+  ),
+  ...layer(
     ['src/config/**/*.ts'],
     [...UP.domain.filter((d) => d !== '**/net/**'), ...UP.check, ...UP.server, ...UP.apps],
     'config/ is read by every folder; it imports only src/*.ts, net/ (host:port) and pki/ (certificate names)',

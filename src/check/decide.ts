@@ -1,6 +1,6 @@
 import type { CheckRequest } from '../envoy/types.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { SidecarMetrics } from '../metrics/sidecar.js';
 import { deny, type Decision } from './decision.js';
 import type { Explanation } from './explain.js';
 import { failureOf } from './failure.js';
@@ -14,7 +14,7 @@ export type DirectionCheck = (
 export interface CheckDeps {
   readonly inbound: DirectionCheck;
   readonly outbound: DirectionCheck;
-  readonly metrics: Metrics;
+  readonly metrics: SidecarMetrics;
   readonly logger: Logger;
 }
 

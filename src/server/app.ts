@@ -14,7 +14,7 @@ import { createCheckHandler } from '../check/handler.js';
 import { InFlight } from '../check/in-flight.js';
 import { compileRules } from '../config/rules.js';
 import type { Logger } from '../log.js';
-import { Metrics } from '../metrics.js';
+import { SidecarMetrics } from '../metrics/sidecar.js';
 import type { PermissionChecker } from '../spicedb/permission-checker.js';
 import type { Authorization, setupAuthorization } from '../spicedb/setup.js';
 import { checkDirections, type AuthorizationParts } from './check-phases.js';
@@ -30,7 +30,7 @@ export interface RunningApp {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly readiness: Readiness;
-  readonly metrics: Metrics;
+  readonly metrics: SidecarMetrics;
   readonly deps: CheckDeps;
   /** Resolves once every readiness gate is ready (or rejects after timeoutMs). */
   whenReady(timeoutMs?: number): Promise<void>;
@@ -43,7 +43,7 @@ export interface AppOptions {
   readonly clock?: Clock;
   /** Schedules of the token caches (refresh, backoff, discovery); the rest run on real time. */
   readonly timers?: Timers;
-  readonly metrics?: Metrics;
+  readonly metrics?: SidecarMetrics;
   /**
    * Set in a worker process (`server.workers` > 1, see worker-main.ts): service tokens come from
    * the primary, and the primary serves the HTTP listener (httpPort is then 0).
@@ -60,7 +60,7 @@ type SetupAuthorization = typeof setupAuthorization;
 export async function startApp(config: Config, options: AppOptions): Promise<RunningApp> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
-  const metrics = options.metrics ?? new Metrics();
+  const metrics = options.metrics ?? new SidecarMetrics();
   const timers = options.timers ?? systemTimers;
   const readiness = new Readiness();
 

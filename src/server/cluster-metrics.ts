@@ -4,7 +4,7 @@ import type { WorkerPool } from './worker-pool.js';
 /**
  * One /metrics for the pod (`server.workers` > 1): the primary's own families (service tokens,
  * its process) and every worker's, merged by prom-client's aggregator — counters and histograms
- * summed, gauges as each family declares (metrics.ts; event-loop lag averaged).
+ * summed, gauges as each family declares (src/metrics/; event-loop lag averaged).
  */
 export function clusterMetrics(own: Registry, pool: Pick<WorkerPool, 'collectMetrics'>) {
   return {

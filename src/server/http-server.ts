@@ -5,7 +5,7 @@ import type { Readiness } from '../readiness.js';
 /** /healthz (process is alive), /readyz (ready to decide), /metrics (Prometheus text format). */
 export function createHttpServer(
   readiness: Pick<Readiness, 'report'>,
-  /** The registry (Metrics), or the primary's view of the whole pod (cluster-metrics.ts). */
+  /** The registry (SidecarMetrics, TokenExchangeMetrics), or the primary's view of the whole pod (cluster-metrics.ts). */
   metrics: { readonly registry: { metrics(): Promise<string>; readonly contentType: string } },
   logger: Logger,
 ): http.Server {

@@ -12,7 +12,7 @@ import { fileJwksLoader, httpJwksLoader, JwksSource } from '../jwt/jwks-source.j
 import { VerifiedTokenCache } from '../jwt/verified-cache.js';
 import { TokenVerifier, type TrustedIssuer } from '../jwt/verifier.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { SidecarMetrics } from '../metrics/sidecar.js';
 import type { Readiness } from '../readiness.js';
 import { TokenRequestError } from '../tokens/token-errors.js';
 import type { TokenEndpointClient } from '../tokens/token-client.js';
@@ -75,7 +75,7 @@ export function setupInbound(
   deps: {
     clock: Clock;
     timers: Timers;
-    metrics: Metrics;
+    metrics: SidecarMetrics;
     logger: Logger;
     readiness: Readiness;
     /** token-exchange, for issuers whose tokens are exchanged (`exchange`). */

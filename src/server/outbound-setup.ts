@@ -2,7 +2,7 @@ import type { Clock, Timers } from '../clock.js';
 import type { OutboundConfig } from '../config/sections/outbound.js';
 import type { AudienceAllowlist } from '../check/outbound/inject-token.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { SidecarMetrics } from '../metrics/sidecar.js';
 import { urlForLog } from '../net/url-for-log.js';
 import { SAGA_ID_TOKEN_TYPE } from '../sagas/saga-id.js';
 import { DelegatedTokenCache } from '../tokens/delegated-token-cache.js';
@@ -26,7 +26,7 @@ import type { Readiness } from '../readiness.js';
 type Deps = {
   clock: Clock;
   timers: Timers;
-  metrics: Metrics;
+  metrics: SidecarMetrics;
   logger: Logger;
   readiness: Readiness;
   /** Worker processes: service tokens from the primary's cache instead of a cache of their own. */

@@ -1,7 +1,7 @@
 import { systemClock, systemTimers } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { Metrics } from '../metrics.js';
+import { SidecarMetrics } from '../metrics/sidecar.js';
 import { listenOn } from '../net/address.js';
 import { clusterMetrics } from './cluster-metrics.js';
 import { createHttpServer } from './http-server.js';
@@ -28,7 +28,7 @@ export async function startPrimary(
   options: { logger: Logger; configFile: string; workers: number },
 ): Promise<RunningPrimary> {
   const { logger } = options;
-  const metrics = new Metrics();
+  const metrics = new SidecarMetrics();
   const readiness = new Readiness();
   // The cache reports tokens to the pool, which needs the cache: tie the knot afterwards.
   const workersOf: { pool?: WorkerPool } = {};

@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import { systemClock } from '../clock.js';
 import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { Metrics } from '../metrics.js';
+import { SidecarMetrics } from '../metrics/sidecar.js';
 import { RemoteServiceTokens } from '../tokens/remote-service-tokens.js';
 import { startApp, type RunningApp } from './app.js';
 import { isPrimaryMessage, type WorkerMessage } from './worker-messages.js';
@@ -17,7 +17,7 @@ const send = (m: WorkerMessage) => process.send?.(m);
 
 const config = loadConfigFile(process.env.JWTX_WORKER_CONFIG ?? '');
 const logger = createLogger(config.log.level).child({ worker: cluster.worker?.id ?? 0 });
-const metrics = new Metrics();
+const metrics = new SidecarMetrics();
 const running: { app?: RunningApp } = {};
 const tokens = new RemoteServiceTokens({
   clock: systemClock,

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
-import type { Metrics } from '../metrics.js';
+import type { SidecarMetrics } from '../metrics/sidecar.js';
 import type { AnswerOrigin, CheckSpec, PermissionChecker } from './permission-checker.js';
 
 /**
@@ -62,7 +62,7 @@ export class CachedPermissionChecker implements PermissionChecker {
   constructor(
     private readonly inner: PermissionChecker,
     private readonly cache: DecisionCache,
-    private readonly metrics?: Metrics,
+    private readonly metrics?: SidecarMetrics,
   ) {}
 
   async check(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): Promise<boolean> {

@@ -2,7 +2,7 @@ import { deadlineIn } from '../clock.js';
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import type { LabelValues } from 'prom-client';
-import type { Metrics } from '../metrics.js';
+import type { SidecarMetrics } from '../metrics/sidecar.js';
 import type { ZedClient } from './client.js';
 import { classifyFailure } from './failure.js';
 
@@ -65,7 +65,7 @@ type Result = 'allowed' | 'denied' | 'error';
 export class SpicedbPermissionChecker implements PermissionChecker {
   constructor(
     private readonly client: ZedClient,
-    private readonly opts: { endpoint: string; timeoutMs: number; metrics: Metrics },
+    private readonly opts: { endpoint: string; timeoutMs: number; metrics: SidecarMetrics },
   ) {}
 
   async check(spec: CheckSpec): Promise<boolean> {

@@ -3,7 +3,7 @@ import type { AuthorizationConfig } from '../config/sections/authorization.js';
 import type { CompiledRule } from '../config/rules.js';
 import type { SpicedbConfig } from '../config/sections/spicedb.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { SidecarMetrics } from '../metrics/sidecar.js';
 import type { Readiness } from '../readiness.js';
 import { createSpicedbClient } from './client.js';
 import { presharedKeySource } from './preshared-key.js';
@@ -28,7 +28,13 @@ export async function setupAuthorization(
   spicedb: SpicedbConfig,
   authorization: AuthorizationConfig,
   rules: readonly CompiledRule[],
-  deps: { clock: Clock; timers: Timers; metrics: Metrics; logger: Logger; readiness: Readiness },
+  deps: {
+    clock: Clock;
+    timers: Timers;
+    metrics: SidecarMetrics;
+    logger: Logger;
+    readiness: Readiness;
+  },
 ): Promise<Authorization> {
   const logger = deps.logger;
   const key = presharedKeySource(spicedb, () =>

@@ -2,7 +2,7 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
-import { Metrics } from '../metrics.js';
+import { TokenExchangeMetrics } from '../metrics/token-exchange.js';
 import { listenOn, listenTarget } from '../net/address.js';
 import { resolveAllowlist } from './allowlist.js';
 import type { StsConfig } from './config.js';
@@ -20,7 +20,7 @@ import { JWKS_PATH, TOKEN_PATH } from './well-known.js';
 export interface StsServerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
-  readonly metrics?: Metrics;
+  readonly metrics?: TokenExchangeMetrics;
   /** Reuse keys across restarts of the listener (tokens issued earlier keep verifying). */
   readonly keyStore?: KeyStore;
   /** Where ENABLED_TLS_SERVICE_NAME is read from (default process.env). */
@@ -74,7 +74,7 @@ function tlsOptions(config: StsConfig): https.ServerOptions {
 function createTokenHandler(
   config: StsConfig,
   keyStore: KeyStore,
-  o: { clock: Clock; logger: Logger; metrics: Metrics } & StsServerOptions,
+  o: { clock: Clock; logger: Logger; metrics: TokenExchangeMetrics } & StsServerOptions,
 ) {
   const allowlist = resolveAllowlist(config.allowlist, o.env);
   const external = createSubjectIssuers(config.subjectIssuers, o);
@@ -142,7 +142,7 @@ export async function startStsServer(
 ): Promise<StsServer> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const metrics = options.metrics ?? new Metrics({ defaultMetrics: false });
+  const metrics = options.metrics ?? new TokenExchangeMetrics({ defaultMetrics: false });
   const keyStore = options.keyStore ?? createKeyStore(config, clock);
   keyStore.signingKey(); // the first key exists (and is saved) before the first request
   const token = createTokenHandler(config, keyStore, { ...options, clock, logger, metrics });

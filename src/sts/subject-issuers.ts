@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { fileJwksLoader, httpJwksLoader, JwksSource } from '../jwt/jwks-source.js';
 import type { TrustedIssuer } from '../jwt/verifier.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { TokenExchangeMetrics } from '../metrics/token-exchange.js';
 import type { SubjectIssuerConfig } from './config.js';
 
 /**
@@ -12,7 +12,7 @@ import type { SubjectIssuerConfig } from './config.js';
  */
 export function createSubjectIssuers(
   configs: readonly SubjectIssuerConfig[],
-  deps: { clock: Clock; logger: Logger; metrics: Metrics },
+  deps: { clock: Clock; logger: Logger; metrics: TokenExchangeMetrics },
 ): TrustedIssuer[] {
   return configs.map((config) => {
     const ca = config.jwksCaFile ? readFileSync(config.jwksCaFile) : undefined;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { TokenExchangeMetrics } from '../metrics/token-exchange.js';
 import type { Allowlist } from './allowlist.js';
 import { authenticateClient, type ClientIdentityRule } from './client-identity.js';
 import type { StsConfig } from './config.js';
@@ -42,7 +42,7 @@ export interface TokenEndpointDeps {
   /** Saga relations in SpiceDB (config `sagas`); undefined when saga delegation is off. */
   readonly sagas?: SagaLookup | undefined;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: TokenExchangeMetrics;
   readonly onRequest?: (outcome: TokenRequestOutcome) => void;
 }
 

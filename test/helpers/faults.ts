@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import type { Metrics } from '../../src/metrics.js';
+import type { SidecarMetrics } from '../../src/metrics/sidecar.js';
 import { SagaExecutor, type SagaState } from '../../demo/apps/saga-executor.js';
 import { systemClock } from '../../src/clock.js';
 import { waitFor } from './ports.js';
@@ -50,7 +50,7 @@ export function send(
 
 /** Sum of a metric's samples whose labels include `labels` (all samples when none given). */
 export async function metricValue(
-  metrics: Metrics,
+  metrics: SidecarMetrics,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {

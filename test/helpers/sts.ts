@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Clock } from '../../src/clock.js';
 import { startDevAuth, DEV_AUTH_AUDIENCE, type DevAuth } from '../../src/dev/dev-auth.js';
 import type { Logger } from '../../src/log.js';
-import { Metrics } from '../../src/metrics.js';
+import { TokenExchangeMetrics } from '../../src/metrics/token-exchange.js';
 import { httpRequest } from '../../src/net/http-client.js';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
 import { parseStsConfig, type StsConfig } from '../../src/sts/config.js';
@@ -42,7 +42,7 @@ export interface TestSts {
   readonly keyStore: KeyStore;
   readonly devAuth?: DevAuth;
   /** The server's metrics (jwtexchange_sts_*), kept across restarts. */
-  readonly metrics: Metrics;
+  readonly metrics: TokenExchangeMetrics;
   /** POSTs to /token answered since the helper started (across restarts). */
   requestCount(): number;
   /** Stops the listener; the keys are kept. */
@@ -91,7 +91,7 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
     dir,
   );
   const keyStore = createKeyStore(config, options.clock);
-  const metrics = new Metrics({ defaultMetrics: false });
+  const metrics = new TokenExchangeMetrics({ defaultMetrics: false });
   let requests = 0;
   let server: StsServer | undefined;
   const logger = options.logger ?? testLogger('sts');

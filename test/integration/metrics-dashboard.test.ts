@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
-import { Metrics } from '../../src/metrics.js';
+import { SidecarMetrics } from '../../src/metrics/sidecar.js';
+import { TokenExchangeMetrics } from '../../src/metrics/token-exchange.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { CHART } from '../helpers/helm.js';
 import { promqlRefs, scrapeMetrics, type Scrape } from '../helpers/prometheus.js';
@@ -38,7 +39,8 @@ const PROMETHEUS_SERIES = new Set(['up']);
 /** Declared families with their label names; histograms as their _bucket/_sum/_count series. */
 function declaredSeries(): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const m of new Metrics().registry.getMetricsAsArray()) {
+  const registries = [new SidecarMetrics().registry, new TokenExchangeMetrics().registry];
+  for (const m of registries.flatMap((r) => r.getMetricsAsArray())) {
     const raw = m as unknown as { name: string; type: string; labelNames: string[] };
     if (raw.type === 'histogram') {
       out.set(`${raw.name}_bucket`, [...raw.labelNames, 'le']);

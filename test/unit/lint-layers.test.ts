@@ -21,8 +21,10 @@ const TABLE: [string, string, boolean][] = [
   ['src/check/inbound/authorize.ts', '../../spicedb/permission-checker.js', false],
   ['src/server/app.ts', '../cli/main.js', true],
   ['src/server/app.ts', '../check/handler.js', false],
-  ['src/metrics.ts', './jwt/verifier.js', true],
-  ['src/metrics.ts', './errors.js', false],
+  ['src/clock.ts', './jwt/verifier.js', true],
+  ['src/log.ts', './redact.js', false],
+  ['src/metrics/sidecar.ts', '../spicedb/client.js', true],
+  ['src/metrics/sidecar.ts', '../errors.js', false],
   ['src/cli/main.ts', '../server/app.js', false],
 ];
 

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REASON_CODES } from '../../src/errors.js';
-import { Metrics } from '../../src/metrics.js';
+import { SidecarMetrics } from '../../src/metrics/sidecar.js';
+import { TokenExchangeMetrics } from '../../src/metrics/token-exchange.js';
 import { ROOT } from '../helpers/tools.js';
 
 const DOC = readFileSync(path.join(ROOT, 'docs/metrics.md'), 'utf8');
@@ -32,10 +33,14 @@ function documentedMetrics(): Map<string, DocumentedMetric> {
   return out;
 }
 
+/** The families of both processes (the sidecar's and token-exchange's registries). */
 function registered(): Map<string, DocumentedMetric> {
-  const metrics = new Metrics({ defaultMetrics: false });
   const out = new Map<string, DocumentedMetric>();
-  for (const m of metrics.registry.getMetricsAsArray()) {
+  const registries = [
+    new SidecarMetrics({ defaultMetrics: false }).registry,
+    new TokenExchangeMetrics({ defaultMetrics: false }).registry,
+  ];
+  for (const m of registries.flatMap((r) => r.getMetricsAsArray())) {
     const raw = m as unknown as { name: string; type: string; labelNames: string[] };
     out.set(raw.name, { type: raw.type, labels: [...raw.labelNames] });
   }

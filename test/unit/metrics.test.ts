@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Metrics, PACKAGE_VERSION } from '../../src/metrics.js';
+import { PACKAGE_VERSION } from '../../src/metrics/registry.js';
+import { SidecarMetrics } from '../../src/metrics/sidecar.js';
+import { TokenExchangeMetrics } from '../../src/metrics/token-exchange.js';
 
-async function sample(metrics: Metrics, name: string, labels: Record<string, string> = {}) {
+async function sample(metrics: SidecarMetrics, name: string, labels: Record<string, string> = {}) {
   const metric = metrics.registry.getSingleMetric(name);
   if (!metric) throw new Error(`${name} is not registered`);
   const { values } = await metric.get();
@@ -13,7 +15,7 @@ async function sample(metrics: Metrics, name: string, labels: Record<string, str
 
 describe('Metrics', () => {
   it('counts checks by direction, decision and reason, reusing the labelled child', async () => {
-    const m = new Metrics({ defaultMetrics: false });
+    const m = new SidecarMetrics({ defaultMetrics: false });
     m.countCheck('inbound', 'deny', 'token_expired');
     m.countCheck('inbound', 'deny', 'token_expired');
     m.countCheck('outbound', 'allow', 'injected');
@@ -30,7 +32,7 @@ describe('Metrics', () => {
   });
 
   it('runs collect hooks at scrape time, so ages and expiries are computed, not polled', async () => {
-    const m = new Metrics({ defaultMetrics: false });
+    const m = new SidecarMetrics({ defaultMetrics: false });
     let remaining = 120;
     m.onCollect(m.serviceTokenExpiry, () =>
       m.serviceTokenExpiry.set({ audience: 'vmcontroller' }, remaining),
@@ -41,7 +43,7 @@ describe('Metrics', () => {
   });
 
   it('keeps hooks of different gauges apart', async () => {
-    const m = new Metrics({ defaultMetrics: false });
+    const m = new SidecarMetrics({ defaultMetrics: false });
     m.onCollect(m.jwksAge, () => m.jwksAge.set({ issuer: 'a' }, 7));
     m.onCollect(m.serviceTokenExpiry, () => {
       throw new Error('must not run when jwks age is scraped');
@@ -51,25 +53,35 @@ describe('Metrics', () => {
 
   it('exports build info with the package version', async () => {
     expect(PACKAGE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
-    const m = new Metrics({ defaultMetrics: false });
+    const m = new SidecarMetrics({ defaultMetrics: false });
     expect(await sample(m, 'jwtexchange_build_info', { version: PACKAGE_VERSION })).toBe(1);
-    const pinned = new Metrics({ defaultMetrics: false, version: '9.9.9' });
+    const pinned = new SidecarMetrics({ defaultMetrics: false, version: '9.9.9' });
     expect(await sample(pinned, 'jwtexchange_build_info', { version: '9.9.9' })).toBe(1);
   });
 
   it('registers process metrics only when asked, in its own registry', async () => {
-    const plain = await new Metrics({ defaultMetrics: false }).registry.metrics();
+    const plain = await new SidecarMetrics({ defaultMetrics: false }).registry.metrics();
     expect(plain).not.toContain('process_cpu_seconds_total');
-    const full = await new Metrics().registry.metrics();
+    const full = await new SidecarMetrics().registry.metrics();
     expect(full).toContain('process_cpu_seconds_total');
     expect(full).toContain('nodejs_eventloop_lag_p99_seconds');
   });
 
   it('uses sub-millisecond buckets for the check histogram', async () => {
-    const m = new Metrics({ defaultMetrics: false });
+    const m = new SidecarMetrics({ defaultMetrics: false });
     m.checkDuration.observe({ direction: 'inbound' }, 0.0002);
     const text = await m.registry.getSingleMetricAsString('jwtexchange_check_duration_seconds');
     expect(text).toContain('le="0.00025",direction="inbound"} 1');
     expect(text).toContain('le="0.0001",direction="inbound"} 0');
+  });
+
+  it("registers each process's own families: no token-exchange family in the sidecar, and back", async () => {
+    const sidecar = await new SidecarMetrics({ defaultMetrics: false }).registry.metrics();
+    const sts = await new TokenExchangeMetrics({ defaultMetrics: false }).registry.metrics();
+    expect(sidecar).not.toContain('jwtexchange_sts_requests_total');
+    expect(sidecar).toContain('jwtexchange_checks_total');
+    expect(sts).toContain('jwtexchange_sts_requests_total');
+    expect(sts).toContain('jwtexchange_jwks_fetches_total');
+    expect(sts).not.toContain('jwtexchange_checks_total');
   });
 });

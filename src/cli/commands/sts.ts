@@ -1,7 +1,7 @@
 import { checkReadableFiles } from '../../config/readable-files.js';
 import { stsFiles } from '../../sts/config-summary.js';
 import { createLogger } from '../../log.js';
-import { Metrics } from '../../metrics.js';
+import { TokenExchangeMetrics } from '../../metrics/token-exchange.js';
 import { boundAddress, listenOn } from '../../net/address.js';
 import { createHttpServer } from '../../server/http-server.js';
 import { Readiness } from '../../readiness.js';
@@ -37,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
   const config = loadStsConfigFile(file);
   checkReadableFiles(stsFiles(config));
   const logger = createLogger(config.log.level).child({ component: 'token-exchange' });
-  const metrics = new Metrics();
+  const metrics = new TokenExchangeMetrics();
   const server = await startStsServer(config, { logger, metrics });
   // Optional scrape endpoint: the same /metrics, /healthz, /readyz listener as the sidecar's.
   const readiness = new Readiness();

@@ -5,13 +5,13 @@ import { CONTEXT_EXTENSIONS } from '../../../src/check/request-context.js';
 import { syntheticCheckRequest } from '../../../src/envoy/client.js';
 import { JwtxError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
-import { Metrics } from '../../../src/metrics.js';
+import { SidecarMetrics } from '../../../src/metrics/sidecar.js';
 
 function deps(inbound: CheckDeps['inbound'], logs: string[] = []): CheckDeps {
   return {
     inbound,
     outbound: async () => deny('audience_not_allowed', 'outbound called'),
-    metrics: new Metrics(),
+    metrics: new SidecarMetrics(),
     logger: createLogger('debug', (l) => logs.push(l)),
   };
 }

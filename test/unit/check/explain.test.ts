@@ -26,7 +26,7 @@ import { syntheticCheckRequest } from '../../../src/envoy/client.js';
 import type { CheckRequest, CheckResponse } from '../../../src/envoy/types.js';
 import { VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
 import { createLogger, silentLogger } from '../../../src/log.js';
-import { Metrics } from '../../../src/metrics.js';
+import { SidecarMetrics } from '../../../src/metrics/sidecar.js';
 import { CachedPermissionChecker, DecisionCache } from '../../../src/spicedb/decision-cache.js';
 import { compileRules } from '../../../src/config/rules.js';
 import { ServiceTokenCache } from '../../../src/tokens/service-token-cache.js';
@@ -292,7 +292,7 @@ describe('the Check handler', () => {
         return allow('allowed', [['x-jwtauth-subject', 'alice']]);
       },
       outbound: () => deny('internal', 'unused'),
-      metrics: new Metrics(),
+      metrics: new SidecarMetrics(),
       logger: createLogger(opts.level, (l) => logs.push(l)),
     };
     const metadata = new Metadata();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../helpers/manual-time.js';
-import { Metrics } from '../../../src/metrics.js';
+import { SidecarMetrics } from '../../../src/metrics/sidecar.js';
 import {
   CachedPermissionChecker,
   DecisionCache,
@@ -32,7 +32,7 @@ function fakeChecker(answers: Record<string, boolean>) {
   return { checker, state };
 }
 
-const cacheCount = (m: Metrics, result: string) =>
+const cacheCount = (m: SidecarMetrics, result: string) =>
   m.registry
     .getSingleMetric('jwtexchange_spicedb_decision_cache_total')!
     .get()
@@ -78,7 +78,7 @@ describe('DecisionCache', () => {
 
 describe('CachedPermissionChecker', () => {
   it('caches allows and denies, and counts hits and misses', async () => {
-    const metrics = new Metrics({ defaultMetrics: false });
+    const metrics = new SidecarMetrics({ defaultMetrics: false });
     const { checker, state } = fakeChecker({ alice: true });
     const cached = new CachedPermissionChecker(
       checker,

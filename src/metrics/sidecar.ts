@@ -1,52 +1,19 @@
-import { readFileSync } from 'node:fs';
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-  type LabelValues,
-} from 'prom-client';
-import type { ReasonCode } from './errors.js';
-
-/**
- * Every metric the sidecar exports, in one place. With `server.workers` > 1 the primary sums each
- * family over its workers (cluster-metrics.ts) unless the family names another `aggregator`. Label values come from closed sets (reason
- * codes, phase names, configured issuers and audiences), never from users, tokens or paths.
- * docs/metrics.md documents each one; a test keeps the two in sync.
- */
-
-// Sub-millisecond work on the hot path, up to the Envoy timeout range.
-const CHECK_BUCKETS = [
-  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-];
-export const REMOTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-
-/** nodejs_gc_duration_seconds: scavenges take 0.5–10 ms, mark-compacts tens to hundreds. */
-const GC_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1];
+import { Counter, Gauge, Histogram, type LabelValues } from 'prom-client';
+import type { ReasonCode } from '../errors.js';
+import { CHECK_BUCKETS, MetricsRegistry, REMOTE_BUCKETS } from './registry.js';
 
 export type CheckDecisionLabel = 'allow' | 'deny' | 'dry_run';
 
-/** The package version, read once; from src/ and from dist/ alike, package.json is one level up. */
-export const PACKAGE_VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
-
-export class Metrics {
-  readonly registry: Registry;
+/**
+ * The sidecar's metrics. With `server.workers` > 1 the primary sums each family over its workers
+ * (server/cluster-metrics.ts) unless the family names another `aggregator`.
+ */
+export class SidecarMetrics extends MetricsRegistry {
   readonly checks: Counter<'direction' | 'decision' | 'reason'>;
   readonly checkDuration: Histogram<'direction'>;
   readonly phaseDuration: Histogram<'phase'>;
   readonly checksInFlight: Gauge;
   readonly verifiedCache: Counter<'result'>;
-  readonly jwksFetches: Counter<'issuer' | 'result'>;
   readonly jwksAge: Gauge<'issuer'>;
   readonly jwksKeys: Gauge<'issuer'>;
   readonly serviceTokenExchanges: Counter<'audience' | 'result'>;
@@ -64,31 +31,12 @@ export class Metrics {
   readonly spicedbChecks: Counter<'resource_type' | 'permission' | 'result'>;
   readonly spicedbCheckDuration: Histogram;
   readonly spicedbDecisionCache: Counter<'result'>;
-  readonly stsRequests: Counter<'grant' | 'result'>;
-  readonly stsRequestDuration: Histogram<'grant'>;
-  readonly buildInfo: Gauge<'version'>;
 
   private readonly checkChildren = new Map<string, { inc(): void }>();
-  private readonly collectHooks = new Map<string, (() => void)[]>();
-
-  /** Runs fn whenever the gauge is scraped, so values like ages are computed, not polled. */
-  onCollect(gauge: Gauge<string>, fn: () => void): void {
-    const name = (gauge as unknown as { name: string }).name;
-    const hooks = this.collectHooks.get(name) ?? [];
-    hooks.push(fn);
-    this.collectHooks.set(name, hooks);
-  }
-
-  private hooked(name: string) {
-    return () => {
-      for (const fn of this.collectHooks.get(name) ?? []) fn();
-    };
-  }
 
   constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
-    const registry = new Registry();
-    this.registry = registry;
-    const r = [registry];
+    super(options);
+    const r = [this.registry];
     this.checks = new Counter({
       name: 'jwtexchange_checks_total',
       help: 'ext_authz checks by direction, decision (allow, deny, dry_run) and reason code.',
@@ -118,12 +66,6 @@ export class Metrics {
       name: 'jwtexchange_verified_token_cache_total',
       help: 'Verified-token cache lookups by result (hit, miss).',
       labelNames: ['result'],
-      registers: r,
-    });
-    this.jwksFetches = new Counter({
-      name: 'jwtexchange_jwks_fetches_total',
-      help: 'JWKS loads by issuer and result (success, failure).',
-      labelNames: ['issuer', 'result'],
       registers: r,
     });
     this.jwksAge = new Gauge({
@@ -233,31 +175,6 @@ export class Metrics {
       labelNames: ['result'],
       registers: r,
     });
-    this.stsRequests = new Counter({
-      name: 'jwtexchange_sts_requests_total',
-      help: 'Token-exchange server requests by grant and result (issued, or the RFC 6749 error code).',
-      labelNames: ['grant', 'result'],
-      registers: r,
-    });
-    this.stsRequestDuration = new Histogram({
-      name: 'jwtexchange_sts_request_duration_seconds',
-      help: 'Token-exchange server request duration by grant.',
-      labelNames: ['grant'],
-      buckets: REMOTE_BUCKETS,
-      registers: r,
-    });
-    this.buildInfo = new Gauge({
-      name: 'jwtexchange_build_info',
-      help: 'Always 1; the version label says which build is running.',
-      labelNames: ['version'],
-      aggregator: 'first',
-      registers: r,
-    });
-    this.buildInfo.set({ version: options.version ?? PACKAGE_VERSION }, 1);
-    if (options.defaultMetrics ?? true) {
-      // GC buckets fine enough to see the young-generation pauses that set a check's p99.
-      collectDefaultMetrics({ register: registry, gcDurationBuckets: GC_BUCKETS });
-    }
   }
 
   /** Counts one check; labelled children are cached so the hot path does no label hashing. */
