@@ -11,7 +11,7 @@ import type { RequestContext } from './request-context.js';
  */
 
 /** append:false wins on Envoy <= 1.36, append_action on the versions that read it. */
-export function overwrite(key: string, value: string): HeaderValueOption {
+function overwrite(key: string, value: string): HeaderValueOption {
   return {
     header: { key, value },
     append: { value: false },

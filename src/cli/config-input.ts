@@ -19,7 +19,7 @@ export interface ConfigInput {
 }
 
 /** Where the chart mounts config.yaml; relative paths in it resolve against this directory. */
-export const POD_CONFIG_DIR = '/etc/jwtexchange';
+const POD_CONFIG_DIR = '/etc/jwtexchange';
 
 type K8sObject = { kind?: unknown; metadata?: { name?: unknown }; data?: Record<string, unknown> };
 

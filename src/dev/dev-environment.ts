@@ -12,7 +12,7 @@ import { DEV_AUDIENCE, ensureDevIssuer, type DevIssuer } from './dev-issuer.js';
 /** Default loopback ports (`jwtexchange dev --grpc-port …` moves them); printed commands use them. */
 export const DEV_PORTS = { grpc: 9191, http: 9464, sts: 8443, auth: 8444 } as const;
 export type DevPorts = { readonly [K in keyof typeof DEV_PORTS]: number };
-export const DEV_SERVICE = 'gateway';
+const DEV_SERVICE = 'gateway';
 
 export interface DevEnvironment {
   readonly config: Config;

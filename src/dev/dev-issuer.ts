@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
  * A development issuer: an ES256 key pair kept in a local directory (created on first use, mode
  * 0600) and its public JWKS. Used by `npm start` and tests; never for production.
  */
-export const DEV_ISSUER = 'https://dev-issuer.jwtexchange.local';
+const DEV_ISSUER = 'https://dev-issuer.jwtexchange.local';
 export const DEV_AUDIENCE = 'gateway';
 
 export interface DevIssuer {

@@ -33,7 +33,7 @@ export const IDENTITY_HEADER_PREFIX = 'x-jwtauth-';
  * Only the issuer that mints service tokens may vouch for a service: any other issuer (a user
  * IdP) could otherwise issue `sub = client_id = "gateway"` and be taken for the gateway.
  */
-export function tokenKind(claims: JWTPayload, mintsServiceTokens: boolean): 'user' | 'service' {
+function tokenKind(claims: JWTPayload, mintsServiceTokens: boolean): 'user' | 'service' {
   return mintsServiceTokens &&
     claims.client_id !== undefined &&
     claims.client_id === claims.sub &&

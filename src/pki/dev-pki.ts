@@ -33,7 +33,7 @@ export interface DevPki {
 
 const DEFAULT_SERVER_HOSTS = ['127.0.0.1', '::1', 'localhost'];
 
-export function devPkiPaths(outDir: string, services: readonly string[]): DevPki {
+function devPkiPaths(outDir: string, services: readonly string[]): DevPki {
   const dir = path.resolve(outDir);
   const clients: DevPki['clients'] = {};
   for (const s of services) {

@@ -3,7 +3,7 @@
  * and on the token-exchange allowlist. Restricted to DNS-label characters so the same name is
  * valid in every one of those places and can never smuggle a path or a separator.
  */
-export const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function isServiceName(value: string): boolean {
   return SERVICE_NAME.test(value);

@@ -3,7 +3,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { leanAuthorizationService } from '../envoy/server-codec.js';
 import type { createCheckHandler } from '../check/handler.js';
 
-export const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
+const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
 
 export interface GrpcServer {
   readonly server: Server;

@@ -27,7 +27,7 @@ function describe(source: IdSourceConfig): string {
 }
 
 /** The raw (not yet encoded) id an id source names, or undefined when absent. */
-export function rawId(source: IdSourceConfig, inputs: IdInputs): string | undefined {
+function rawId(source: IdSourceConfig, inputs: IdInputs): string | undefined {
   if (source.value !== undefined) return source.value;
   if (source.param !== undefined) return inputs.params[source.param] || undefined;
   if (source.header !== undefined) return inputs.headers[source.header] || undefined;

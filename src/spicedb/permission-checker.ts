@@ -44,7 +44,7 @@ function consistency(zedToken: string | undefined): v1.Consistency {
   });
 }
 
-export function toCheckRequest(spec: CheckSpec): v1.CheckPermissionRequest {
+function toCheckRequest(spec: CheckSpec): v1.CheckPermissionRequest {
   return v1.CheckPermissionRequest.create({
     consistency: consistency(spec.zedToken),
     resource: { objectType: spec.resourceType, objectId: spec.resourceId },

@@ -1,7 +1,7 @@
 import { isServiceName } from '../pki/service-name.js';
 
 /** The environment variable the users' token-exchange reads its allowlist from (comma-separated). */
-export const ALLOWLIST_ENV = 'ENABLED_TLS_SERVICE_NAME';
+const ALLOWLIST_ENV = 'ENABLED_TLS_SERVICE_NAME';
 
 export interface Allowlist {
   has(service: string): boolean;

@@ -61,7 +61,7 @@ const sagas = (ctx: SchemaContext) =>
       .prefault({}),
   });
 
-export const stsConfigSchema = (ctx: SchemaContext) =>
+const stsConfigSchema = (ctx: SchemaContext) =>
   z
     .strictObject({
       listen: listenAddress.default('127.0.0.1:8443'),
@@ -136,7 +136,6 @@ export const stsConfigSchema = (ctx: SchemaContext) =>
 export type StsConfig = z.output<ReturnType<typeof stsConfigSchema>>;
 export type SubjectIssuerConfig = StsConfig['subjectIssuers'][number];
 export type ServicePolicy = StsConfig['services'][string];
-export type SagasConfig = NonNullable<StsConfig['sagas']>;
 
 /** Validates an already-parsed document. Relative paths resolve against baseDir. */
 export function parseStsConfig(document: unknown, baseDir = process.cwd()): StsConfig {

@@ -7,7 +7,7 @@ import { TokenRequestError } from './token-errors.js';
 
 export type { IssuedToken } from './token-answer.js';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** What the client needs from outbound.tokenExchange. */
 export interface TokenClientSettings {

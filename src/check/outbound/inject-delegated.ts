@@ -8,7 +8,7 @@ import { CONTEXT_EXTENSIONS, type RequestContext } from '../request-context.js';
 import { selectTarget, type AudienceAllowlist } from './inject-token.js';
 
 /** The one kind of delegation routes may ask for today. */
-export const SAGA_DELEGATION = 'saga';
+const SAGA_DELEGATION = 'saga';
 
 /** A route's delegation tag, checked; a Decision when the route cannot be served as tagged. */
 function delegationRoute(ctx: RequestContext): Decision | undefined {

@@ -66,7 +66,7 @@ export const oneKeySource = [
 ] as const;
 
 /** RFC 8693 §3 token types a subject token may be sent as. */
-export const SUBJECT_TOKEN_TYPES = [
+const SUBJECT_TOKEN_TYPES = [
   'urn:ietf:params:oauth:token-type:jwt',
   'urn:ietf:params:oauth:token-type:access_token',
 ] as const;

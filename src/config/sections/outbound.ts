@@ -116,5 +116,3 @@ export const outboundSection = (ctx: SchemaContext) =>
     .optional();
 
 export type OutboundConfig = NonNullable<z.output<ReturnType<typeof outboundSection>>>;
-export type TokenExchangeConfig = OutboundConfig['tokenExchange'];
-export type DelegationConfig = OutboundConfig['delegation'];
