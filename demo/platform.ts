@@ -5,8 +5,12 @@ import { DEV_AUTH_AUDIENCE, startDevAuth, type DevAuth } from '../src/dev/dev-au
 import { silentLogger } from '../src/log.js';
 import { createDevPki, type DevPki } from '../src/pki/dev-pki.js';
 import { parseRelationships, touchAll } from '../src/spicedb/relationship-text.js';
-import { parseStsConfig } from '../src/sts/config.js';
-import { createKeyStore, startStsServer, type StsServer } from '../src/sts/server.js';
+import { parseTokenExchangeConfig } from '../src/token-exchange/config.js';
+import {
+  createKeyStore,
+  startTokenExchange,
+  type TokenExchangeServer,
+} from '../src/token-exchange/server.js';
 import { reservePort } from '../test/helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
@@ -49,7 +53,7 @@ function stsConfig(
   p: { pki: DevPki; auth: DevAuth; spicedbKeyFile: string; spicedbEndpoint: string },
   port: number,
 ) {
-  return parseStsConfig(
+  return parseTokenExchangeConfig(
     {
       listen: `127.0.0.1:${port}`,
       issuer: `https://127.0.0.1:${port}`,
@@ -108,8 +112,8 @@ export async function startPlatform(): Promise<Platform> {
       reserved.port,
     );
     const keyStore = createKeyStore(config);
-    const startSts = () => startStsServer(config, { keyStore, logger: silentLogger, env: {} });
-    let sts: StsServer | undefined = await startSts();
+    const startSts = () => startTokenExchange(config, { keyStore, logger: silentLogger, env: {} });
+    let sts: TokenExchangeServer | undefined = await startSts();
     stops.push(async () => sts?.close());
     const url = `https://127.0.0.1:${reserved.port}`;
     const read = relationCounter(spicedb);

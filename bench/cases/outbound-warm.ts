@@ -1,4 +1,7 @@
-import { startTestSts, type TestSts } from '../../test/helpers/sts.js';
+import {
+  startTestTokenExchange,
+  type TestTokenExchange,
+} from '../../test/helpers/token-exchange.js';
 import { measure } from '../lib/measure.js';
 import { hasSources } from '../lib/paths.js';
 import { counterDelta } from '../lib/prom-text.js';
@@ -8,7 +11,7 @@ import { withJwtexchange } from './jwtexchange-server.js';
 const AUDIENCE = 'vmcontroller';
 
 /** The gateway's sidecar: mTLS to token-exchange as `gateway`, vmcontroller prefetched. */
-function outboundConfig(sts: TestSts) {
+function outboundConfig(sts: TestTokenExchange) {
   const gateway = sts.pki.clients.gateway!;
   return {
     outbound: {
@@ -37,7 +40,7 @@ export const outboundWarmCase: BenchCase = {
       return skipped(this, 'service-token injection (issue 4, src/tokens/) is not built yet');
     }
     const bodies = await ctx.fixtures.outboundSaga(AUDIENCE);
-    const sts = await startTestSts({ services: ['gateway', AUDIENCE], ttlSeconds: 600 });
+    const sts = await startTestTokenExchange({ services: ['gateway', AUDIENCE], ttlSeconds: 600 });
     try {
       const { result, profile } = await withJwtexchange(
         ctx,

@@ -3,8 +3,8 @@ import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { createDevPki, type DevPki } from '../pki/dev-pki.js';
-import { parseStsConfig } from '../sts/config.js';
-import { startStsServer, type StsServer } from '../sts/server.js';
+import { parseTokenExchangeConfig } from '../token-exchange/config.js';
+import { startTokenExchange, type TokenExchangeServer } from '../token-exchange/server.js';
 import { asListenError, ListenError } from '../net/address.js';
 import { DEV_AUTH_AUDIENCE, startDevAuth, type DevAuth } from './dev-auth.js';
 import { DEV_AUDIENCE, ensureDevIssuer, type DevIssuer } from './dev-issuer.js';
@@ -21,7 +21,7 @@ export interface DevEnvironment {
   readonly dir: string;
   readonly issuer: DevIssuer;
   readonly devAuth: DevAuth;
-  readonly sts: StsServer;
+  readonly sts: TokenExchangeServer;
   readonly pki: DevPki;
   close(): Promise<void>;
 }
@@ -46,7 +46,7 @@ class Started {
 }
 
 function stsConfig(dir: string, pki: DevPki, devAuth: DevAuth, port: number) {
-  return parseStsConfig(
+  return parseTokenExchangeConfig(
     {
       listen: `127.0.0.1:${port}`,
       issuer: `https://127.0.0.1:${port}`,
@@ -69,7 +69,7 @@ interface SidecarParts {
   readonly issuer: DevIssuer;
   readonly pki: DevPki;
   readonly devAuth: DevAuth;
-  readonly sts: StsServer;
+  readonly sts: TokenExchangeServer;
   readonly authzSections: Record<string, unknown>;
 }
 
@@ -138,7 +138,7 @@ export async function startDevEnvironment(
       }),
     );
     const sts = started.add(
-      await startStsServer(stsConfig(dir, pki, devAuth, ports.sts), {
+      await startTokenExchange(stsConfig(dir, pki, devAuth, ports.sts), {
         logger: logger.child({ component: 'token-exchange' }),
       }).catch((err: unknown) => {
         throw listenErrorFor(err, '--sts-port', ports.sts);

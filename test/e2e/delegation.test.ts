@@ -15,7 +15,7 @@ import {
   stopSpiceDb,
   type RunningSpiceDb,
 } from '../helpers/spicedb.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * Saga delegation end to end through real Envoys (docs/delegation.md):
@@ -29,7 +29,7 @@ const TELEPORT_USER = 'cloud-teleport-aleksander.rykalin';
 
 describe('saga-delegated tokens through real Envoys', () => {
   let db: RunningSpiceDb;
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let gateway: TestApp;
   let vmSide: TestApp;
   let upstream: EchoUpstream;
@@ -58,7 +58,7 @@ describe('saga-delegated tokens through real Envoys', () => {
       presharedKeyFile: keyFile,
       timeoutMs: 2_000,
     };
-    sts = await startTestSts({
+    sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller'],
       delegate: ['gateway'],
       audiences: { gateway: ['vmcontroller'], vmcontroller: [] },

@@ -6,7 +6,11 @@ import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/env
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { leakedSecrets, logLines, metricValue, send, startSaga } from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
-import { postToken, startTestSts, type TestSts } from '../helpers/sts.js';
+import {
+  postToken,
+  startTestTokenExchange,
+  type TestTokenExchange,
+} from '../helpers/token-exchange.js';
 
 /**
  * Fault matrix (docs/reliability.md), JWKS rows, end to end: vmcontroller calls the gateway with
@@ -21,7 +25,7 @@ const COOLDOWN_MS = 30_000; // the default inbound.issuers[].jwks.cooldownMs
 
 describe('fault matrix: JWKS', () => {
   const clock = new ManualClock(Date.now());
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let proxy: FaultProxy;
   let t: TestApp;
   let app: EchoUpstream;
@@ -29,7 +33,7 @@ describe('fault matrix: JWKS', () => {
   let port: number;
 
   beforeAll(async () => {
-    sts = await startTestSts({
+    sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller'],
       clock,
       extra: { keys: { rotateEverySeconds: ROTATE_S, publishAheadSeconds: 300 } },

@@ -10,7 +10,7 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.j
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { send, type Answer } from '../helpers/faults.js';
 import { freePort, waitFor } from '../helpers/ports.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * Fault matrix (docs/reliability.md), SIGTERM under load: a real `jwtexchange serve` process
@@ -28,7 +28,7 @@ interface Sent {
 }
 
 describe('fault matrix: SIGTERM under load', () => {
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let issuer: DevIssuer;
   let vmcontroller: EchoUpstream;
   let gateway: EchoUpstream;
@@ -41,7 +41,7 @@ describe('fault matrix: SIGTERM under load', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sigterm-'));
     issuer = await ensureDevIssuer(dir);
-    sts = await startTestSts({ services: ['gateway', 'vmcontroller'] });
+    sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'] });
     ports = {
       grpc: await freePort(),
       http: await freePort(),

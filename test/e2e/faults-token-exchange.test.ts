@@ -19,7 +19,7 @@ import {
   type Answer,
 } from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * Fault matrix (docs/reliability.md), token-exchange rows, end to end: a saga's call leaves
@@ -38,7 +38,7 @@ const TTL_S = 300;
 describe('fault matrix: token-exchange', () => {
   const clock = new ManualClock(Date.now());
   const timers = new ManualTimers(clock);
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let proxy: FaultProxy;
   let t: TestApp;
   let vmcontroller: EchoUpstream;
@@ -49,7 +49,7 @@ describe('fault matrix: token-exchange', () => {
   let ingressPort: number;
 
   beforeAll(async () => {
-    sts = await startTestSts({
+    sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller'],
       ttlSeconds: TTL_S,
       devAuth: true,

@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import { waitFor } from '../helpers/ports.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * The heart of the fix, end to end: a saga's call leaves the gateway through a real Envoy
@@ -25,7 +25,7 @@ type Cache = {
 };
 
 function outboundConfig(
-  sts: TestSts,
+  sts: TestTokenExchange,
   cache: Cache = {},
   audiences: { audience: string; prefetch?: boolean }[] = [{ audience: 'vmcontroller' }],
 ) {
@@ -111,14 +111,14 @@ async function metricWith(
 }
 
 describe('outbound injection through a real Envoy and the real token-exchange', () => {
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let t: TestApp;
   let upstream: EchoUpstream;
   let envoy: RunningEnvoy;
   let port: number;
 
   beforeAll(async () => {
-    sts = await startTestSts({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
+    sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
     // Time stands still for the sidecar (ManualClock): no refresh falls due during the load
     // test however long a busy machine makes it take.
     const clock = new ManualClock(Date.now());
@@ -209,7 +209,7 @@ describe('token-exchange outage and recovery', () => {
     // no token expires early or late. Tokens live 300 s, refresh at 150 s, usable until 270 s.
     const clock = new ManualClock(Date.now());
     const timers = new ManualTimers(clock);
-    const sts = await startTestSts({
+    const sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller'],
       ttlSeconds: 300,
       clock,
@@ -261,7 +261,9 @@ describe('token-exchange outage and recovery', () => {
 
 describe('client certificate rotation', () => {
   it('uses rotated certificate files on the next exchange, without a restart', async () => {
-    const sts = await startTestSts({ services: ['gateway', 'vmcontroller', 'gateway-next'] });
+    const sts = await startTestTokenExchange({
+      services: ['gateway', 'vmcontroller', 'gateway-next'],
+    });
     const gw = sts.pki.clients.gateway!;
     const t = await startTestApp(() => ({
       outbound: outboundConfig(sts, {}, [

@@ -21,7 +21,7 @@ import {
   stopSpiceDb,
   type RunningSpiceDb,
 } from '../helpers/spicedb.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * Fuzzing the real server over gRPC: random protobuf bytes, mutations of valid CheckRequests and
@@ -63,7 +63,7 @@ const encode = (req: CheckRequest) => check.requestSerialize(req) as Buffer;
 const decode = (bytes: Buffer) => check.responseDeserialize(bytes) as CheckResponse;
 
 let db: RunningSpiceDb;
-let sts: TestSts;
+let sts: TestTokenExchange;
 let t: TestApp;
 let client: RawClient;
 let forge: ForgeIssuer;
@@ -75,7 +75,7 @@ const answers = new Map<string, number>();
 beforeAll(async () => {
   [db, sts] = await Promise.all([
     startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS }),
-    startTestSts({ services: ['gateway', 'vmcontroller'] }),
+    startTestTokenExchange({ services: ['gateway', 'vmcontroller'] }),
   ]);
   t = await startTestApp((_issuer, dir) => {
     writeFileSync(path.join(dir, 'spicedb.key'), db.presharedKey);

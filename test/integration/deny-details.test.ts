@@ -7,7 +7,7 @@ import type { CheckResponse } from '../../src/envoy/types.js';
 import { CALLER_MESSAGES } from '../../src/errors.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { freePort } from '../helpers/ports.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * Finding 5: a failed inbound exchange used to put token-exchange's error_description, file paths
@@ -15,11 +15,11 @@ import { startTestSts, type TestSts } from '../helpers/sts.js';
  * sees the reason code and its fixed sentence; the details are in the sidecar's log, on the deny
  * line that carries the request id.
  */
-let sts: TestSts;
+let sts: TestTokenExchange;
 
 beforeAll(async () => {
   // gateway may only ask for vmcontroller tokens: exchanging for audience gateway is refused.
-  sts = await startTestSts({
+  sts = await startTestTokenExchange({
     services: ['gateway'],
     audiences: { gateway: ['vmcontroller'] },
     devAuth: true,

@@ -21,7 +21,7 @@ import {
 } from '../helpers/helm.js';
 import { freePort } from '../helpers/ports.js';
 import { scrapeMetrics } from '../helpers/prometheus.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * The Envoy config the chart renders, checked by Envoy itself: `envoy --mode validate` for every
@@ -108,7 +108,7 @@ function testValues(
 }
 
 describe('a real Envoy on the demo gateway config', () => {
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let t: TestApp;
   let echo: EchoUpstream;
   let envoy: EnvoyProcess;
@@ -116,7 +116,7 @@ describe('a real Envoy on the demo gateway config', () => {
 
   beforeAll(async () => {
     // A real token-exchange over mTLS: the sidecar gets service tokens for vmcontroller only.
-    sts = await startTestSts({ services: ['gateway', 'vmcontroller'] });
+    sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'] });
     const gw = sts.pki.clients.gateway!;
     t = await startTestApp(() => ({
       outbound: {

@@ -8,7 +8,7 @@ import { TokenExchangeMetrics } from '../../src/metrics/token-exchange.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { CHART } from '../helpers/helm.js';
 import { promqlRefs, scrapeMetrics, type Scrape } from '../helpers/prometheus.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 import { ROOT } from '../helpers/tools.js';
 
 /**
@@ -133,14 +133,14 @@ describe('the alert rules', () => {
 });
 
 describe('every metric the dashboard and the alerts use', () => {
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let t: TestApp;
   let scrape: Scrape;
   const declared = declaredSeries();
 
   beforeAll(async () => {
     // With a real token-exchange, the service-token families are live too.
-    sts = await startTestSts({ services: ['gateway', 'vmcontroller'] });
+    sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'] });
     const gw = sts.pki.clients.gateway!;
     t = await startTestApp(() => ({
       outbound: {

@@ -5,7 +5,7 @@ import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/clie
 import { startApp, type RunningApp } from '../../src/server/app.js';
 import { waitFor } from '../helpers/ports.js';
 import { scrapeMetrics, type Scrape } from '../helpers/prometheus.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 import { testLogger } from '../helpers/run-logs.js';
 
 /**
@@ -17,7 +17,7 @@ const TTL = 300; // token-exchange's token lifetime (s)
 const MARGIN = 30; // outbound.cache.safetyMarginSeconds: never used later than exp - 30 s
 
 describe('service-token metrics through a token-exchange outage', () => {
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let app: RunningApp;
   let client: AuthorizationClient;
   const clock = new ManualClock(Date.now());
@@ -25,7 +25,7 @@ describe('service-token metrics through a token-exchange outage', () => {
 
   beforeAll(async () => {
     // token-exchange issues on the same clock, so exp and iat move with the sidecar's time.
-    sts = await startTestSts({
+    sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller', 'billing'],
       ttlSeconds: TTL,
       clock,

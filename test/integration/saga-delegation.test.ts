@@ -17,9 +17,9 @@ import {
   EXCHANGE_GRANT,
   JWT_TOKEN_TYPE,
   postToken,
-  startTestSts,
-  type TestSts,
-} from '../helpers/sts.js';
+  startTestTokenExchange,
+  type TestTokenExchange,
+} from '../helpers/token-exchange.js';
 import { CALLER_MESSAGES } from '../../src/errors.js';
 
 /**
@@ -31,7 +31,7 @@ const TELEPORT_USER = 'cloud-teleport-aleksander.rykalin';
 const TELEPORT_SUBJECT = 'user:cloud-teleport-aleksander=2Erykalin';
 
 let spicedb: RunningSpiceDb;
-let sts: TestSts;
+let sts: TestTokenExchange;
 let sagaCount = 0;
 
 const minutes = (n: number) => new Date(Date.now() + n * 60_000);
@@ -61,7 +61,7 @@ beforeAll(async () => {
   // token-exchange reads the saga relations from the same SpiceDB, with its own key file.
   const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'jwtx-saga-')), 'spicedb.key');
   writeFileSync(keyFile, spicedb.presharedKey, { mode: 0o600 });
-  sts = await startTestSts({
+  sts = await startTestTokenExchange({
     services: ['gateway', 'vmcontroller', 'billing'],
     delegate: ['gateway', 'vmcontroller'],
     audiences: { gateway: ['vmcontroller'], vmcontroller: ['gateway'], billing: ['vmcontroller'] },

@@ -4,16 +4,20 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
-import { postToken, startTestSts, type TestSts } from '../helpers/sts.js';
+import {
+  postToken,
+  startTestTokenExchange,
+  type TestTokenExchange,
+} from '../helpers/token-exchange.js';
 
 // Client authentication and the allowlist, over real TLS with certificates from the dev PKI.
 describe('token-exchange client authentication (mTLS)', () => {
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let foreignDir: string;
   let foreign: DevPki;
 
   beforeAll(async () => {
-    sts = await startTestSts({
+    sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller', 'stranger'],
       allowlist: ['gateway', 'vmcontroller'],
       audiences: { gateway: ['vmcontroller'] },
@@ -129,7 +133,7 @@ describe('token-exchange client authentication (mTLS)', () => {
 
 describe('token-exchange request deadline', () => {
   it('cuts off a client that stops sending its body (408, connection closed)', async () => {
-    const sts = await startTestSts({
+    const sts = await startTestTokenExchange({
       services: ['gateway'],
       extra: { limits: { requestTimeoutMs: 1_000 } },
     });

@@ -13,20 +13,20 @@ import {
   EXCHANGE_GRANT,
   JWT_TOKEN_TYPE,
   postToken,
-  startTestSts,
-  type TestSts,
-} from '../helpers/sts.js';
+  startTestTokenExchange,
+  type TestTokenExchange,
+} from '../helpers/token-exchange.js';
 
 const TELEPORT_USER = 'cloud-teleport-aleksander.rykalin';
 const VMCONTROLLER_RESOURCE = 'urn:jwtexchange:vmcontroller';
 
 // The grants over real mTLS, checked with the sidecar's own verifier against the published JWKS.
 describe('token-exchange grants', () => {
-  let sts: TestSts;
+  let sts: TestTokenExchange;
   let verifier: TokenVerifier;
 
   beforeAll(async () => {
-    sts = await startTestSts({
+    sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller'],
       audiences: {
         gateway: ['gateway', 'vmcontroller', VMCONTROLLER_RESOURCE],

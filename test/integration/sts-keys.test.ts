@@ -4,9 +4,13 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../helpers/manual-time.js';
 import { httpRequest } from '../../src/net/http-client.js';
-import { parseStsConfig } from '../../src/sts/config.js';
-import { startStsServer } from '../../src/sts/server.js';
-import { postToken, startTestSts, type TestSts } from '../helpers/sts.js';
+import { parseTokenExchangeConfig } from '../../src/token-exchange/config.js';
+import { startTokenExchange } from '../../src/token-exchange/server.js';
+import {
+  postToken,
+  startTestTokenExchange,
+  type TestTokenExchange,
+} from '../helpers/token-exchange.js';
 import { testLogger } from '../helpers/run-logs.js';
 
 const HOUR = 3_600_000;
@@ -15,10 +19,10 @@ const TTL_SECONDS = 300;
 // Key rotation and restarts, over real mTLS, with time driven by a ManualClock.
 describe('token-exchange signing keys', () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  let sts: TestSts;
+  let sts: TestTokenExchange;
 
   beforeAll(async () => {
-    sts = await startTestSts({
+    sts = await startTestTokenExchange({
       services: ['gateway', 'vmcontroller'],
       ttlSeconds: TTL_SECONDS,
       clock,
@@ -107,9 +111,9 @@ describe('token-exchange signing keys', () => {
 
 describe('token-exchange with keys.stateFile', () => {
   it('keeps its keys across a restart of the whole server', async () => {
-    const base = await startTestSts({ services: ['gateway', 'vmcontroller'] });
+    const base = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'] });
     await base.stop(); // only its PKI and port are used here
-    const config = parseStsConfig(
+    const config = parseTokenExchangeConfig(
       {
         ...stsDocument(base),
         keys: { stateFile: path.join(base.pki.dir, 'keys.json') },
@@ -117,7 +121,7 @@ describe('token-exchange with keys.stateFile', () => {
       base.pki.dir,
     );
     try {
-      const first = await startStsServer(config, { env: {}, logger: testLogger('sts-keys') });
+      const first = await startTokenExchange(config, { env: {}, logger: testLogger('sts-keys') });
       const res = await postToken(base, 'gateway', {
         grant_type: 'client_credentials',
         audience: 'vmcontroller',
@@ -125,7 +129,7 @@ describe('token-exchange with keys.stateFile', () => {
       const token = res.body.access_token as string;
       await first.close();
 
-      const second = await startStsServer(config, { env: {}, logger: testLogger('sts-keys') });
+      const second = await startTokenExchange(config, { env: {}, logger: testLogger('sts-keys') });
       try {
         const jwks = await httpRequest(second.jwksUrl, {
           timeoutMs: 30_000,
@@ -149,7 +153,7 @@ describe('token-exchange with keys.stateFile', () => {
 });
 
 /** The helper's config as a document again, to change one key. */
-function stsDocument(sts: TestSts): Record<string, unknown> {
+function stsDocument(sts: TestTokenExchange): Record<string, unknown> {
   const c = sts.config;
   return {
     listen: c.listen,

@@ -13,7 +13,7 @@ import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/clie
 import type { CheckResponse } from '../../src/envoy/types.js';
 import { cli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/ports.js';
-import { startTestSts, type TestSts } from '../helpers/sts.js';
+import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * `server.workers: 2` on a real `jwtexchange serve`: two worker processes answer on one port,
@@ -80,11 +80,11 @@ const injected = (res: CheckResponse) =>
   res.ok_response?.headers.find((h) => h.header.key === 'authorization')?.header.value;
 
 describe('server.workers: 2', () => {
-  let sts: TestSts | undefined;
+  let sts: TestTokenExchange | undefined;
   afterAll(() => sts?.close());
 
   it('one token exchange per audience for the pod, one /metrics summed over the workers', async () => {
-    sts = await startTestSts({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
+    sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
     const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-workers-'));
     const gw = sts.pki.clients.gateway!;
     const s = await serve(

@@ -14,7 +14,7 @@ const TABLE: [string, string, boolean][] = [
   ['src/jwt/verifier.ts', '../check/pipeline.js', true],
   ['src/spicedb/setup.ts', '../server/app.js', true],
   ['src/tokens/token-client.ts', '../cli/main.js', true],
-  ['src/sts/server.ts', '../dev/dev-auth.js', true],
+  ['src/token-exchange/server.ts', '../dev/dev-auth.js', true],
   ['src/config/load.ts', '../spicedb/client.js', true],
   ['src/config/referenced-files.ts', '../pki/describe.js', false],
   ['src/check/pipeline.ts', '../server/app.js', true],

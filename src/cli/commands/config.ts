@@ -8,8 +8,12 @@ import {
 } from '../../config/referenced-files.js';
 import { summarizeConfig } from '../../config/summary.js';
 import { ConfigError } from '../../errors.js';
-import { parseStsConfig } from '../../sts/config.js';
-import { stateFileProblem, stsFiles, summarizeStsConfig } from '../../sts/config-summary.js';
+import { parseTokenExchangeConfig } from '../../token-exchange/config.js';
+import {
+  stateFileProblem,
+  tokenExchangeFiles,
+  summarizeTokenExchangeConfig,
+} from '../../token-exchange/config-summary.js';
 import { parseCommandArgs } from '../args.js';
 import { readConfigInput, type ConfigInput } from '../config-input.js';
 
@@ -66,11 +70,11 @@ interface Checked {
 
 function checkDocument(input: ConfigInput, sts: boolean): Checked {
   if (sts) {
-    const config = parseStsConfig(input.document, input.baseDir);
+    const config = parseTokenExchangeConfig(input.document, input.baseDir);
     return {
       kind: 'token-exchange configuration for `jwtexchange sts`',
-      lines: summarizeStsConfig(config),
-      files: stsFiles(config),
+      lines: summarizeTokenExchangeConfig(config),
+      files: tokenExchangeFiles(config),
       extraProblems: (locate) => stateFileProblem(config, locate),
       notes: [],
     };

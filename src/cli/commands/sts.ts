@@ -1,12 +1,12 @@
 import { checkReadableFiles } from '../../config/readable-files.js';
-import { stsFiles } from '../../sts/config-summary.js';
+import { tokenExchangeFiles } from '../../token-exchange/config-summary.js';
 import { createLogger } from '../../log.js';
 import { TokenExchangeMetrics } from '../../metrics/token-exchange.js';
 import { boundAddress, listenOn } from '../../net/address.js';
 import { createHttpServer } from '../../server/http-server.js';
 import { Readiness } from '../../readiness.js';
-import { loadStsConfigFile } from '../../sts/config.js';
-import { startStsServer } from '../../sts/server.js';
+import { loadTokenExchangeConfigFile } from '../../token-exchange/config.js';
+import { startTokenExchange } from '../../token-exchange/server.js';
 import { ADDRESSES_FILE_HELP, writeAddressesFile } from '../addresses-file.js';
 import { parseCommandArgs } from '../args.js';
 import { runUntilSignal } from '../signals.js';
@@ -34,11 +34,11 @@ export async function run(args: string[]): Promise<number> {
     console.error(`--config is required\n\n${HELP}`);
     return 2;
   }
-  const config = loadStsConfigFile(file);
-  checkReadableFiles(stsFiles(config));
+  const config = loadTokenExchangeConfigFile(file);
+  checkReadableFiles(tokenExchangeFiles(config));
   const logger = createLogger(config.log.level).child({ component: 'token-exchange' });
   const metrics = new TokenExchangeMetrics();
-  const server = await startStsServer(config, { logger, metrics });
+  const server = await startTokenExchange(config, { logger, metrics });
   // Optional scrape endpoint: the same /metrics, /healthz, /readyz listener as the sidecar's.
   const readiness = new Readiness();
   const http = config.metricsAddress ? createHttpServer(readiness, metrics, logger) : undefined;

@@ -16,7 +16,7 @@ import {
   GRANT_TOKEN_EXCHANGE,
   TOKEN_TYPE_ACCESS_TOKEN,
   TOKEN_TYPE_JWT,
-} from '../../sts/token-request.js';
+} from '../../token-exchange/token-request.js';
 import { parseCommandArgs } from '../args.js';
 
 export const summary = 'get a token from token-exchange over mTLS and print its header and claims';

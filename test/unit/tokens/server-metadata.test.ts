@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoveryPaths } from '../../../src/sts/well-known.js';
+import { discoveryPaths } from '../../../src/token-exchange/well-known.js';
 import {
   discoverTokenEndpoint,
   metadataUrls,

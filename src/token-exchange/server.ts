@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { TokenExchangeMetrics } from '../metrics/token-exchange.js';
 import { listenOn, listenTarget } from '../net/address.js';
 import { resolveAllowlist } from './allowlist.js';
-import type { StsConfig } from './config.js';
+import type { TokenExchangeConfig } from './config.js';
 import { createRouter } from './router.js';
 import { createSpicedbClient, readPresharedKey, type ZedClient } from '../spicedb/client.js';
 import { SagaLookup } from './saga-lookup.js';
@@ -17,7 +17,7 @@ import { createTokenEndpoint, type TokenRequestOutcome } from './token-endpoint.
 import { TokenIssuer } from './token-issuer.js';
 import { JWKS_PATH, TOKEN_PATH } from './well-known.js';
 
-export interface StsServerOptions {
+export interface TokenExchangeOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly metrics?: TokenExchangeMetrics;
@@ -28,7 +28,7 @@ export interface StsServerOptions {
   readonly onRequest?: (outcome: TokenRequestOutcome) => void;
 }
 
-export interface StsServer {
+export interface TokenExchangeServer {
   readonly port: number;
   /** https://127.0.0.1:<port> (or the configured host). */
   readonly url: string;
@@ -42,7 +42,7 @@ export interface StsServer {
 /** Retired keys stay published this much longer than the token lifetime (verifier clock skew). */
 const RETAIN_MARGIN_SECONDS = 300;
 
-export function createKeyStore(config: StsConfig, clock: Clock = systemClock): KeyStore {
+export function createKeyStore(config: TokenExchangeConfig, clock: Clock = systemClock): KeyStore {
   const file = config.keys.stateFile;
   return new KeyStore({
     clock,
@@ -54,7 +54,7 @@ export function createKeyStore(config: StsConfig, clock: Clock = systemClock): K
   });
 }
 
-function tlsOptions(config: StsConfig): https.ServerOptions {
+function tlsOptions(config: TokenExchangeConfig): https.ServerOptions {
   return {
     cert: readFileSync(config.tls.certFile),
     key: readFileSync(config.tls.keyFile),
@@ -72,9 +72,9 @@ function tlsOptions(config: StsConfig): https.ServerOptions {
 
 /** Wires the token endpoint: allowlist, subject-token verification, issuing. */
 function createTokenHandler(
-  config: StsConfig,
+  config: TokenExchangeConfig,
   keyStore: KeyStore,
-  o: { clock: Clock; logger: Logger; metrics: TokenExchangeMetrics } & StsServerOptions,
+  o: { clock: Clock; logger: Logger; metrics: TokenExchangeMetrics } & TokenExchangeOptions,
 ) {
   const allowlist = resolveAllowlist(config.allowlist, o.env);
   const external = createSubjectIssuers(config.subjectIssuers, o);
@@ -108,7 +108,7 @@ function createTokenHandler(
 
 /** Saga delegation (config `sagas`): one long-lived SpiceDB client and the lookup over it. */
 function sagaLookup(
-  config: StsConfig,
+  config: TokenExchangeConfig,
   o: { clock: Clock; logger: Logger },
 ): { lookup: SagaLookup; client: ZedClient } | undefined {
   if (!config.sagas) return undefined;
@@ -136,10 +136,10 @@ function baseUrlOf(address: string, port: number): string {
 }
 
 /** Starts the reference token-exchange server (RFC 8693 over mTLS). */
-export async function startStsServer(
-  config: StsConfig,
-  options: StsServerOptions = {},
-): Promise<StsServer> {
+export async function startTokenExchange(
+  config: TokenExchangeConfig,
+  options: TokenExchangeOptions = {},
+): Promise<TokenExchangeServer> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? new TokenExchangeMetrics({ defaultMetrics: false });

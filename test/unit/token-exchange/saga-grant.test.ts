@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SAGA_ID_TOKEN_TYPE } from '../../../src/sagas/saga-id.js';
-import type { Caller } from '../../../src/sts/grants.js';
-import { OAuthError } from '../../../src/sts/oauth-error.js';
-import { sagaDelegationGrant } from '../../../src/sts/saga-grant.js';
-import type { SagaLookup } from '../../../src/sts/saga-lookup.js';
-import type { SubjectTokens } from '../../../src/sts/subject-tokens.js';
-import type { TokenRequest } from '../../../src/sts/token-request.js';
+import type { Caller } from '../../../src/token-exchange/grants.js';
+import { OAuthError } from '../../../src/token-exchange/oauth-error.js';
+import { sagaDelegationGrant } from '../../../src/token-exchange/saga-grant.js';
+import type { SagaLookup } from '../../../src/token-exchange/saga-lookup.js';
+import type { SubjectTokens } from '../../../src/token-exchange/subject-tokens.js';
+import type { TokenRequest } from '../../../src/token-exchange/token-request.js';
 
 const GATEWAY: Caller = {
   service: 'gateway',

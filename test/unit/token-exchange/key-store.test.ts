@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../helpers/manual-time.js';
-import { KeyStore } from '../../../src/sts/key-store.js';
+import { KeyStore } from '../../../src/token-exchange/key-store.js';
 
 const MIN = 60_000;
 

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { TokenExchangeMetrics } from '../metrics/token-exchange.js';
 import type { Allowlist } from './allowlist.js';
 import { authenticateClient, type ClientIdentityRule } from './client-identity.js';
-import type { StsConfig } from './config.js';
+import type { TokenExchangeConfig } from './config.js';
 import {
   clientCredentialsGrant,
   grantLabel,
@@ -35,7 +35,7 @@ export interface TokenRequestOutcome {
 }
 
 export interface TokenEndpointDeps {
-  readonly config: StsConfig;
+  readonly config: TokenExchangeConfig;
   readonly allowlist: Allowlist;
   readonly issuer: TokenIssuer;
   readonly subjects: SubjectTokens;
@@ -129,8 +129,8 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       result = refuse(res, err, deps.logger, { service, grant });
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      deps.metrics.stsRequests.inc({ grant, result });
-      deps.metrics.stsRequestDuration.observe({ grant }, seconds);
+      deps.metrics.tokenExchangeRequests.inc({ grant, result });
+      deps.metrics.tokenExchangeRequestDuration.observe({ grant }, seconds);
       deps.onRequest?.({ grant, result, ...(service ? { service } : {}) });
     }
   };

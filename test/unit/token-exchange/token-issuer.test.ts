@@ -1,9 +1,9 @@
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../helpers/manual-time.js';
-import { KeyStore } from '../../../src/sts/key-store.js';
-import { OAuthError } from '../../../src/sts/oauth-error.js';
-import { TokenIssuer } from '../../../src/sts/token-issuer.js';
+import { KeyStore } from '../../../src/token-exchange/key-store.js';
+import { OAuthError } from '../../../src/token-exchange/oauth-error.js';
+import { TokenIssuer } from '../../../src/token-exchange/token-issuer.js';
 
 function issuer() {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));

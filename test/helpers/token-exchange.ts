@@ -7,13 +7,20 @@ import type { Logger } from '../../src/log.js';
 import { TokenExchangeMetrics } from '../../src/metrics/token-exchange.js';
 import { httpRequest } from '../../src/net/http-client.js';
 import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
-import { parseStsConfig, type StsConfig } from '../../src/sts/config.js';
-import type { KeyStore } from '../../src/sts/key-store.js';
-import { createKeyStore, startStsServer, type StsServer } from '../../src/sts/server.js';
+import {
+  parseTokenExchangeConfig,
+  type TokenExchangeConfig,
+} from '../../src/token-exchange/config.js';
+import type { KeyStore } from '../../src/token-exchange/key-store.js';
+import {
+  createKeyStore,
+  startTokenExchange,
+  type TokenExchangeServer,
+} from '../../src/token-exchange/server.js';
 import { reservePort } from './ports.js';
 import { registerPem, registerToken, testLogger } from './run-logs.js';
 
-export interface TestStsOptions {
+export interface TestTokenExchangeOptions {
   /** Services that get a client certificate from the dev PKI. */
   readonly services: readonly string[];
   /** Services on the allowlist (default: all of `services`). */
@@ -31,14 +38,14 @@ export interface TestStsOptions {
   readonly extra?: Record<string, unknown>;
 }
 
-export interface TestSts {
+export interface TestTokenExchange {
   readonly pki: DevPki;
   readonly url: string;
   readonly tokenUrl: string;
   readonly jwksUrl: string;
   readonly issuer: string;
   readonly port: number;
-  readonly config: StsConfig;
+  readonly config: TokenExchangeConfig;
   readonly keyStore: KeyStore;
   readonly devAuth?: DevAuth;
   /** The server's metrics (jwtexchange_sts_*), kept across restarts. */
@@ -57,7 +64,9 @@ export interface TestSts {
  * A real token-exchange server over real mTLS on 127.0.0.1, with a fresh dev PKI in a temp dir.
  * The issuer is the server's own URL (https://127.0.0.1:<port>), as OIDC discovery expects.
  */
-export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
+export async function startTestTokenExchange(
+  options: TestTokenExchangeOptions,
+): Promise<TestTokenExchange> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-'));
   const pki = await createDevPki({ outDir: path.join(dir, 'pki'), services: options.services });
   registerPkiKeys(pki);
@@ -75,7 +84,7 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
       delegate: options.delegate?.includes(s) ?? false,
     };
   }
-  const config = parseStsConfig(
+  const config = parseTokenExchangeConfig(
     {
       listen: `127.0.0.1:${port}`,
       issuer: url,
@@ -93,11 +102,11 @@ export async function startTestSts(options: TestStsOptions): Promise<TestSts> {
   const keyStore = createKeyStore(config, options.clock);
   const metrics = new TokenExchangeMetrics({ defaultMetrics: false });
   let requests = 0;
-  let server: StsServer | undefined;
+  let server: TokenExchangeServer | undefined;
   const logger = options.logger ?? testLogger('sts');
   const start = async () => {
     if (server) return;
-    server = await startStsServer(config, {
+    server = await startTokenExchange(config, {
       keyStore,
       clock: options.clock,
       logger,
@@ -152,7 +161,7 @@ export interface StsAnswer {
  * cert/key files, or none for no client certificate).
  */
 export async function postToken(
-  sts: Pick<TestSts, 'pki' | 'tokenUrl'>,
+  sts: Pick<TestTokenExchange, 'pki' | 'tokenUrl'>,
   client: string | { certFile: string; keyFile: string } | undefined,
   form: Record<string, string | string[]>,
   options: { contentType?: string; method?: 'GET' | 'POST' } = {},

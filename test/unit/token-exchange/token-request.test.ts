@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { resolveAudience } from '../../../src/sts/audience-policy.js';
-import { grantLabel } from '../../../src/sts/grants.js';
-import { OAuthError } from '../../../src/sts/oauth-error.js';
-import { parseTokenRequest, type TokenRequest } from '../../../src/sts/token-request.js';
+import { resolveAudience } from '../../../src/token-exchange/audience-policy.js';
+import { grantLabel } from '../../../src/token-exchange/grants.js';
+import { OAuthError } from '../../../src/token-exchange/oauth-error.js';
+import { parseTokenRequest, type TokenRequest } from '../../../src/token-exchange/token-request.js';
 
 const errorOf = (fn: () => unknown): OAuthError => {
   try {

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import type { ReferencedFile } from '../config/referenced-files.js';
 import { settings } from '../config/summary.js';
-import type { StsConfig } from './config.js';
+import type { TokenExchangeConfig } from './config.js';
 import { readKeyState } from './key-file.js';
 
 /**
  * `jwtexchange config check --sts`: the files token-exchange reads and a summary of its
  * configuration (the sidecar's counterpart is src/config/summary.ts).
  */
-export function stsFiles(config: StsConfig): ReferencedFile[] {
+export function tokenExchangeFiles(config: TokenExchangeConfig): ReferencedFile[] {
   const files: ReferencedFile[] = [
     { setting: 'tls.certFile', file: config.tls.certFile, kind: 'certificate' },
     {
@@ -36,7 +36,10 @@ export function stsFiles(config: StsConfig): ReferencedFile[] {
 }
 
 /** keys.stateFile may not exist yet (it is created); when it does, it must be a key state. */
-export function stateFileProblem(config: StsConfig, locate: (f: string) => string): string[] {
+export function stateFileProblem(
+  config: TokenExchangeConfig,
+  locate: (f: string) => string,
+): string[] {
   const file = config.keys.stateFile;
   if (!file || !existsSync(locate(file))) return [];
   try {
@@ -47,7 +50,10 @@ export function stateFileProblem(config: StsConfig, locate: (f: string) => strin
   }
 }
 
-export function summarizeStsConfig(config: StsConfig, env = process.env): string[] {
+export function summarizeTokenExchangeConfig(
+  config: TokenExchangeConfig,
+  env = process.env,
+): string[] {
   const fromEnv = (env.ENABLED_TLS_SERVICE_NAME ?? '').split(',').filter((s) => s.trim());
   const lines = [
     `  listen           ${config.listen}${config.metricsAddress ? `, metrics ${config.metricsAddress}` : ''}; log ${config.log.level}`,

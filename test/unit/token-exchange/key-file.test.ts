@@ -4,8 +4,8 @@ import path from 'node:path';
 import { SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../helpers/manual-time.js';
-import { readKeyState, writeKeyState } from '../../../src/sts/key-file.js';
-import { KeyStore } from '../../../src/sts/key-store.js';
+import { readKeyState, writeKeyState } from '../../../src/token-exchange/key-file.js';
+import { KeyStore } from '../../../src/token-exchange/key-store.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-keyfile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveAllowlist } from '../../../src/sts/allowlist.js';
+import { resolveAllowlist } from '../../../src/token-exchange/allowlist.js';
 
 describe('resolveAllowlist', () => {
   it('merges the config list with ENABLED_TLS_SERVICE_NAME (comma-separated, spaces trimmed)', () => {

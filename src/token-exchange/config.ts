@@ -61,7 +61,7 @@ const sagas = (ctx: SchemaContext) =>
       .prefault({}),
   });
 
-const stsConfigSchema = (ctx: SchemaContext) =>
+const tokenExchangeConfigSchema = (ctx: SchemaContext) =>
   z
     .strictObject({
       listen: listenAddress.default('127.0.0.1:8443'),
@@ -133,13 +133,16 @@ const stsConfigSchema = (ctx: SchemaContext) =>
       }
     });
 
-export type StsConfig = z.output<ReturnType<typeof stsConfigSchema>>;
-export type SubjectIssuerConfig = StsConfig['subjectIssuers'][number];
-export type ServicePolicy = StsConfig['services'][string];
+export type TokenExchangeConfig = z.output<ReturnType<typeof tokenExchangeConfigSchema>>;
+export type SubjectIssuerConfig = TokenExchangeConfig['subjectIssuers'][number];
+export type ServicePolicy = TokenExchangeConfig['services'][string];
 
 /** Validates an already-parsed document. Relative paths resolve against baseDir. */
-export function parseStsConfig(document: unknown, baseDir = process.cwd()): StsConfig {
-  const result = stsConfigSchema({ baseDir }).safeParse(document ?? {});
+export function parseTokenExchangeConfig(
+  document: unknown,
+  baseDir = process.cwd(),
+): TokenExchangeConfig {
+  const result = tokenExchangeConfigSchema({ baseDir }).safeParse(document ?? {});
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((i) => ({
@@ -153,6 +156,6 @@ export function parseStsConfig(document: unknown, baseDir = process.cwd()): StsC
 }
 
 /** Reads, parses and validates the token-exchange YAML file. Throws ConfigError. */
-export function loadStsConfigFile(file: string): StsConfig {
-  return parseStsConfig(readYamlFile(file), path.dirname(path.resolve(file)));
+export function loadTokenExchangeConfigFile(file: string): TokenExchangeConfig {
+  return parseTokenExchangeConfig(readYamlFile(file), path.dirname(path.resolve(file)));
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StsConfig } from './config.js';
+import type { TokenExchangeConfig } from './config.js';
 import { sendJson } from './http-io.js';
 import type { KeyStore } from './key-store.js';
 import {
@@ -11,7 +11,7 @@ import {
 } from './well-known.js';
 
 export interface RouterDeps {
-  readonly config: StsConfig;
+  readonly config: TokenExchangeConfig;
   readonly keyStore: KeyStore;
   readonly token: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** The server's own URL, known once it listens. */

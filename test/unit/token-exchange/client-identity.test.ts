@@ -9,7 +9,7 @@ import { x509 } from '../../../src/pki/x509.js';
 import {
   serviceNameFromCertificate,
   type ClientIdentityRule,
-} from '../../../src/sts/client-identity.js';
+} from '../../../src/token-exchange/client-identity.js';
 
 const URI: ClientIdentityRule = { source: 'uri-san', uriPrefix: 'spiffe://jwtexchange.dev/' };
 const DNS: ClientIdentityRule = { ...URI, source: 'dns-san' };

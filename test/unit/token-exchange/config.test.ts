@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { loadStsConfigFile, parseStsConfig } from '../../../src/sts/config.js';
+import {
+  loadTokenExchangeConfigFile,
+  parseTokenExchangeConfig,
+} from '../../../src/token-exchange/config.js';
 
 const minimal = {
   issuer: 'https://token-exchange.local',
@@ -12,7 +15,7 @@ const minimal = {
 
 function problems(doc: unknown): { path: string; message: string }[] {
   try {
-    parseStsConfig(doc, '/etc/sts');
+    parseTokenExchangeConfig(doc, '/etc/sts');
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return [...(err as ConfigError).problems];
@@ -20,9 +23,9 @@ function problems(doc: unknown): { path: string; message: string }[] {
   throw new Error('expected a ConfigError');
 }
 
-describe('parseStsConfig', () => {
+describe('parseTokenExchangeConfig', () => {
   it('fills the documented defaults and resolves paths against the config directory', () => {
-    const c = parseStsConfig(minimal, '/etc/sts');
+    const c = parseTokenExchangeConfig(minimal, '/etc/sts');
     expect(c.listen).toBe('127.0.0.1:8443');
     expect(c.tls.clientCaFile).toBe('/etc/sts/ca.pem');
     expect(c.clientIdentity).toEqual({ source: 'uri-san', uriPrefix: 'spiffe://jwtexchange.dev/' });
@@ -33,7 +36,7 @@ describe('parseStsConfig', () => {
   });
 
   it('reads the sagas section with the saga model names defaulted', () => {
-    const c = parseStsConfig({
+    const c = parseTokenExchangeConfig({
       ...minimal,
       sagas: { spicedb: { endpoint: 'spicedb:50051', presharedKeyEnv: 'SPICEDB_KEY' } },
     });
@@ -46,7 +49,7 @@ describe('parseStsConfig', () => {
       userType: 'user',
       serviceType: 'service',
     });
-    expect(parseStsConfig(minimal).sagas).toBeUndefined();
+    expect(parseTokenExchangeConfig(minimal).sagas).toBeUndefined();
     expect(
       problems({
         ...minimal,
@@ -56,7 +59,7 @@ describe('parseStsConfig', () => {
   });
 
   it('fills per-service defaults', () => {
-    const c = parseStsConfig({ ...minimal, services: { gateway: {} } });
+    const c = parseTokenExchangeConfig({ ...minimal, services: { gateway: {} } });
     expect(c.services.gateway).toEqual({ audiences: [], delegate: false });
   });
 
@@ -100,7 +103,7 @@ describe('parseStsConfig', () => {
   });
 });
 
-describe('loadStsConfigFile', () => {
+describe('loadTokenExchangeConfigFile', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sts-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -110,13 +113,13 @@ describe('loadStsConfigFile', () => {
       file,
       'issuer: https://x\ntls: { certFile: s.pem, keyFile: s.key, clientCaFile: ca.pem }\n',
     );
-    expect(loadStsConfigFile(file).tls.certFile).toBe(path.join(dir, 's.pem'));
+    expect(loadTokenExchangeConfigFile(file).tls.certFile).toBe(path.join(dir, 's.pem'));
   });
 
   it('refuses duplicate keys and unreadable files with a ConfigError', () => {
     const file = path.join(dir, 'dup.yaml');
     writeFileSync(file, 'issuer: https://x\nissuer: https://y\n');
-    expect(() => loadStsConfigFile(file)).toThrow(/not valid YAML/);
-    expect(() => loadStsConfigFile(path.join(dir, 'missing.yaml'))).toThrow(ConfigError);
+    expect(() => loadTokenExchangeConfigFile(file)).toThrow(/not valid YAML/);
+    expect(() => loadTokenExchangeConfigFile(path.join(dir, 'missing.yaml'))).toThrow(ConfigError);
   });
 });
