@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { authorizePhase, SPICEDB_SUBJECT_HEADER } from '../../../src/check/inbound/authorize.js';
-import { createPipeline, type CheckState } from '../../../src/check/pipeline.js';
-import type { RequestContext } from '../../../src/check/request-context.js';
-import { parseConfig } from '../../../src/config/load.js';
-import { buildIdentity } from '../../../src/jwt/identity.js';
-import { silentLogger } from '../../../src/log.js';
-import { SpicedbFailure, type FailureKind } from '../../../src/spicedb/failure.js';
-import type { CheckSpec, PermissionChecker } from '../../../src/spicedb/permission-checker.js';
-import { compileRules } from '../../../src/config/rules.js';
+import { authorizePhase, SPICEDB_SUBJECT_HEADER } from '../../../../src/check/inbound/authorize.js';
+import { createPipeline, type CheckState } from '../../../../src/check/pipeline.js';
+import type { RequestContext } from '../../../../src/check/request-context.js';
+import { parseConfig } from '../../../../src/config/load.js';
+import { buildIdentity } from '../../../../src/jwt/identity.js';
+import { silentLogger } from '../../../../src/log.js';
+import { SpicedbFailure, type FailureKind } from '../../../../src/spicedb/failure.js';
+import type { CheckSpec, PermissionChecker } from '../../../../src/spicedb/permission-checker.js';
+import { compileRules } from '../../../../src/config/rules.js';
 
 const RULES = [
   {

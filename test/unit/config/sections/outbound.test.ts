@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { ConfigError } from '../../../src/errors.js';
+import { parseConfig } from '../../../../src/config/load.js';
+import { ConfigError } from '../../../../src/errors.js';
 
 /** outbound.tokenExchange, outbound.audiences[].resource and inbound exchange settings. */
 const FILES = { certFile: 'gw.pem', keyFile: 'gw.key', caFile: 'ca.pem' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_VERSION } from '../../src/metrics/registry.js';
-import { SidecarMetrics } from '../../src/metrics/sidecar.js';
-import { TokenExchangeMetrics } from '../../src/metrics/token-exchange.js';
+import { PACKAGE_VERSION } from '../../../src/metrics/registry.js';
+import { SidecarMetrics } from '../../../src/metrics/sidecar.js';
+import { TokenExchangeMetrics } from '../../../src/metrics/token-exchange.js';
 
 async function sample(metrics: SidecarMetrics, name: string, labels: Record<string, string> = {}) {
   const metric = metrics.registry.getSingleMetric(name);

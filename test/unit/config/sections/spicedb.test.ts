@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { ConfigError } from '../../../src/errors.js';
+import { parseConfig } from '../../../../src/config/load.js';
+import { ConfigError } from '../../../../src/errors.js';
 
 const spicedb = {
   endpoint: '127.0.0.1:50051',
