@@ -1,42 +1,18 @@
-import type { Server as HttpServer } from 'node:http';
-import {
-  deadlineIn,
-  repeat,
-  sleep,
-  systemClock,
-  systemTimers,
-  type Clock,
-  type Timers,
-} from '../clock.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import type { CheckDeps } from '../check/decide.js';
-import { createCheckHandler } from '../check/handler.js';
-import { InFlight } from '../check/in-flight.js';
 import { compileRules } from '../config/rules.js';
 import type { Logger } from '../log.js';
 import { SidecarMetrics } from '../metrics/sidecar.js';
 import type { PermissionChecker } from '../spicedb/permission-checker.js';
 import type { Authorization, setupAuthorization } from '../spicedb/setup.js';
 import { checkDirections, type AuthorizationParts } from './check-phases.js';
-import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
-import { asListenError, listenOn } from '../net/address.js';
-import { createHttpServer } from './http-server.js';
 import { setupInbound } from './inbound-setup.js';
 import { setupOutbound } from './outbound-setup.js';
 import { Readiness } from '../readiness.js';
+import { startListeners, type RunningApp } from './listeners.js';
 import type { RemoteServiceTokens } from '../tokens/remote-service-tokens.js';
 
-export interface RunningApp {
-  readonly grpcPort: number;
-  readonly httpPort: number;
-  readonly readiness: Readiness;
-  readonly metrics: SidecarMetrics;
-  readonly deps: CheckDeps;
-  /** Resolves once every readiness gate is ready (or rejects after timeoutMs). */
-  whenReady(timeoutMs?: number): Promise<void>;
-  /** Graceful stop: NOT_SERVING, wait drainDelay, stop accepting, finish in-flight checks, close. */
-  shutdown(): Promise<void>;
-}
+export type { RunningApp } from './listeners.js';
 
 export interface AppOptions {
   readonly logger: Logger;
@@ -103,93 +79,30 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     observe: (phase, seconds) => metrics.phaseDuration.observe({ phase }, seconds),
   });
 
+  // Background work, SpiceDB's setup, then the listeners.
+  const stopBackground = () => {
+    for (const s of inbound.sources) s.stop();
+    outbound.stop();
+  };
   for (const s of inbound.sources) s.start();
   outbound.start();
   let authz: Authorization | undefined;
   try {
     authz = await authzSetup?.ready;
   } catch (err) {
-    for (const s of inbound.sources) s.stop();
-    outbound.stop();
+    stopBackground();
     throw err;
   }
-  const deps: CheckDeps = { ...directions, metrics, logger };
-  const inFlight = new InFlight();
-  let grpc: GrpcServer | undefined;
-  let http: HttpServer | undefined;
   try {
-    const grpcAddress = config.server.grpcAddress;
-    grpc = await startGrpcServer(grpcAddress, createCheckHandler(deps, inFlight)).catch(
-      (err: unknown) => {
-        throw asListenError(err, 'server.grpcAddress', grpcAddress);
-      },
-    );
-    if (!options.worker) http = createHttpServer(readiness, metrics, logger);
-    const httpPort = http
-      ? await listenOn(http, config.server.httpAddress, 'server.httpAddress')
-      : 0;
-
-    // gRPC health follows readiness as soon as a gate moves (components call recheck()); the
-    // timer only catches changes that come with time alone, such as a key set going stale. It
-    // runs on real time whatever timers drive the caches, so health never waits on a test.
-    readiness.onChange((ready) => setServing(grpc!.health, ready));
-    const syncHealth = () => void readiness.recheck();
-    const stopHealthSync = repeat(systemTimers, syncHealth, 1_000);
-
-    const app: RunningApp = {
-      grpcPort: grpc.port,
-      httpPort,
+    return await startListeners(config, {
+      deps: { ...directions, metrics, logger },
       readiness,
-      metrics,
-      deps,
-      async whenReady(timeoutMs = 30_000) {
-        const deadline = deadlineIn(timeoutMs); // real time: patience, whatever the clock
-        for (;;) {
-          const report = readiness.report();
-          if (report.ready) return syncHealth();
-          if (systemClock.now() > deadline) {
-            const waiting = Object.entries(report.gates)
-              .filter(([, g]) => !g.ready)
-              .map(([n, g]) => `${n} (${g.detail ?? 'not ready'})`);
-            throw new Error(`not ready after ${timeoutMs} ms: ${waiting.join(', ')}`);
-          }
-          await sleep(25);
-        }
-      },
-      async shutdown() {
-        readiness.startDraining();
-        syncHealth();
-        stopHealthSync();
-        for (const s of inbound.sources) s.stop();
-        outbound.stop();
-        if (config.server.drainDelayMs > 0) {
-          await sleep(config.server.drainDelayMs);
-        }
-        const grace = new Promise<'timeout'>((r) =>
-          systemTimers.set(() => r('timeout'), config.server.shutdownGraceMs),
-        );
-        const grpcStopped = new Promise<void>((r) => grpc!.server.tryShutdown(() => r()));
-        const drained = await Promise.race([inFlight.idle().then(() => grpcStopped), grace]);
-        if (drained === 'timeout') {
-          logger.warn('shutdown grace elapsed; closing remaining connections', {
-            inFlight: inFlight.size,
-          });
-          grpc!.server.forceShutdown();
-        }
-        if (http) {
-          const h = http;
-          await new Promise<void>((r) => h.close(() => r()));
-          h.closeAllConnections();
-        }
-        authz?.close();
-      },
-    };
-    return app;
+      withHttp: !options.worker,
+      stopBackground,
+      closeClients: () => authz?.close(),
+    });
   } catch (err) {
-    grpc?.server.forceShutdown();
-    http?.close();
-    for (const s of inbound.sources) s.stop();
-    outbound.stop();
+    stopBackground();
     authz?.close();
     throw err;
   }
