@@ -134,6 +134,7 @@ function startAuthorization(
   const checker: PermissionChecker = {
     check: (spec, origin) =>
       inner ? inner.check(spec, origin) : ready.then((a) => a.checker.check(spec, origin)),
+    cached: (spec, origin) => inner?.cached?.(spec, origin),
   };
   return { ready, parts: { config: authorization, rules, checker, logger } };
 }

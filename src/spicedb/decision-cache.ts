@@ -65,6 +65,16 @@ export class CachedPermissionChecker implements PermissionChecker {
     private readonly metrics?: SidecarMetrics,
   ) {}
 
+  /** A decision-cache hit, counted and returned synchronously; undefined otherwise (uncounted). */
+  cached(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): boolean | undefined {
+    if (spec.zedToken !== undefined || !this.cache.enabled) return undefined;
+    const hit = this.cache.get(decisionKey(spec));
+    if (hit === undefined) return undefined;
+    this.metrics?.spicedbDecisionCache.inc({ result: 'hit' });
+    origin?.({ decisionCache: 'hit', shared: false });
+    return hit;
+  }
+
   async check(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): Promise<boolean> {
     const key = decisionKey(spec);
     if (spec.zedToken === undefined) {

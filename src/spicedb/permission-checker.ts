@@ -31,6 +31,11 @@ export interface PermissionChecker {
    * given, learns where the answer came from (only explained checks pass it).
    */
   check(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): Promise<boolean>;
+  /**
+   * The answer when it is at hand without waiting (a decision-cache hit), else undefined (then
+   * call check()). Synchronous, so the warm path creates no promise.
+   */
+  cached?(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): boolean | undefined;
 }
 
 const MINIMIZE_LATENCY = v1.Consistency.create({

@@ -107,27 +107,52 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
   };
 
   /** Runs one rule's check; undefined when allowed, otherwise the denial. */
-  const checkRule = async (
+  const checkRule = (
     ev: CheckState,
     identity: VerifiedIdentity,
     rule: CompiledRule,
     params: PathParams,
-  ): Promise<Decision | undefined> => {
-    let spec: CheckSpec | undefined;
+  ): Decision | undefined | Promise<Decision | undefined> => {
+    let spec: CheckSpec;
     let origin: AnswerOrigin | undefined;
-    let refusal: Decision | undefined;
+    const done = (refusal: Decision | undefined, checked: CheckSpec | undefined) => {
+      if (ev.explain) explainRule(ev, rule, checked, origin, refusal);
+      return refusal;
+    };
     try {
       spec = specFor(ev, identity, rule, params);
-      const allowed = await opts.checker.check(spec, ev.explain && ((o) => (origin = o)));
-      if (!allowed) {
-        const why = `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`;
-        refusal = deny('permission_denied', why);
-      }
     } catch (err) {
-      refusal = failure(err, rule, spec);
+      return done(failure(err, rule, undefined), undefined);
     }
-    if (ev.explain) explainRule(ev, rule, spec, origin, refusal);
-    return refusal;
+    const learn = ev.explain && ((o: AnswerOrigin) => (origin = o));
+    // A decision-cache hit answers synchronously: no promise on the warm path.
+    const cached = opts.checker.cached?.(spec, learn);
+    if (cached !== undefined) return done(answer(cached, rule), spec);
+    return opts.checker.check(spec, learn).then(
+      (allowed) => done(answer(allowed, rule), spec),
+      (err: unknown) => done(failure(err, rule, spec), spec),
+    );
+  };
+
+  /** SpiceDB's answer as the phase's: undefined (go on) or permission_denied. */
+  const answer = (allowed: boolean, rule: CompiledRule): Decision | undefined =>
+    allowed
+      ? undefined
+      : deny(
+          'permission_denied',
+          `${rule.permission} on ${rule.resourceType} denied (rule ${rule.name})`,
+        );
+
+  /** A refusal of a dry-run rule is recorded, logged and let through. */
+  const applied = (rule: CompiledRule, ev: CheckState, refusal: Decision | undefined) => {
+    if (!refusal) return undefined;
+    if (!rule.dryRun) return refusal;
+    ev.wouldDeny = { reason: refusal.reason, message: refusal.message };
+    opts.logger.info('authorization dry-run: would deny', {
+      rule: rule.name,
+      reason: refusal.reason,
+    });
+    return undefined;
   };
 
   /** A check that could not be made or answered: never an RPC error, always a decision. */
@@ -153,7 +178,7 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
       reason: 'spicedb_unavailable',
       message: "SpiceDB check failed (no answer before Envoy's deadline)",
     },
-    async run(ev): Promise<PhaseResult> {
+    run(ev): PhaseResult | Promise<PhaseResult> {
       const identity = ev.identity;
       if (!identity) return deny('internal', 'authorization ran without a verified identity');
       const path = canonicalPath(ev.request.path);
@@ -171,15 +196,10 @@ export function authorizePhase(opts: AuthorizeOptions): Phase {
         if (opts.defaultDecision === 'allow') return undefined;
         return deny('no_matching_rule', 'no authorization rule matches this request');
       }
-      const refusal = await checkRule(ev, identity, found.rule, found.params);
-      if (!refusal) return undefined;
-      if (!found.rule.dryRun) return refusal;
-      ev.wouldDeny = { reason: refusal.reason, message: refusal.message };
-      opts.logger.info('authorization dry-run: would deny', {
-        rule: found.rule.name,
-        reason: refusal.reason,
-      });
-      return undefined;
+      const refusal = checkRule(ev, identity, found.rule, found.params);
+      return refusal instanceof Promise
+        ? refusal.then((r) => applied(found.rule, ev, r))
+        : applied(found.rule, ev, refusal);
     },
   };
 }

@@ -8,6 +8,9 @@ import { silentLogger } from '../../../../src/log.js';
 import { SpicedbFailure, type FailureKind } from '../../../../src/spicedb/failure.js';
 import type { CheckSpec, PermissionChecker } from '../../../../src/spicedb/permission-checker.js';
 import { compileRules } from '../../../../src/config/rules.js';
+import { CachedPermissionChecker, DecisionCache } from '../../../../src/spicedb/decision-cache.js';
+import { SidecarMetrics } from '../../../../src/metrics/sidecar.js';
+import { ManualClock } from '../../../helpers/manual-time.js';
 
 const RULES = [
   {
@@ -309,5 +312,38 @@ describe('authorize phase', () => {
     const ev = evaluation('DELETE', '/v2/namespaces/cl0');
     expect(await phase.run(ev)).toBeUndefined();
     expect(ev.wouldDeny).toMatchObject({ reason: 'spicedb_unavailable' });
+  });
+
+  it('answers synchronously on a decision-cache hit (the warm path: no promise), and waits on a miss', async () => {
+    const config = parseConfig({
+      spicedb: { endpoint: '127.0.0.1:1', transport: 'plaintext', presharedKeyEnv: 'K' },
+      authorization: { rules: RULES },
+    });
+    let calls = 0;
+    const spicedb: PermissionChecker = { check: async () => (calls++, true) };
+    const metrics = new SidecarMetrics({ defaultMetrics: false });
+    const checker = new CachedPermissionChecker(
+      spicedb,
+      new DecisionCache(100, 2_000, new ManualClock()),
+      metrics,
+    );
+    const phase = authorizePhase({
+      rules: compileRules(config.authorization!),
+      defaultDecision: 'deny',
+      subjects: config.authorization!.subjects,
+      zedTokenHeader: config.authorization!.zedTokenHeader,
+      checker,
+      logger: silentLogger,
+    });
+    const miss = phase.run(evaluation('POST', '/v2/namespaces/cl0'));
+    expect(miss).toBeInstanceOf(Promise);
+    expect(await miss).toBeUndefined();
+    const hit = phase.run(evaluation('POST', '/v2/namespaces/cl0'));
+    expect(hit).not.toBeInstanceOf(Promise);
+    expect(hit).toBeUndefined();
+    expect(calls).toBe(1);
+    const counts = await metrics.spicedbDecisionCache.get();
+    const count = (result: string) => counts.values.find((v) => v.labels.result === result)?.value;
+    expect([count('hit'), count('miss')]).toEqual([1, 1]);
   });
 });
