@@ -11,23 +11,25 @@ export function decisionKey(s: CheckSpec): string {
   return `${s.resourceType}:${s.resourceId}#${s.permission}@${s.subjectType}:${s.subjectId}`;
 }
 
+/**
+ * lru-cache holds the decisions: bounded in entries and bytes (the key and a small entry each),
+ * each kept `ttlMs` on the injected clock (lru-cache's `perf`), gone once older than that.
+ */
 export class DecisionCache {
-  private readonly lru: LRUCache<string, { allowed: boolean; until: number }> | undefined;
+  private readonly lru: LRUCache<string, boolean> | undefined;
 
-  constructor(
-    maxEntries: number,
-    private readonly ttlMs: number,
-    private readonly clock: Clock,
-    maxBytes = 4 * 1024 ** 2,
-  ) {
-    // Expiry is checked against the injected clock; the LRU bounds entries and bytes (the key
-    // and a small entry object each).
+  constructor(maxEntries: number, ttlMs: number, clock: Clock, maxBytes = 4 * 1024 ** 2) {
     this.lru =
       maxEntries > 0 && ttlMs > 0
-        ? new LRUCache({
+        ? new LRUCache<string, boolean>({
             max: maxEntries,
             maxSize: maxBytes,
             sizeCalculation: (_v, key) => key.length + 96,
+            ttl: ttlMs,
+            // Exact expiry on the injected clock, checked on read; no timers.
+            ttlResolution: 0,
+            ttlAutopurge: false,
+            perf: { now: () => clock.now() },
           })
         : undefined;
   }
@@ -37,17 +39,11 @@ export class DecisionCache {
   }
 
   get(key: string): boolean | undefined {
-    const hit = this.lru?.get(key);
-    if (!hit) return undefined;
-    if (hit.until <= this.clock.now()) {
-      this.lru!.delete(key);
-      return undefined;
-    }
-    return hit.allowed;
+    return this.lru?.get(key);
   }
 
   set(key: string, allowed: boolean): void {
-    this.lru?.set(key, { allowed, until: this.clock.now() + this.ttlMs });
+    this.lru?.set(key, allowed);
   }
 }
 

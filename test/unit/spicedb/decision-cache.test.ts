@@ -47,9 +47,9 @@ describe('DecisionCache', () => {
     const clock = new ManualClock();
     const cache = new DecisionCache(10, 2_000, clock);
     cache.set('k', true);
-    clock.advance(1_999);
+    clock.advance(2_000);
     expect(cache.get('k')).toBe(true);
-    clock.advance(1);
+    clock.advance(1); // older than the ttl (lru-cache's boundary: age > ttl)
     expect(cache.get('k')).toBeUndefined();
   });
 
@@ -112,7 +112,7 @@ describe('CachedPermissionChecker', () => {
     const { checker, state } = fakeChecker({ alice: true });
     const cached = new CachedPermissionChecker(checker, new DecisionCache(10, 2_000, clock));
     await cached.check(spec('alice'));
-    clock.advance(2_000);
+    clock.advance(2_001);
     await cached.check(spec('alice'));
     expect(state.calls).toBe(2);
   });
