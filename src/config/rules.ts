@@ -3,14 +3,9 @@ import type {
   AuthorizationRuleConfig,
   IdSourceConfig,
 } from './sections/authorization.js';
-import {
-  compileGrpcMatch,
-  compileHttpMatch,
-  type PathParams,
-  type RouteMatcher,
-} from './route-match.js';
+import type { PathParams, RouteMatcher } from './route-match.js';
 
-/** A rule ready for the hot path: matcher compiled once at start. */
+/** A rule ready for the hot path: its matcher compiled once, when the config was parsed. */
 export interface CompiledRule {
   readonly name: string;
   readonly matcher: RouteMatcher;
@@ -24,8 +19,9 @@ export interface CompiledRule {
   readonly dryRun: boolean;
 }
 
+/** A parsed rule as the check reads it (its matcher was compiled when the config was parsed). */
 export function compileRule(r: AuthorizationRuleConfig): CompiledRule {
-  const matcher = r.match.http ? compileHttpMatch(r.match.http) : compileGrpcMatch(r.match.grpc!);
+  const { matcher } = r.match;
   return {
     name: r.name ?? matcher.spec,
     matcher,

@@ -27,6 +27,7 @@ const idSource = z
     message: 'set exactly one of param, header, claim or value',
   });
 
+/** The match spec, compiled here once: the parsed config carries the matcher the check runs. */
 const match = z
   .strictObject({
     /** `METHOD /path/{param}`; METHOD may be `*`. */
@@ -34,20 +35,21 @@ const match = z
     /** `package.Service/Method` or `package.Service/*`. */
     grpc: z.string().optional(),
   })
-  .superRefine((m, issue) => {
+  .transform((m, issue) => {
     if ((m.http === undefined) === (m.grpc === undefined)) {
       issue.addIssue({ code: 'custom', message: 'set exactly one of http or grpc' });
-      return;
+      return z.NEVER;
     }
     try {
-      if (m.http !== undefined) compileHttpMatch(m.http);
-      else compileGrpcMatch(m.grpc!);
+      const matcher = m.http !== undefined ? compileHttpMatch(m.http) : compileGrpcMatch(m.grpc!);
+      return { ...m, matcher };
     } catch (err) {
       issue.addIssue({
         code: 'custom',
         path: [m.http ? 'http' : 'grpc'],
         message: (err as Error).message,
       });
+      return z.NEVER;
     }
   });
 
@@ -83,12 +85,7 @@ const rule = z
   .superRefine((r, issue) => {
     const param = r.resource.id.param;
     if (param === undefined) return;
-    let params: readonly string[];
-    try {
-      params = r.match.http ? compileHttpMatch(r.match.http).params : [];
-    } catch {
-      return; // the match itself is reported as invalid
-    }
+    const params = r.match.http !== undefined ? r.match.matcher.params : [];
     if (!params.includes(param)) {
       issue.addIssue({
         code: 'custom',

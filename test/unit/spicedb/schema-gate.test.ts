@@ -5,6 +5,9 @@ import { silentLogger } from '../../../src/log.js';
 import type { ZedClient } from '../../../src/spicedb/client.js';
 import { compileRule } from '../../../src/config/rules.js';
 import { SchemaGate } from '../../../src/spicedb/schema-gate.js';
+import { compileHttpMatch } from '../../../src/config/route-match.js';
+
+const SPEC = 'POST /v2/namespaces/{cluster}';
 
 const SCHEMA =
   'definition user {}\ndefinition service {}\ndefinition cloud {\n\trelation member: user\n\tpermission create_saga = member\n}';
@@ -33,7 +36,7 @@ const gate = (answers: (string | number)[], permission = 'create_saga') => {
     timeoutMs: 100,
     rules: [
       compileRule({
-        match: { http: 'POST /v2/namespaces/{cluster}' },
+        match: { http: SPEC, matcher: compileHttpMatch(SPEC) },
         resource: { type: 'cloud', id: { param: 'cluster' } },
         permission,
         dryRun: false,

@@ -3,6 +3,9 @@ import { compileRule } from '../../../src/config/rules.js';
 import { ruleSchemaProblems } from '../../../src/spicedb/rule-schema.js';
 import { indexSchema } from '../../../src/spicedb/schema-text.js';
 import { EXAMPLE_SCHEMA } from '../../helpers/spicedb.js';
+import { compileHttpMatch } from '../../../src/config/route-match.js';
+
+const SPEC = 'POST /v2/namespaces/{cluster}';
 
 describe('indexSchema', () => {
   it('lists the definitions and their relations and permissions of the example schema', () => {
@@ -38,7 +41,7 @@ describe('ruleSchemaProblems', () => {
   const schema = indexSchema(EXAMPLE_SCHEMA);
   const rule = (type: string, permission: string) =>
     compileRule({
-      match: { http: 'POST /v2/namespaces/{cluster}' },
+      match: { http: SPEC, matcher: compileHttpMatch(SPEC) },
       resource: { type, id: { param: 'cluster' } },
       permission,
       dryRun: false,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalPath } from '../../../../src/check/inbound/canonical-path.js';
+import { compileGrpcMatch, compileHttpMatch } from '../../../../src/config/route-match.js';
 import { compileRule, findRule } from '../../../../src/config/rules.js';
 
 describe('canonicalPath', () => {
@@ -64,19 +65,20 @@ const RULES = [
 ].map((http, i) =>
   compileRule({
     name: `r${i}`,
-    match: { http },
+    match: { http, matcher: compileHttpMatch(http) },
     resource: { type: 'cloud', id: { value: 'x' } },
     permission: 'view',
     dryRun: false,
-  } as Parameters<typeof compileRule>[0]),
+  }),
 );
+const GRPC = 'gateway.v2.NamespaceService/CreateNamespace';
 const GRPC_RULE = compileRule({
   name: 'grpc',
-  match: { grpc: 'gateway.v2.NamespaceService/CreateNamespace' },
+  match: { grpc: GRPC, matcher: compileGrpcMatch(GRPC) },
   resource: { type: 'cloud', id: { value: 'x' } },
   permission: 'view',
   dryRun: false,
-} as Parameters<typeof compileRule>[0]);
+});
 const ALL = [...RULES, GRPC_RULE];
 
 // Characters a canonical segment may hold: anything but separators, `;`, `%`, controls.
