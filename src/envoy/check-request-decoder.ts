@@ -8,8 +8,8 @@ import { expectWire, WIRE_LEN, WireReader } from './wire.js';
  * header named `constructor` or `__proto__` is just a header. Throws WireError on malformed input (grpc-js
  * then fails the call, as it did with the generic decoder).
  *
- * A field a phase starts to read must be added here; test/unit/envoy/check-codec.test.ts compares
- * this decoder with the generic one on every field types.ts declares.
+ * A field a phase starts to read must be added here; test/unit/envoy/check-request-decoder.test.ts
+ * compares this decoder with the generic one on every field types.ts declares.
  */
 export function decodeCheckRequest(buf: Buffer): CheckRequest {
   const r = new WireReader(buf);

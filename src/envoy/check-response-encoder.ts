@@ -6,7 +6,8 @@ import { lenFieldSize, varintSize, WIRE_VARINT, WireWriter } from './wire.js';
  * numbers from envoy/service/auth/v3/external_auth.proto, config/core/v3/base.proto and
  * google/rpc/status.proto. The generic encoder first converts the object field by field
  * (fromObject), which costs more than the check itself on the warm path.
- * test/unit/envoy/check-codec.test.ts checks that the generic decoder reads back what this writes.
+ * test/unit/envoy/check-response-encoder.test.ts checks that the generic decoder reads back what
+ * this writes.
  */
 
 const APPEND_ACTIONS: Readonly<Record<HeaderValueOption['append_action'], number>> = {

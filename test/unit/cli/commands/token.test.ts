@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../../src/cli/commands/token.js';
+import { run } from '../../../../src/cli/commands/token.js';
 
 /**
  * `jwtexchange token` refuses unusable token sources before it contacts anyone (exit code 2);
