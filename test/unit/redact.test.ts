@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,12 @@ import { ForgeIssuer } from '../helpers/jwt-forge.js';
 const forge = await ForgeIssuer.create();
 const TOKEN = forge.token();
 const [, PAYLOAD, SIGNATURE] = TOKEN.split('.') as [string, string, string];
+// A key made for this run (no key material lives in the repository): whole, and cut off.
+const PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString()
+  .trimEnd();
+const CUT_PEM = PEM.slice(0, PEM.indexOf('\n') + 21);
 
 /**
  * Runs fn under a watchdog that interrupts it (regex backtracking included) after `ms`. The
@@ -60,8 +67,8 @@ describe('scrub', () => {
       'eyJhbGciOiJFUzI1NiJ9 alone is a header, not a token',
       'eyJhbGciOiJFUzI1NiJ9 alone is a header, not a token',
     ],
-    ['-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY----- after', '[pem] after'],
-    ['-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49', '[pem]'],
+    [`${PEM} after`, '[pem] after'],
+    [CUT_PEM, '[pem]'],
     ['-----BEGIN x----- is no PEM', '-----BEGIN x----- is no PEM'],
     [
       'GET https://user:pw@jwks.example:8443/keys?sig=s3cret answered 500',
