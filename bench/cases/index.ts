@@ -11,11 +11,13 @@ import { outboundWarmCase } from './outbound-warm.js';
 import { spicedbCachedCase, spicedbUsersCase } from './spicedb-cached.js';
 import { throughEnvoyCase } from './through-envoy.js';
 
-const VARIANTS = ['none', 'jwt-authn', 'ext-authz'] as const;
-/** Per load, the three variants back to back, so each comparison sees the same background. */
-const ENVOY_CASES = (['closed', 1000, 3000] as const).flatMap((load) =>
-  VARIANTS.map((v) => throughEnvoyCase(v, load)),
-);
+/** Per load, the variants back to back, so each comparison sees the same background. */
+const ENVOY_CASES = (['closed', 1000, 3000] as const).flatMap((load) => [
+  throughEnvoyCase('none', load),
+  throughEnvoyCase('jwt-authn', load),
+  throughEnvoyCase('ext-authz', load, 'grpc'),
+  throughEnvoyCase('ext-authz', load, 'http'),
+]);
 
 /** Every case, in run order. Ratios are taken against `bare`, so it runs first. */
 export const CASES: readonly BenchCase[] = [

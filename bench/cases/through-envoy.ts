@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { RunningEnvoy } from '../../test/helpers/envoy.js';
-import { startBenchEnvoy, type EnvoyVariant } from '../lib/envoy-setup.js';
+import { startBenchEnvoy, type CheckTransport, type EnvoyVariant } from '../lib/envoy-setup.js';
 import { runH2loadHttp1, runVegeta, vegetaBinary, type HttpLoadResult } from '../lib/http-load.js';
 import type { LoadResult } from '../lib/load-result.js';
 import { treeCpuMicros } from '../lib/proc.js';
@@ -16,19 +16,26 @@ const PATH = '/v2/namespaces';
 /**
  * Through Envoy, as deployed: a client → Envoy (the shipped envoy/ingress.yaml, 2 worker
  * threads) → the same trivial upstream, with no auth, with Envoy's own jwt_authn, or with
- * ext_authz → jwtexchange (`server.workers` left at its default: one per core). Nothing is
+ * ext_authz → jwtexchange (`server.workers` left at its default: one per core). The ext_authz
+ * variant runs over either transport: gRPC (envoy/ingress.yaml) or HTTP (envoy/ingress-http.yaml,
+ * case names with `-http`). Nothing is
  * pinned: Envoy, jwtexchange and the load generator share the machine like a pod's containers.
  * Every request carries the same valid token; every answer is counted by status, and a 200 means
  * the upstream saw the verified subject header.
  */
-export function throughEnvoyCase(variant: EnvoyVariant, load: EnvoyLoad): BenchCase {
-  const name = `envoy-${variant}${load === 'closed' ? '' : `@${load}`}`;
+export function throughEnvoyCase(
+  variant: EnvoyVariant,
+  load: EnvoyLoad,
+  transport: CheckTransport = 'grpc',
+): BenchCase {
+  const suffix = transport === 'http' ? '-http' : '';
+  const name = `envoy-${variant}${suffix}${load === 'closed' ? '' : `@${load}`}`;
   const how =
     load === 'closed' ? 'closed loop, h2load HTTP/1.1' : `${load} req/s open loop, vegeta`;
   const auth = {
     none: 'no auth',
     'jwt-authn': 'jwt_authn',
-    'ext-authz': 'ext_authz → jwtexchange',
+    'ext-authz': `ext_authz (${transport === 'http' ? 'HTTP' : 'gRPC'}) → jwtexchange`,
   };
   return {
     name,
@@ -39,7 +46,7 @@ export function throughEnvoyCase(variant: EnvoyVariant, load: EnvoyLoad): BenchC
           skipped(this, 'vegeta is not installed: run `scripts/setup-tools.sh vegeta`'),
         );
       }
-      return runThroughEnvoy({ name, summary: this.summary }, variant, load, ctx);
+      return runThroughEnvoy({ name, summary: this.summary }, variant, load, transport, ctx);
     },
   };
 }
@@ -48,6 +55,7 @@ async function runThroughEnvoy(
   c: { name: string; summary: string },
   variant: EnvoyVariant,
   load: EnvoyLoad,
+  transport: CheckTransport,
   ctx: CaseContext,
 ): Promise<CaseResult> {
   const issuer = await ctx.fixtures.issuer();
@@ -57,8 +65,14 @@ async function runThroughEnvoy(
       ? await startJwtexchange(ctx, c.name, {}, { workers: envoyCaseWorkers(), pin: false })
       : undefined;
   let envoy: RunningEnvoy | undefined;
+  let stopped = false;
   try {
-    const started = await startBenchEnvoy(variant, issuer, app ? port(app.server) : undefined);
+    const started = await startBenchEnvoy(
+      variant,
+      issuer,
+      app ? port(app.server, transport) : undefined,
+      transport,
+    );
     envoy = started.envoy;
     const url = `http://127.0.0.1:${started.port}${PATH}`;
     const problems = await sample(url, token, variant);
@@ -83,14 +97,20 @@ async function runThroughEnvoy(
     const calls = (result.completed * (seconds.warmup + seconds.measured)) / seconds.measured;
     const extras: Record<string, number> =
       variant === 'ext-authz' ? { extAuthzErrors: await extAuthzErrors(envoy) } : {};
-    return toCase(c, result, problems, cpu / calls, extras);
+    await envoy.stop();
+    stopped = true;
+    const profile = await app?.stop();
+    return { ...toCase(c, result, problems, cpu / calls, extras), ...(profile ? { profile } : {}) };
   } finally {
-    await envoy?.stop();
-    await app?.stop();
+    if (!stopped) {
+      await envoy?.stop();
+      await app?.stop();
+    }
   }
 }
 
-const port = (s: ServerUnderTest) => Number(s.address.split(':').at(-1));
+const port = (s: ServerUnderTest, transport: CheckTransport) =>
+  Number((transport === 'http' ? s.httpCheckAddress! : s.address).split(':').at(-1));
 
 /** Before measuring: the token passes, and without it the auth variants answer 401. */
 async function sample(url: string, token: string, variant: EnvoyVariant): Promise<string[]> {

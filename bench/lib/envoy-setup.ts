@@ -4,6 +4,13 @@ import { freePort } from '../../test/helpers/ports.js';
 
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** ext_authz over gRPC (envoy/ingress.yaml) or HTTP (envoy/ingress-http.yaml). */
+export type CheckTransport = 'grpc' | 'http';
+const INGRESS: Record<CheckTransport, string> = {
+  grpc: 'envoy/ingress.yaml',
+  http: 'envoy/ingress-http.yaml',
+};
+
 /** How requests are authenticated in front of the same trivial upstream. */
 export type EnvoyVariant = 'none' | 'jwt-authn' | 'ext-authz';
 
@@ -96,11 +103,12 @@ export async function startBenchEnvoy(
   variant: EnvoyVariant,
   issuer: { issuer: string; jwksFile: string },
   jwtexchangePort: number | undefined,
+  transport: CheckTransport = 'grpc',
 ): Promise<{ envoy: RunningEnvoy; port: number }> {
   // The app cluster must name the upstream listener's port before Envoy starts: a reserved port.
   // The ingress listener binds port 0 and is looked up once Envoy runs.
   const upstreamPort = await freePort();
-  const config = renderEnvoyConfig('envoy/ingress.yaml', {
+  const config = renderEnvoyConfig(INGRESS[transport], {
     clusters: { app: upstreamPort, ...(jwtexchangePort ? { jwtexchange: jwtexchangePort } : {}) },
     keepTimeouts: true,
     edit(c) {

@@ -17,6 +17,8 @@ export interface ServerUnderTest {
   readonly name: string;
   /** host:port of the ext_authz gRPC listener (h2c). */
   readonly address: string;
+  /** host:port of the ext_authz HTTP listener (server.httpCheckAddress), where there is one. */
+  readonly httpCheckAddress?: string;
   readonly logFile: string;
   /** The server's process id (its workers are its children). */
   readonly pid: number;
@@ -98,6 +100,7 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
     ...options.config,
     server: {
       grpcAddress: '127.0.0.1:0',
+      httpCheckAddress: '127.0.0.1:0',
       httpAddress: '127.0.0.1:0',
       workers: options.workers ?? 1,
       ...options.server,
@@ -123,7 +126,11 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
     const bound = await waitFor(
       () =>
         existsSync(addressesFile) &&
-        (JSON.parse(readFileSync(addressesFile, 'utf8')) as { grpc: string; http: string }),
+        (JSON.parse(readFileSync(addressesFile, 'utf8')) as {
+          grpc: string;
+          httpCheck: string;
+          http: string;
+        }),
       `${options.name} to listen`,
       60_000,
     );
@@ -134,11 +141,11 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
     );
     return bound;
   })();
-  const { grpc: grpcAddress, http: httpAddress } = await unlessExited(
-    child,
-    options.name,
-    ready,
-  ).catch(async (err: Error) => {
+  const {
+    grpc: grpcAddress,
+    httpCheck: httpCheckAddress,
+    http: httpAddress,
+  } = await unlessExited(child, options.name, ready).catch(async (err: Error) => {
     await stopChild(child);
     throw new Error(`${err.message}\n${logTail(options.logFile)}`);
   });
@@ -146,6 +153,7 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
   return {
     name: options.name,
     address: grpcAddress,
+    httpCheckAddress,
     logFile: options.logFile,
     pid: child.pid!,
     async stats() {

@@ -30,7 +30,8 @@ export interface Decided {
  */
 export function decide(
   deps: CheckDeps,
-  req: CheckRequest,
+  /** A function is read inside the check: a request it cannot read is denied, not thrown. */
+  req: CheckRequest | (() => CheckRequest),
   explain?: Explanation,
   answerBy?: number,
 ): Decided | Promise<Decided> {
@@ -45,7 +46,7 @@ export function decide(
     return { decision: deny('internal', 'internal error'), ctx };
   };
   try {
-    ctx = toRequestContext(req, answerBy);
+    ctx = toRequestContext(typeof req === 'function' ? req() : req, answerBy);
     explain?.add('request', ctx.direction, { method: ctx.method, path: ctx.path, host: ctx.host });
     const decision =
       ctx.direction === 'outbound' ? deps.outbound(ctx, explain) : deps.inbound(ctx, explain);

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { deadlineIn, repeat, sleep, systemClock, systemTimers } from '../clock.js';
 import type { CheckDeps } from '../check/decide.js';
+import { createCheckRunner } from '../check/check-runner.js';
 import { createCheckHandler } from '../check/handler.js';
 import { InFlight } from '../check/in-flight.js';
 import type { Config } from '../config/schema.js';
@@ -8,10 +9,13 @@ import type { SidecarMetrics } from '../metrics/sidecar.js';
 import { asListenError, listenOn } from '../net/address.js';
 import type { Readiness } from '../readiness.js';
 import { startGrpcServer, setServing, type GrpcServer } from './grpc-server.js';
+import { createHttpCheckServer } from './http-check-server.js';
 import { createHttpServer } from './http-server.js';
 
 export interface RunningApp {
   readonly grpcPort: number;
+  /** The HTTP check listener's port (server.httpCheckAddress); undefined when it is off. */
+  readonly httpCheckPort: number | undefined;
   readonly httpPort: number;
   readonly readiness: Readiness;
   readonly metrics: SidecarMetrics;
@@ -35,8 +39,9 @@ export interface ListenerParts {
 }
 
 /**
- * The sidecar's listeners: the ext_authz gRPC server (with gRPC health following readiness) and
- * the HTTP listener (/healthz, /readyz, /metrics); shutdown drains them in order. On a failed
+ * The sidecar's listeners: the ext_authz gRPC server (with gRPC health following readiness), the
+ * ext_authz HTTP server when configured (http-check-server.ts), and the HTTP listener (/healthz,
+ * /readyz, /metrics); shutdown drains them in order. On a failed
  * bind it closes what it opened and rejects with a ListenError naming the setting.
  */
 export async function startListeners(config: Config, parts: ListenerParts): Promise<RunningApp> {
@@ -45,6 +50,7 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
   const inFlight = new InFlight();
   let grpc: GrpcServer | undefined;
   let http: HttpServer | undefined;
+  let httpCheck: HttpServer | undefined;
   try {
     const grpcAddress = config.server.grpcAddress;
     grpc = await startGrpcServer(grpcAddress, createCheckHandler(deps, inFlight)).catch(
@@ -52,6 +58,13 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
         throw asListenError(err, 'server.grpcAddress', grpcAddress);
       },
     );
+    const { httpCheckAddress, httpCheckTimeoutMs } = config.server;
+    let httpCheckPort: number | undefined;
+    if (httpCheckAddress) {
+      const run = createCheckRunner(deps, inFlight);
+      httpCheck = createHttpCheckServer(run, { timeoutMs: httpCheckTimeoutMs, logger });
+      httpCheckPort = await listenOn(httpCheck, httpCheckAddress, 'server.httpCheckAddress');
+    }
     if (parts.withHttp) http = createHttpServer(readiness, metrics, logger);
     const httpPort = http
       ? await listenOn(http, config.server.httpAddress, 'server.httpAddress')
@@ -66,6 +79,7 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
 
     return {
       grpcPort: grpc.port,
+      httpCheckPort,
       httpPort,
       readiness,
       metrics,
@@ -92,7 +106,7 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
         if (config.server.drainDelayMs > 0) {
           await sleep(config.server.drainDelayMs);
         }
-        await drain(grpc!, inFlight, config.server.shutdownGraceMs, deps.logger);
+        await drain(grpc!, httpCheck, inFlight, config.server.shutdownGraceMs, deps.logger);
         if (http) {
           const h = http;
           await new Promise<void>((r) => h.close(() => r()));
@@ -103,6 +117,8 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
     };
   } catch (err) {
     grpc?.server.forceShutdown();
+    httpCheck?.close();
+    httpCheck?.closeAllConnections();
     http?.close();
     throw err;
   }
@@ -111,17 +127,22 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
 /** Stops accepting and lets in-flight checks finish, up to the grace period; then cuts the rest. */
 async function drain(
   grpc: GrpcServer,
+  httpCheck: HttpServer | undefined,
   inFlight: InFlight,
   graceMs: number,
   logger: CheckDeps['logger'],
 ): Promise<void> {
   const grace = new Promise<'timeout'>((r) => systemTimers.set(() => r('timeout'), graceMs));
   const grpcStopped = new Promise<void>((r) => grpc.server.tryShutdown(() => r()));
-  const drained = await Promise.race([inFlight.idle().then(() => grpcStopped), grace]);
+  // Stops accepting and closes idle keep-alive connections; a busy one closes after its answer.
+  const httpStopped = new Promise<void>((r) => (httpCheck ? httpCheck.close(() => r()) : r()));
+  const stopped = Promise.all([grpcStopped, httpStopped]);
+  const drained = await Promise.race([inFlight.idle().then(() => stopped), grace]);
   if (drained === 'timeout') {
     logger.warn('shutdown grace elapsed; closing remaining connections', {
       inFlight: inFlight.size,
     });
     grpc.server.forceShutdown();
+    httpCheck?.closeAllConnections();
   }
 }

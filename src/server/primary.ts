@@ -11,6 +11,7 @@ import { WorkerPool } from './worker-pool.js';
 
 export interface RunningPrimary {
   readonly grpcPort: number;
+  readonly httpCheckPort: number | undefined;
   readonly httpPort: number;
   readonly readiness: Readiness;
   /** Graceful stop of the pod: not ready, workers drain (each as a single process would), exit. */
@@ -52,7 +53,7 @@ export async function startPrimary(
   const http = createHttpServer(readiness, clusterMetrics(metrics.registry, workers), logger);
   const httpPort = await listenOn(http, config.server.httpAddress, 'server.httpAddress');
   outbound.start();
-  const grpcPort = await workers.start().catch(async (err: unknown) => {
+  const { grpcPort, httpCheckPort } = await workers.start().catch(async (err: unknown) => {
     // A worker could not start (a port taken, …): stop everything this start began.
     await workers.drain(10_000);
     outbound.stop();
@@ -62,6 +63,7 @@ export async function startPrimary(
   });
   return {
     grpcPort,
+    httpCheckPort,
     httpPort,
     readiness,
     async shutdown() {

@@ -76,4 +76,4 @@ const report = () => {
   send({ jwtx: 'readiness', ready: r.ready, gates: r.gates });
 };
 app.readiness.onChange(report);
-send({ jwtx: 'listening', grpcPort: app.grpcPort });
+send({ jwtx: 'listening', ports: { grpcPort: app.grpcPort, httpCheckPort: app.httpCheckPort } });

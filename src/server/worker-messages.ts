@@ -29,7 +29,7 @@ export type PrimaryMessage =
 export type WorkerMessage =
   /** The worker listens for messages now (anything sent before its code ran was lost). */
   | { readonly jwtx: 'hello' }
-  | { readonly jwtx: 'listening'; readonly grpcPort: number }
+  | { readonly jwtx: 'listening'; readonly ports: ListeningPorts }
   /** The worker could not start (e.g. the gRPC port is taken); it exits next. */
   | { readonly jwtx: 'start-failed'; readonly message: string }
   | {
@@ -49,3 +49,9 @@ const isJwtx = (m: unknown) =>
 
 export const isPrimaryMessage = (m: unknown): m is PrimaryMessage => isJwtx(m);
 export const isWorkerMessage = (m: unknown): m is WorkerMessage => isJwtx(m);
+
+/** The check listeners' ports a worker bound (shared by every worker through node:cluster). */
+export interface ListeningPorts {
+  readonly grpcPort: number;
+  readonly httpCheckPort: number | undefined;
+}

@@ -7,14 +7,19 @@ import type { CachedServiceToken, ServiceTokenCache } from '../tokens/service-to
 import { TokenRequestError } from '../tokens/token-errors.js';
 import { SERVER_NODE_FLAGS } from './node-flags.js';
 import type { GateStatus } from '../readiness.js';
-import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import {
+  isWorkerMessage,
+  type ListeningPorts,
+  type PrimaryMessage,
+  type WorkerMessage,
+} from './worker-messages.js';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 interface WorkerState {
   readonly worker: Worker;
   readonly startedAt: number;
-  grpcPort: number | undefined;
+  ports: ListeningPorts | undefined;
   ready: boolean;
   notReady: string[];
 }
@@ -65,7 +70,7 @@ export class WorkerPool {
   private readonly metricWaiters = new Map<number, (m: MetricsJson) => void>();
   private nextRequest = 1;
   private draining = false;
-  private listening: ((port: number) => void) | undefined;
+  private listening: ((ports: ListeningPorts) => void) | undefined;
   /** Until every worker listens: a worker that fails or dies fails the start (no re-fork). */
   private starting: ((err: Error) => void) | undefined;
 
@@ -75,9 +80,9 @@ export class WorkerPool {
    * Forks the workers; resolves with the gRPC port once every one of them listens, rejects with
    * the reason when one of them cannot start (the caller then drains the others).
    */
-  start(): Promise<number> {
+  start(): Promise<ListeningPorts> {
     cluster.setupPrimary({ exec: workerEntry(), execArgv: workerExecArgv(), args: [] });
-    const port = new Promise<number>((resolve, reject) => {
+    const port = new Promise<ListeningPorts>((resolve, reject) => {
       this.listening = (p) => {
         this.starting = undefined;
         resolve(p);
@@ -151,7 +156,7 @@ export class WorkerPool {
     const state: WorkerState = {
       worker,
       startedAt: Date.now(),
-      grpcPort: undefined,
+      ports: undefined,
       ready: false,
       notReady: [],
     };
@@ -169,9 +174,9 @@ export class WorkerPool {
           this.send(state.worker, { jwtx: 'service-token', token });
         return;
       case 'listening':
-        state.grpcPort = m.grpcPort;
-        if ([...this.states.values()].every((s) => s.grpcPort !== undefined))
-          this.listening?.(m.grpcPort);
+        state.ports = m.ports;
+        if ([...this.states.values()].every((s) => s.ports !== undefined))
+          this.listening?.(m.ports);
         return;
       case 'start-failed':
         this.starting?.(new Error(m.message));

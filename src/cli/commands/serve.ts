@@ -45,6 +45,9 @@ export async function run(args: string[]): Promise<number> {
   // The addresses actually bound (an address with port 0 gets a port from the system).
   const addresses = {
     grpc: boundAddress(config.server.grpcAddress, app.grpcPort),
+    ...(config.server.httpCheckAddress && app.httpCheckPort !== undefined
+      ? { httpCheck: boundAddress(config.server.httpCheckAddress, app.httpCheckPort) }
+      : {}),
     http: boundAddress(config.server.httpAddress, app.httpPort),
   };
   logger.info('serving', {

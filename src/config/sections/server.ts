@@ -6,6 +6,14 @@ export const serverSection = () =>
     .strictObject({
       /** ext_authz gRPC listener (Envoy's grpc_service points here). */
       grpcAddress: listenAddress.default('127.0.0.1:9191'),
+      /**
+       * ext_authz HTTP listener for Envoy's `http_service` mode (envoy/ingress-http.yaml): the
+       * same checks over HTTP/1.1, at a fraction of the gRPC transport's cost per check. Off
+       * unless set.
+       */
+      httpCheckAddress: listenAddress.optional(),
+      /** Envoy's http_service timeout (server_uri.timeout), which HTTP mode does not send. */
+      httpCheckTimeoutMs: durationMs(60_000).default(1_000),
       /** /healthz, /readyz and /metrics. */
       httpAddress: listenAddress.default('127.0.0.1:9464'),
       /** How long SIGTERM waits for in-flight checks before closing connections. */

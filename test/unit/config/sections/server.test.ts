@@ -5,6 +5,7 @@ describe('serverSection', () => {
   it('fills the documented defaults', () => {
     expect(serverSection().parse(undefined)).toEqual({
       grpcAddress: '127.0.0.1:9191',
+      httpCheckTimeoutMs: 1_000,
       httpAddress: '127.0.0.1:9464',
       shutdownGraceMs: 10_000,
       drainDelayMs: 0,
@@ -15,6 +16,7 @@ describe('serverSection', () => {
   it.each([
     [{ grpcAddress: 'unix:/run/x.sock', httpAddress: '[::1]:0' }],
     [{ shutdownGraceMs: 300_000, drainDelayMs: 60_000 }],
+    [{ httpCheckAddress: '127.0.0.1:9192', httpCheckTimeoutMs: 2_000 }],
     [{ workers: 1 }],
     [{ workers: 64 }],
   ])('accepts %o', (section) => {
@@ -27,6 +29,9 @@ describe('serverSection', () => {
     [{ shutdownGraceMs: 300_001 }],
     [{ drainDelayMs: -1 }],
     [{ drainDelayMs: 60_001 }],
+    [{ httpCheckAddress: '9192' }],
+    [{ httpCheckTimeoutMs: 0 }],
+    [{ httpCheckTimeoutMs: 60_001 }],
     [{ workers: 0 }],
     [{ workers: 65 }],
     [{ workers: 'all' }],
