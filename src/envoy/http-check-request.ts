@@ -46,15 +46,30 @@ function headerMap(raw: readonly string[]): { headers: Record<string, string>; r
   return { headers, route };
 }
 
+/**
+ * Route header values come from Envoy's route table, so a pod sees a handful of distinct ones:
+ * each is parsed once and its settings reused (frozen). Bounded all the same, since the value
+ * is a request header: past the bound, values are parsed every time rather than stored.
+ */
+const parsedRoutes = new Map<string, Readonly<Record<string, string>>>();
+const MAX_PARSED_ROUTES = 256;
+const NO_SETTINGS: Readonly<Record<string, string>> = Object.freeze(
+  Object.create(null) as Record<string, string>,
+);
+
 /** The route header's settings; a repeated key is refused rather than guessed between. */
-export function parseRouteSettings(value: string | undefined): Record<string, string> {
+export function parseRouteSettings(value: string | undefined): Readonly<Record<string, string>> {
+  if (value === undefined || value === '') return NO_SETTINGS;
+  const known = parsedRoutes.get(value);
+  if (known) return known;
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  if (value === undefined || value === '') return out;
   for (const [key, v] of new URLSearchParams(value)) {
     if (Object.hasOwn(out, key))
       throw new JwtxError('bad_request', `${ROUTE_HEADER} repeats a key`);
     out[key] = v;
   }
+  Object.freeze(out);
+  if (parsedRoutes.size < MAX_PARSED_ROUTES) parsedRoutes.set(value, out);
   return out;
 }
 
