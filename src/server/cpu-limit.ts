@@ -36,7 +36,43 @@ export function cpuLimit(
   return Math.max(1, limit);
 }
 
-/** `server.workers`: a number as configured, or `auto` → the CPU limit. */
-export function workerCount(setting: number | 'auto', limit: () => number = cpuLimit): number {
-  return setting === 'auto' ? limit() : setting;
+/** cgroup v2 `memory.max` ("max" or bytes), else v1's limit (a huge number means none). */
+export function memoryLimitBytes(read: ReadText = readText): number | undefined {
+  const v2 = read('/sys/fs/cgroup/memory.max')?.trim();
+  const raw = v2 ?? read('/sys/fs/cgroup/memory/memory.limit_in_bytes')?.trim();
+  const bytes = Number(raw);
+  // v1 reports "no limit" as the largest page-aligned 64-bit number.
+  return raw && Number.isFinite(bytes) && bytes > 0 && bytes < 2 ** 60 ? bytes : undefined;
+}
+
+const MiB = 1024 * 1024;
+/**
+ * Resident memory after sustained distinct-token churn (bench/README.md, memory-churn): one
+ * process ~136 MiB; with workers, the primary ~80 MiB and each worker ~125 MiB. Budgets round
+ * those up, so `auto` never forks more processes than the pod's memory limit holds.
+ */
+export const PRIMARY_BUDGET = 96 * MiB;
+export const WORKER_BUDGET = 160 * MiB;
+
+/** How many workers a memory limit holds: 1 (a single process) unless a primary and two fit. */
+export function workersForMemory(limitBytes: number | undefined): number {
+  if (limitBytes === undefined) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.floor((limitBytes - PRIMARY_BUDGET) / WORKER_BUDGET));
+}
+
+export interface Limits {
+  readonly cpus: () => number;
+  readonly memoryBytes: () => number | undefined;
+}
+
+/**
+ * `server.workers`: a number as configured, or `auto` → the CPU limit, no more than the memory
+ * limit holds (a pod limited to 192Mi runs one process however many cores it may use).
+ */
+export function workerCount(
+  setting: number | 'auto',
+  limits: Limits = { cpus: () => cpuLimit(), memoryBytes: () => memoryLimitBytes() },
+): number {
+  if (setting !== 'auto') return setting;
+  return Math.min(limits.cpus(), workersForMemory(limits.memoryBytes()));
 }

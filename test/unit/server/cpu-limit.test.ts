@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { cpuLimit, workerCount } from '../../../src/server/cpu-limit.js';
+import {
+  cpuLimit,
+  memoryLimitBytes,
+  workerCount,
+  workersForMemory,
+} from '../../../src/server/cpu-limit.js';
 
 const files = (map: Record<string, string>) => (file: string) => map[file];
 
@@ -34,9 +39,54 @@ describe('cpuLimit', () => {
   });
 });
 
+describe('memoryLimitBytes', () => {
+  it.each([
+    [{ '/sys/fs/cgroup/memory.max': '201326592\n' }, 192 * 1024 * 1024],
+    [{ '/sys/fs/cgroup/memory.max': 'max\n' }, undefined],
+    [{ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '268435456' }, 256 * 1024 * 1024],
+    [{ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712' }, undefined],
+    [{ '/sys/fs/cgroup/memory.max': 'garbage' }, undefined],
+    [{}, undefined],
+  ])('%o → %s', (map, bytes) => {
+    expect(memoryLimitBytes(files(map))).toBe(bytes);
+  });
+});
+
+describe('workersForMemory', () => {
+  const mi = (n: number) => n * 1024 * 1024;
+  it.each([
+    [mi(128), 1],
+    [mi(192), 1],
+    [mi(256), 1],
+    [mi(415), 1],
+    [mi(416), 2],
+    [mi(1024), 5],
+  ])('%d bytes hold %d', (limit, workers) => {
+    expect(workersForMemory(limit)).toBe(workers);
+  });
+
+  it('puts no bound without a limit', () => {
+    expect(workersForMemory(undefined)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
 describe('workerCount', () => {
-  it('is the configured number, or the CPU limit for auto', () => {
-    expect(workerCount(3, () => 8)).toBe(3);
-    expect(workerCount('auto', () => 2)).toBe(2);
+  const limits = (cpus: number, memoryMiB?: number) => ({
+    cpus: () => cpus,
+    memoryBytes: () => (memoryMiB === undefined ? undefined : memoryMiB * 1024 * 1024),
+  });
+
+  it('is the configured number, whatever the limits', () => {
+    expect(workerCount(3, limits(8, 128))).toBe(3);
+  });
+
+  it('is the CPU limit for auto when memory allows', () => {
+    expect(workerCount('auto', limits(2))).toBe(2);
+    expect(workerCount('auto', limits(2, 1024))).toBe(2);
+  });
+
+  it('is what the memory limit holds for auto when that is fewer', () => {
+    expect(workerCount('auto', limits(2, 192))).toBe(1);
+    expect(workerCount('auto', limits(8, 512))).toBe(2);
   });
 });
