@@ -49,6 +49,14 @@ export function createCheckRunner(deps: CheckDeps, inFlight: InFlight) {
       logDecision(deps.logger, decision, ctx, direction, explain);
       try {
         reply(toCheckResponse(decision, ctx), call.explain ? explain : undefined);
+      } catch (err) {
+        // A transport that cannot send its answer fails that one check (Envoy fails it closed);
+        // thrown on, it would end an asynchronous check in an unhandled rejection, which stops
+        // the process and every check in it.
+        deps.logger.error('check answer could not be sent', {
+          error: err as Error,
+          requestId: ctx?.requestId,
+        });
       } finally {
         inFlight.leave();
       }
