@@ -9,7 +9,15 @@ const files = readdirSync(path.join(ROOT, 'envoy')).filter((f) => /\.ya?ml$/.tes
 
 describe('envoy/ configs', () => {
   it('has configs to check', () => {
-    expect(files).toEqual(expect.arrayContaining(['ingress.yaml', 'egress.yaml']));
+    // Both directions over both ext_authz transports (gRPC, and HTTP: the *-http.yaml twins).
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'ingress.yaml',
+        'egress.yaml',
+        'ingress-http.yaml',
+        'egress-http.yaml',
+      ]),
+    );
   });
 
   it.each(files)('%s passes envoy --mode validate', async (file) => {

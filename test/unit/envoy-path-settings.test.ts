@@ -14,6 +14,17 @@ const files = readdirSync(path.join(ROOT, 'envoy')).filter((f) => /\.ya?ml$/.tes
 const load = (f: string) => parse(readFileSync(path.join(ROOT, 'envoy', f), 'utf8'));
 
 describe('envoy/*.yaml path settings', () => {
+  it('checks every shipped config, over both transports', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'ingress.yaml',
+        'egress.yaml',
+        'ingress-http.yaml',
+        'egress-http.yaml',
+      ]),
+    );
+  });
+
   it.each(files)(
     '%s sets normalize_path, merge_slashes and REJECT_REQUEST on every listener',
     (f) => {
