@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { freePort } from '../helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
   startSpiceDb,
@@ -16,55 +15,67 @@ import {
 /**
  * Finding 2 end to end: with `authorization.default: allow`, a protected route spelled another
  * way (`%2F`, `\`, `;params`, dot segments, double encoding) must never reach the app unchecked.
- * Real Envoy on envoy/ingress.yaml (normalize_path, merge_slashes, REJECT_REQUEST), real
- * jwtexchange, real SpiceDB. Requests are written on a raw socket: fetch would normalize them.
+ * Real Envoy on envoy/ingress.yaml (normalize_path, merge_slashes, REJECT_REQUEST), and on its
+ * HTTP-transport twin envoy/ingress-http.yaml (the check then travels as a plain HTTP request,
+ * whose path jwtexchange reads back), real jwtexchange, real SpiceDB. Requests are written on a
+ * raw socket: fetch would normalize them.
  */
-describe('path spellings through a real Envoy', () => {
-  let db: RunningSpiceDb;
-  let t: TestApp;
-  let upstream: EchoUpstream;
+let db: RunningSpiceDb;
+let t: TestApp;
+let upstream: EchoUpstream;
+
+// One SpiceDB, one sidecar (both check listeners) and one app; an Envoy per transport.
+beforeAll(async () => {
+  db = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
+  t = await startTestApp((_issuer, dir) => {
+    writeFileSync(path.join(dir, 'spicedb.key'), db.presharedKey);
+    return {
+      server: { httpCheckAddress: '127.0.0.1:0', httpCheckTimeoutMs: 30_000 },
+      spicedb: {
+        endpoint: db.endpoint,
+        transport: 'plaintext',
+        presharedKeyFile: 'spicedb.key',
+        timeoutMs: 2_000,
+      },
+      authorization: {
+        default: 'allow',
+        rules: [
+          {
+            name: 'create-namespace',
+            match: { http: 'POST /v2/namespaces/{cluster}' },
+            resource: { type: 'cloud', id: { param: 'cluster' } },
+            permission: 'create_saga',
+          },
+        ],
+      },
+    };
+  });
+  upstream = await startEchoUpstream();
+});
+
+afterAll(async () => {
+  await upstream?.close();
+  await t?.app.shutdown();
+  await stopSpiceDb(db);
+});
+
+describe.each([
+  ['gRPC', 'envoy/ingress.yaml'],
+  ['HTTP', 'envoy/ingress-http.yaml'],
+])('path spellings through a real Envoy, ext_authz over %s (%s)', (transport, file) => {
   let envoy: RunningEnvoy;
   let port: number;
 
   beforeAll(async () => {
-    db = await startSpiceDb({ relationships: EXAMPLE_RELATIONSHIPS });
-    t = await startTestApp((_issuer, dir) => {
-      writeFileSync(path.join(dir, 'spicedb.key'), db.presharedKey);
-      return {
-        spicedb: {
-          endpoint: db.endpoint,
-          transport: 'plaintext',
-          presharedKeyFile: 'spicedb.key',
-          timeoutMs: 2_000,
-        },
-        authorization: {
-          default: 'allow',
-          rules: [
-            {
-              name: 'create-namespace',
-              match: { http: 'POST /v2/namespaces/{cluster}' },
-              resource: { type: 'cloud', id: { param: 'cluster' } },
-              permission: 'create_saga',
-            },
-          ],
-        },
-      };
-    });
-    upstream = await startEchoUpstream();
-    port = await freePort();
+    const checkPort = transport === 'HTTP' ? t.app.httpCheckPort! : t.app.grpcPort;
     envoy = await startEnvoy(
-      renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: port },
-        clusters: { jwtexchange: t.app.grpcPort, app: upstream.port },
-      }),
+      renderEnvoyConfig(file, { clusters: { jwtexchange: checkPort, app: upstream.port } }),
     );
+    port = envoy.port('ingress');
   });
 
   afterAll(async () => {
     await envoy?.stop();
-    await upstream?.close();
-    await t?.app.shutdown();
-    await stopSpiceDb(db);
   });
 
   /** POST with the request target written exactly as given; resolves with status and reason. */
@@ -129,6 +140,8 @@ describe('path spellings through a real Envoy', () => {
     '/v2/namespaces/%2e%2E/namespaces/cl0',
     '/v2/namespaces%252Fcl0',
     '/v2/namespaces/cl%',
+    '/./v2/..%2Fv2/namespaces/cl0',
+    '/v2/namespaces/x/..%2F..%2Fcl0',
   ])('never lets %s reach the app for a caller without the permission', async (target) => {
     const before = upstream.seen.length;
     const res = await post(target, 'mallory');

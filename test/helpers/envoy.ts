@@ -23,9 +23,11 @@ export interface EnvoyPatches {
   /** Last-minute edits of the parsed config. */
   edit?: (config: Yaml) => void;
   /**
-   * Keep the config's ext_authz timeouts. By default they are stretched to 30 s: they are set for
-   * a sidecar with its own cores, and a test machine loaded far beyond its cores would turn a slow
-   * check into a 503 in tests that are not about timeouts. A test of the timeout keeps them.
+   * Keep the config's ext_authz timeouts (grpc_service and http_service). By default they are
+   * stretched to 30 s: they are set for a sidecar with its own cores, and a test machine loaded
+   * far beyond its cores would turn a slow check into a 503 in tests that are not about timeouts.
+   * A test of the timeout keeps them. (HTTP mode does not tell the sidecar its deadline: a test
+   * of it sets server.httpCheckTimeoutMs to 30000 too.)
    */
   keepTimeouts?: boolean;
 }
@@ -64,6 +66,7 @@ export function renderEnvoyConfig(file: string, patches: EnvoyPatches = {}): Yam
   }
   if (!patches.keepTimeouts) {
     for (const f of extAuthzFilters(config)) {
+      if (f.http_service?.server_uri) f.http_service.server_uri.timeout = TEST_EXT_AUTHZ_TIMEOUT;
       if (!f.grpc_service) continue;
       f.grpc_service.timeout = TEST_EXT_AUTHZ_TIMEOUT;
       // Envoy uses max_interval as the per-try timeout: keep it equal to the timeout.
