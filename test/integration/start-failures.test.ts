@@ -46,10 +46,11 @@ function serveConfig(
   name: string,
   grpc: string,
   http: string,
-  { jwks = jwksFile, workers = 1 } = {},
+  { jwks = jwksFile, workers = 1, httpCheck = '' } = {},
 ): string {
+  const check = httpCheck ? `, httpCheckAddress: '${httpCheck}'` : '';
   return file(name, [
-    `server: { grpcAddress: '${grpc}', httpAddress: '${http}', workers: ${workers} }`,
+    `server: { grpcAddress: '${grpc}', httpAddress: '${http}', workers: ${workers}${check} }`,
     'inbound:',
     `  issuers: [{ issuer: https://issuer.test, audiences: [gateway], jwksFile: '${jwks}' }]`,
   ]);
@@ -102,6 +103,19 @@ describe('jwtexchange serve fails fast and says what to change', { timeout: 120_
     ]);
     expect(stderr).toContain(inUse(address, 'server.httpAddress'));
   });
+
+  it.each([1, 2])(
+    'HTTP check port taken, server.workers: %i (after the gRPC listener is up: it is closed again)',
+    async (workers) => {
+      const address = `127.0.0.1:${takenPort}`;
+      const config = serveConfig(`hc${workers}.yaml`, '127.0.0.1:0', '127.0.0.1:0', {
+        workers,
+        httpCheck: address,
+      });
+      const stderr = await failsCleanly(['serve', '-c', config]);
+      expect(stderr).toContain(inUse(address, 'server.httpCheckAddress'));
+    },
+  );
 
   it('bad config: names the key and the problem', async () => {
     const bad = file('bad.yaml', ['server: { grpcAdress: 127.0.0.1:0 }']);

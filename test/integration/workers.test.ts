@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import type { CheckResponse } from '../../src/envoy/types.js';
-import { cli } from '../helpers/cli.js';
+import { cli, startCliServer } from '../helpers/cli.js';
 import { waitFor } from '../helpers/ports.js';
 import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
@@ -235,6 +235,65 @@ describe('server.workers: 2', () => {
       await expect(fetch(`${s.http}/healthz`)).rejects.toThrow();
     } finally {
       slow.close();
+    }
+  }, 120_000);
+});
+
+describe('server.workers: 2 with server.httpCheckAddress', () => {
+  it('every worker answers HTTP checks on the one port --addresses-file names; SIGTERM with idle keep-alive connections exits 0', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-workers-http-'));
+    const issuer = await ensureDevIssuer(dir);
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        server: serverSection({ httpCheckAddress: '127.0.0.1:0' }),
+        inbound: {
+          issuers: [{ issuer: issuer.issuer, audiences: ['gateway'], jwksFile: issuer.jwksFile }],
+        },
+      }),
+    );
+    const s = await startCliServer(['serve', '--config', file], { JWTEXCHANGE_CONFIG: '' });
+    children.push(s.child);
+    const bound = new URL(`http://${s.addresses.httpCheck}`);
+    const [host, port] = [bound.hostname, Number(bound.port)];
+    expect(host).toBe('127.0.0.1');
+    expect(port).toBeGreaterThan(0);
+    // Like Envoy: a kept-alive connection per concurrent check. node:cluster hands the
+    // connections to the workers in turn.
+    const agents = [1, 2].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    const check = (agent: http.Agent) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host, port, path: '/v2/x', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(await Promise.all(agents.map(check))).toEqual([401, 401]);
+      }
+      const workers = await waitFor(() => {
+        const denying = new Set(
+          s
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"msg":"deny"') && l.includes('missing_token'))
+            .map((l) => (JSON.parse(l) as { worker?: number }).worker),
+        );
+        return denying.size === 2 ? [...denying].sort() : undefined;
+      }, 'a denial logged by each worker');
+      expect(workers).toEqual([1, 2]);
+    } finally {
+      // The connections stay open and idle, as Envoy keeps them.
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+      // Idle connections do not hold the drain up until the grace period.
+      expect(s.output()).toContain('"msg":"stopped"');
+      expect(s.output()).not.toContain('shutdown grace elapsed');
+      agents.forEach((a) => a.destroy());
     }
   }, 120_000);
 });
