@@ -172,6 +172,31 @@ describe('route settings (x-jwtexchange-route)', () => {
     expect(refusal(() => fromHttpAuthorizationRequest(request(raw)))).toBe('bad_request');
   });
 
+  it('parses a value once and hands out the same frozen settings (no caller can change them)', () => {
+    const value = 'jwtexchange.direction=outbound&jwtexchange.audience=cache-test';
+    const first = parseRouteSettings(value);
+    expect(parseRouteSettings(value)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      (first as Record<string, string>)['jwtexchange.audience'] = 'other';
+    }).toThrow(TypeError);
+    expect(parseRouteSettings(value)['jwtexchange.audience']).toBe('cache-test');
+    expect(Object.isFrozen(parseRouteSettings(''))).toBe(true);
+  });
+
+  it('refuses a repeated key every time (a refusal is never remembered as settings)', () => {
+    const value = 'cache.k=1&cache.k=2';
+    expect(refusal(() => parseRouteSettings(value))).toBe('bad_request');
+    expect(refusal(() => parseRouteSettings(value))).toBe('bad_request');
+  });
+
+  it('still parses every value right once more distinct values came than it keeps', () => {
+    for (let i = 0; i < 600; i++) {
+      expect({ ...parseRouteSettings(`bound.n=${i}`) }).toEqual({ 'bound.n': String(i) });
+    }
+    expect(parseRouteSettings('bound.n=599')['bound.n']).toBe('599');
+  });
+
   it('reads the route header whatever its case', () => {
     expect({ ...extensionsOf(['X-JWTEXCHANGE-ROUTE', 'jwtexchange.exempt=true']) }).toEqual({
       'jwtexchange.exempt': 'true',
