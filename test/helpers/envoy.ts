@@ -66,11 +66,12 @@ export function renderEnvoyConfig(file: string, patches: EnvoyPatches = {}): Yam
   }
   if (!patches.keepTimeouts) {
     for (const f of extAuthzFilters(config)) {
+      const service = f.grpc_service ?? f.http_service;
+      if (!service) continue;
+      if (f.grpc_service) f.grpc_service.timeout = TEST_EXT_AUTHZ_TIMEOUT;
       if (f.http_service?.server_uri) f.http_service.server_uri.timeout = TEST_EXT_AUTHZ_TIMEOUT;
-      if (!f.grpc_service) continue;
-      f.grpc_service.timeout = TEST_EXT_AUTHZ_TIMEOUT;
       // Envoy uses max_interval as the per-try timeout: keep it equal to the timeout.
-      const backOff = f.grpc_service.retry_policy?.retry_back_off;
+      const backOff = service.retry_policy?.retry_back_off;
       if (backOff) backOff.max_interval = TEST_EXT_AUTHZ_TIMEOUT;
     }
   }

@@ -91,6 +91,10 @@ describe.each([
     });
     expect(authz.failure_mode_allow).toBe(false);
     expect(authz.status_on_error).toEqual({ code: 'ServiceUnavailable' });
+    // Retried only when jwtexchange was not reached: never on an answer (a 5xx denial).
+    const retry = authz.http_service.retry_policy;
+    expect(retry.retry_on.split(',').sort()).toEqual(['connect-failure', 'reset']);
+    expect(retry.retry_back_off.max_interval).toBe(authz.http_service.server_uri.timeout);
     expect(exact(authz.allowed_headers.patterns)).toEqual(
       expect.arrayContaining([ROUTE_HEADER, 'content-type', 'x-request-id']),
     );
