@@ -29,17 +29,22 @@ const extensions = (route: K8sObject) =>
     ?.context_extensions;
 
 describe('helm lint', () => {
-  it.each(SCENARIOS)('passes --strict with ci/%s-values.yaml', async (scenario) => {
-    const res = await helm([
-      'lint',
-      CHART,
-      '--strict',
-      '--values',
-      path.join(CHART, values(scenario)[0]!),
-    ]);
-    expect(res.stdout + res.stderr).toContain('0 chart(s) failed');
-    expect(res.code).toBe(0);
-  });
+  it.each(SCENARIOS.flatMap((s) => [[s, 'grpc'] as const, [s, 'http'] as const]))(
+    'passes --strict with ci/%s-values.yaml and checkTransport %s',
+    async (scenario, transport) => {
+      const res = await helm([
+        'lint',
+        CHART,
+        '--strict',
+        '--values',
+        path.join(CHART, values(scenario)[0]!),
+        '--set',
+        `jwtexchange.checkTransport=${transport}`,
+      ]);
+      expect(res.stdout + res.stderr).toContain('0 chart(s) failed');
+      expect(res.code).toBe(0);
+    },
+  );
 });
 
 describe('default values (sidecars for an existing Deployment)', () => {
@@ -390,6 +395,196 @@ describe('cert-manager, sidecars in an existing Deployment', () => {
     expect(
       findObject(objects, 'ServiceMonitor').spec.endpoints.map((e: K8sObject) => e.port),
     ).toEqual(['jwtx-metrics']);
+  });
+});
+
+describe('HTTP transport (jwtexchange.checkTransport http)', () => {
+  const HTTP = { 'jwtexchange.checkTransport': 'http' };
+  let grpc: K8sObject[];
+  let http: K8sObject[];
+  beforeAll(async () => {
+    grpc = await helmTemplate({ values: values('demo-gateway') });
+    http = await helmTemplate({ values: values('demo-gateway'), set: HTTP });
+  });
+
+  const config = (objects: K8sObject[]) =>
+    parseYaml(findObject(objects, 'ConfigMap', 'gw-jwtexchange-config').data['config.yaml']);
+  const authz = (objects: K8sObject[], name: string) =>
+    hcm(listener(envoyConfig(objects), name)).http_filters.find(
+      (f: K8sObject) => f.name === 'envoy.filters.http.ext_authz',
+    ).typed_config;
+  const routes = (objects: K8sObject[]) => [
+    ...hcm(listener(envoyConfig(objects), 'ingress')).route_config.virtual_hosts[0].routes,
+    ...hcm(listener(envoyConfig(objects), 'egress'))
+      .route_config.virtual_hosts.slice(0, -1)
+      .flatMap((v: K8sObject) => v.routes),
+  ];
+  /** The route header as jwtexchange reads it: Envoy turns the formatter's `%%` into `%`. */
+  const routeHeader = (route: K8sObject) => {
+    const mutations =
+      route.typed_per_filter_config?.['envoy.filters.http.header_mutation']?.mutations
+        .request_mutations;
+    if (!mutations) return undefined;
+    expect(mutations).toHaveLength(1);
+    expect(mutations[0].append.append_action).toBe('OVERWRITE_IF_EXISTS_OR_ADD');
+    expect(mutations[0].append.header.key).toBe('x-jwtexchange-route');
+    const value = String(mutations[0].append.header.value).replaceAll('%%', '%');
+    return Object.fromEntries(new URLSearchParams(value));
+  };
+
+  it('opens the HTTP check listener on loopback, with the longer of the two Envoy timeouts', () => {
+    expect(config(http).server).toMatchObject({
+      grpcAddress: '127.0.0.1:9191', // still there, for `jwtexchange check --explain`
+      httpCheckAddress: '127.0.0.1:9192',
+      httpCheckTimeoutMs: 3000, // envoy.egress.extAuthzTimeout 3s > envoy.extAuthzTimeout 1s
+    });
+    expect(config(grpc).server.httpCheckAddress).toBeUndefined();
+    // Only the server section differs.
+    expect({ ...config(http), server: undefined }).toEqual({ ...config(grpc), server: undefined });
+  });
+
+  it('points ext_authz at the HTTP/1.1 listener on both listeners, failing closed', () => {
+    const cluster = envoyConfig(http).static_resources.clusters.find(
+      (c: K8sObject) => c.name === 'jwtexchange',
+    );
+    const options =
+      cluster.typed_extension_protocol_options[
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+      ];
+    expect(options.explicit_http_config).toEqual({ http_protocol_options: {} });
+    expect(options.common_http_protocol_options).toEqual({ idle_timeout: '3600s' });
+    expect(
+      cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address,
+    ).toEqual({ address: '127.0.0.1', port_value: 9192 });
+    for (const [name, timeout] of [
+      ['ingress', '1s'],
+      ['egress', '3s'],
+    ]) {
+      const filter = authz(http, name!);
+      expect(filter.grpc_service).toBeUndefined();
+      expect(filter).toMatchObject({
+        transport_api_version: 'V3',
+        failure_mode_allow: false,
+        status_on_error: { code: 'ServiceUnavailable' },
+        http_service: {
+          server_uri: { uri: 'http://127.0.0.1:9192', cluster: 'jwtexchange', timeout },
+          // Only what never reached jwtexchange is retried; the per-try timeout is the timeout.
+          retry_policy: {
+            retry_on: 'connect-failure,reset',
+            retry_back_off: { max_interval: timeout },
+          },
+        },
+      });
+    }
+  });
+
+  it("carries every route's settings in x-jwtexchange-route, the same as the gRPC extensions", () => {
+    const expected = routes(grpc).map(extensions);
+    expect(expected.every((e: unknown) => e !== undefined)).toBe(true);
+    expect(routes(http).map(routeHeader)).toEqual(expected);
+    for (const r of routes(http))
+      expect(r.typed_per_filter_config['envoy.filters.http.ext_authz']).toBeUndefined();
+  });
+
+  it('removes a client-sent route header first, on both listeners', () => {
+    for (const name of ['ingress', 'egress']) {
+      const [first] = hcm(listener(envoyConfig(http), name)).http_filters;
+      expect(first.name).toBe('envoy.filters.http.header_mutation');
+      expect(first.typed_config.mutations.request_mutations[0]).toEqual({
+        remove: 'x-jwtexchange-route',
+      });
+      // Filter-level first, then the route's: the default order, never reversed here.
+      expect(first.typed_config.most_specific_header_mutations_wins).toBeUndefined();
+    }
+  });
+
+  it('sends jwtexchange every header it reads, and takes back only what it sets', () => {
+    const allowed = (name: string) =>
+      authz(http, name).allowed_headers.patterns.map((p: K8sObject) => Object.values(p)[0]);
+    expect(allowed('ingress')).toEqual([
+      'x-jwtexchange-route',
+      'content-type',
+      'x-request-id',
+      'x-spicedb-zedtoken',
+      'x-jwtauth-', // prefix: client-sent identity headers, removed on every inbound check
+    ]);
+    expect(allowed('egress')).toEqual([
+      'x-jwtexchange-route',
+      'content-type',
+      'x-request-id',
+      'x-saga-id', // the delegation route's saga id, and the when-header tag
+    ]);
+    const response = (name: string) => authz(http, name).http_service.authorization_response;
+    expect(response('ingress').allowed_upstream_headers.patterns).toEqual([
+      { prefix: 'x-jwtauth-' },
+      { exact: 'authorization' },
+    ]);
+    expect(response('egress').allowed_upstream_headers.patterns).toEqual([
+      { exact: 'authorization' },
+    ]);
+    expect(response('ingress').allowed_client_headers.patterns).toEqual([
+      { exact: 'x-jwtauth-reason' },
+      { exact: 'content-type' },
+    ]);
+  });
+
+  it('lists headers named by rules, the configured ZedToken and saga headers and route tags', async () => {
+    const objects = await helmTemplate({
+      values: values('demo-gateway'),
+      set: {
+        ...HTTP,
+        'jwtexchange.config.authorization.zedTokenHeader': 'x-zed',
+        'jwtexchange.config.authorization.rules[0].match.http': 'GET /v1/things',
+        'jwtexchange.config.authorization.rules[0].resource.type': 'cloud',
+        'jwtexchange.config.authorization.rules[0].resource.id.header': 'x-cloud-id',
+        'jwtexchange.config.authorization.rules[0].permission': 'view',
+        'jwtexchange.config.outbound.delegation.sagaIdHeader': 'x-workflow-id',
+        'envoy.egress.upstreams[1].routes[0].prefix': '/',
+        'envoy.egress.upstreams[1].routes[0].audience': 'vmcontroller',
+        'envoy.egress.upstreams[1].routes[0].whenHeader': 'x-billing-run',
+      },
+    });
+    const patterns = (name: string) => authz(objects, name).allowed_headers.patterns;
+    expect(patterns('ingress')).toEqual(
+      expect.arrayContaining([{ exact: 'x-zed' }, { exact: 'x-cloud-id' }]),
+    );
+    expect(patterns('ingress')).not.toContainEqual({ exact: 'x-spicedb-zedtoken' });
+    expect(patterns('egress')).toEqual(
+      expect.arrayContaining([
+        { exact: 'x-workflow-id' },
+        { exact: 'x-saga-id' },
+        { exact: 'x-billing-run' },
+      ]),
+    );
+  });
+
+  it('form-encodes route values that would change their meaning in the header', async () => {
+    const audience = 'a&b=c+d 100%';
+    const objects = await helmTemplate({
+      values: values('demo-gateway'),
+      set: {
+        ...HTTP,
+        'jwtexchange.config.outbound.audiences[1].audience': audience,
+        'envoy.egress.upstreams[1].routes[0].prefix': '/',
+        'envoy.egress.upstreams[1].routes[0].audience': audience,
+      },
+    });
+    const billing = hcm(listener(envoyConfig(objects), 'egress')).route_config.virtual_hosts[1];
+    expect(routeHeader(billing.routes[0])).toEqual({
+      'jwtexchange.audience': audience,
+      'jwtexchange.direction': 'outbound',
+    });
+  });
+
+  it('rolls the pods when the transport changes', () => {
+    const annotations = (objects: K8sObject[]) =>
+      findObject(objects, 'Deployment').spec.template.metadata.annotations;
+    expect(annotations(http)['checksum/envoy-config']).not.toBe(
+      annotations(grpc)['checksum/envoy-config'],
+    );
+    expect(annotations(http)['checksum/jwtexchange-config']).not.toBe(
+      annotations(grpc)['checksum/jwtexchange-config'],
+    );
   });
 });
 

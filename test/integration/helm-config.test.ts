@@ -24,15 +24,53 @@ const renderedConfig = (objects: K8sObject[]) =>
   ) as K8sObject;
 
 describe('the rendered jwtexchange config', () => {
-  it.each(['default', 'demo-gateway', 'mtls', 'cert-manager'])(
-    'passes parseConfig for ci/%s-values.yaml',
-    async (scenario) => {
-      const objects = await helmTemplate({ values: [`ci/${scenario}-values.yaml`] });
+  it.each(
+    ['default', 'demo-gateway', 'mtls', 'cert-manager'].flatMap((s) =>
+      ['grpc', 'http'].map((t) => [s, t]),
+    ),
+  )(
+    'passes parseConfig for ci/%s-values.yaml with checkTransport %s',
+    async (scenario, transport) => {
+      const objects = await helmTemplate({
+        values: [`ci/${scenario}-values.yaml`],
+        set: { 'jwtexchange.checkTransport': transport! },
+      });
       const config = parseConfig(renderedConfig(objects), '/etc/jwtexchange');
       expect(config.server.grpcAddress).toBe('127.0.0.1:9191');
       expect(config.server.httpAddress).toBe('0.0.0.0:9464');
+      expect(config.server.httpCheckAddress).toBe(
+        transport === 'http' ? '127.0.0.1:9192' : undefined,
+      );
     },
   );
+
+  it('agrees with the HTTP check listener Envoy calls, and its timeout', async () => {
+    const objects = await helmTemplate({
+      values: ['ci/demo-gateway-values.yaml'],
+      set: {
+        'jwtexchange.checkTransport': 'http',
+        'jwtexchange.httpCheckPort': '7002',
+        'envoy.extAuthzTimeout': '2500ms',
+        'envoy.egress.extAuthzTimeout': '1.5s',
+      },
+    });
+    const config = parseConfig(renderedConfig(objects), '/etc/jwtexchange');
+    const envoy = parseYaml(
+      findObject(objects, 'ConfigMap', 'gw-jwtexchange-envoy').data['envoy.yaml'],
+    );
+    const cluster = envoy.static_resources.clusters.find(
+      (c: K8sObject) => c.name === 'jwtexchange',
+    );
+    const address =
+      cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+    expect(`${address.address}:${address.port_value}`).toBe(config.server.httpCheckAddress);
+    // The longer of the two listeners' check timeouts: no outbound check is cut short.
+    expect(config.server.httpCheckTimeoutMs).toBe(2500);
+    const egressOnly = await helmTemplate({
+      set: { 'jwtexchange.checkTransport': 'http', 'envoy.ingress.enabled': 'false' },
+    });
+    expect(parseConfig(renderedConfig(egressOnly), '/etc').server.httpCheckTimeoutMs).toBe(3000);
+  });
 
   it('keeps the inbound settings from values and the server settings from the chart', async () => {
     const objects = await helmTemplate({
@@ -94,45 +132,67 @@ describe('the rendered jwtexchange config', () => {
     },
   );
 
-  it('is a config file `jwtexchange serve` starts and becomes ready with', async () => {
-    const issuer = await ensureDevIssuer(path.join(dir, 'issuer'));
-    const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    const values = path.join(dir, 'values.yaml');
-    writeFileSync(
-      values,
-      stringify({
-        jwtexchange: {
-          grpcPort,
-          httpPort,
-          drainDelayMs: 0,
-          // The chart refuses a file no volume of the container holds.
-          extraVolumes: [{ name: 'issuer', emptyDir: {} }],
-          extraVolumeMounts: [{ name: 'issuer', mountPath: path.dirname(issuer.jwksFile) }],
-          config: {
-            inbound: {
-              issuers: [
-                { issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: ['gateway'] },
-              ],
+  it.each(['grpc', 'http'])(
+    'is a config file `jwtexchange serve` starts and becomes ready with (checkTransport %s)',
+    async (transport) => {
+      const issuer = await ensureDevIssuer(path.join(dir, 'issuer'));
+      const [grpcPort, httpPort, httpCheckPort] = [
+        await freePort(),
+        await freePort(),
+        await freePort(),
+      ];
+      const values = path.join(dir, 'values.yaml');
+      writeFileSync(
+        values,
+        stringify({
+          jwtexchange: {
+            checkTransport: transport,
+            grpcPort,
+            httpPort,
+            httpCheckPort,
+            drainDelayMs: 0,
+            // The chart refuses a file no volume of the container holds.
+            extraVolumes: [{ name: 'issuer', emptyDir: {} }],
+            extraVolumeMounts: [{ name: 'issuer', mountPath: path.dirname(issuer.jwksFile) }],
+            config: {
+              inbound: {
+                issuers: [
+                  { issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: ['gateway'] },
+                ],
+              },
             },
           },
-        },
-      }),
-    );
-    const objects = await helmTemplate({ values: [values] });
-    const text = findObject(objects, 'ConfigMap', 'gw-jwtexchange-config').data[
-      'config.yaml'
-    ] as string;
-    const file = path.join(dir, 'config.yaml');
-    // Tests listen on loopback only; in the pod the HTTP listener is on 0.0.0.0 for the kubelet.
-    writeFileSync(file, text.replace('0.0.0.0:', '127.0.0.1:'));
-    const app = await startApp(loadConfigFile(file), { logger: testLogger('helm-config') });
-    try {
-      await app.whenReady(60_000);
-      expect(app.grpcPort).toBe(grpcPort);
-      const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
-      expect(ready.status).toBe(200);
-    } finally {
-      await app.shutdown();
-    }
-  });
+        }),
+      );
+      const objects = await helmTemplate({ values: [values] });
+      const text = findObject(objects, 'ConfigMap', 'gw-jwtexchange-config').data[
+        'config.yaml'
+      ] as string;
+      const file = path.join(dir, 'config.yaml');
+      // Tests listen on loopback only; in the pod the HTTP listener is on 0.0.0.0 for the kubelet.
+      writeFileSync(file, text.replace('0.0.0.0:', '127.0.0.1:'));
+      const app = await startApp(loadConfigFile(file), { logger: testLogger('helm-config') });
+      try {
+        await app.whenReady(60_000);
+        expect(app.grpcPort).toBe(grpcPort);
+        const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+        expect(ready.status).toBe(200);
+        if (transport === 'http') {
+          // A check as Envoy's http_service sends it: the route's settings in their header.
+          const check = (route: string) =>
+            fetch(`http://127.0.0.1:${httpCheckPort}/v1/things`, {
+              headers: { 'x-jwtexchange-route': route },
+            });
+          expect((await check('jwtexchange.exempt=true')).status).toBe(200);
+          const denied = await check('jwtexchange.direction=inbound');
+          expect(denied.status).toBe(401);
+          expect(denied.headers.get('x-jwtauth-reason')).toBe('missing_token');
+        } else {
+          expect(app.httpCheckPort).toBeUndefined();
+        }
+      } finally {
+        await app.shutdown();
+      }
+    },
+  );
 });

@@ -128,6 +128,27 @@ describe('the templates refuse combinations that cannot work', () => {
     );
   });
 
+  it('checkTransport http: a check port jwtexchange already uses, a timeout it cannot take', async () => {
+    const http = { checkTransport: 'http' };
+    expect(await refuse({ jwtexchange: { ...http, httpCheckPort: 9464 } })).toContain(
+      'jwtexchange.httpCheckPort and jwtexchange.httpPort are both 9464',
+    );
+    expect(await refuse({ jwtexchange: { ...http, grpcPort: 9192 } })).toContain(
+      'jwtexchange.httpCheckPort and jwtexchange.grpcPort are both 9192',
+    );
+    // jwtexchange's server.httpCheckTimeoutMs is the longer of Envoy's two check timeouts.
+    expect(
+      await refuse({ jwtexchange: http, envoy: { egress: { extAuthzTimeout: '90s' } } }),
+    ).toContain('the longer, 90000 ms here');
+    expect(await refuse({ jwtexchange: { checkTransport: 'h2' } })).toContain(
+      "at '/jwtexchange/checkTransport'",
+    );
+    // The same ports are fine with the gRPC transport, which opens no HTTP check listener.
+    await expect(
+      helmTemplate({ values: [valuesFile({ jwtexchange: { httpCheckPort: 9464 } })] }),
+    ).resolves.toBeDefined();
+  });
+
   it('checks the shapes of jwtexchange.config in values.schema.json', async () => {
     expect(await refuse({ jwtexchange: { config: { inbund: {} } } })).toContain(
       "at '/jwtexchange/config': additional properties 'inbund' not allowed",

@@ -24,7 +24,7 @@ an `audience` is saga-tagged: jwtexchange injects a service token for that audie
               name: egress
               virtual_hosts:
                 {{- range $e.egress.upstreams }}
-                {{- include "jwtexchange.envoyEgressVirtualHost" . | nindent 16 }}
+                {{- include "jwtexchange.envoyEgressVirtualHost" (dict "u" . "ctx" $) | nindent 16 }}
                 {{- end }}
                 - name: unknown_upstream
                   domains: ['*']
@@ -38,13 +38,23 @@ an `audience` is saga-tagged: jwtexchange injects a service token for that audie
                           '@type': type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute
                           disabled: true
             http_filters:
-              {{- include "jwtexchange.envoyExtAuthzFilter" (dict "timeout" $e.egress.extAuthzTimeout) | nindent 14 }}
+              {{- if include "jwtexchange.httpTransport" . }}
+              # The app cannot choose its own route settings: any x-jwtexchange-route it sends is
+              # removed before the route sets its own (filter-level mutations run first).
+              - name: envoy.filters.http.header_mutation
+                typed_config:
+                  '@type': type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation
+                  mutations:
+                    request_mutations:
+                      - remove: x-jwtexchange-route
+              {{- end }}
+              {{- include "jwtexchange.envoyExtAuthzFilter" (dict "timeout" $e.egress.extAuthzTimeout "direction" "outbound" "ctx" .) | nindent 14 }}
               {{- include "jwtexchange.envoyRouterFilter" $ | nindent 14 }}
 {{- end }}
 
 {{- define "jwtexchange.envoyEgressVirtualHost" -}}
-{{- $u := . }}
-{{- $routes := .routes | default (list (dict "prefix" "/")) -}}
+{{- $u := .u }}
+{{- $routes := $u.routes | default (list (dict "prefix" "/")) -}}
 - name: {{ $u.name }}
   domains:
     {{- range uniq (concat (list $u.name $u.address) ($u.authorities | default list)) }}
@@ -63,7 +73,7 @@ an `audience` is saga-tagged: jwtexchange injects a service token for that audie
       {{- with .scope }}{{ $_ := set $ext "jwtexchange.scope" . }}{{ end }}
       {{- with .whenHeader }}{{ $_ := set $ext "jwtexchange.when-header" . }}{{ end }}
       {{- with .delegation }}{{ $_ := set $ext "jwtexchange.delegation" . }}{{ end }}
-      {{- include "jwtexchange.envoyCheckSettings" $ext | nindent 6 }}
+      {{- include "jwtexchange.envoyRouteSettings" (dict "ext" $ext "ctx" $.ctx) | nindent 6 }}
     {{- end }}
 {{- end }}
 

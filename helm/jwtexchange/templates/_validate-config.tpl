@@ -9,6 +9,7 @@ check` checks the rendered config itself (docs/operations.md, "Check the rendere
 {{- include "jwtexchange.validateIssuers" $c }}
 {{- include "jwtexchange.validateRouteAudiences" . }}
 {{- include "jwtexchange.validateFiles" . }}
+{{- include "jwtexchange.validateTransport" . }}
 {{- with ($c.spicedb | default dict).presharedKeyEnv }}
 {{- $names := list }}
 {{- range $.Values.jwtexchange.env }}{{ $names = append $names .name }}{{ end }}
@@ -89,6 +90,25 @@ at tls.mountPath (only with tls.enabled) or a jwtexchange.extraVolumeMounts entr
 {{- fail (printf "jwtexchange.config.%s is %s, under tls.mountPath, but tls.enabled=false: nothing is mounted there and jwtexchange would never get ready. Set tls.enabled=true with tls.secretName (a Secret with tls.crt, tls.key, ca.crt) or tls.certManager" $setting $file) }}
 {{- else if not $mounted }}
 {{- fail (printf "jwtexchange.config.%s is %s, which no volume of the jwtexchange container holds: put it under tls.mountPath (%s, with tls.enabled=true) or mount it with jwtexchange.extraVolumes and extraVolumeMounts" $setting $file $tls) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+checkTransport http: the HTTP check port must be free in the container, and Envoy's check timeout
+must fit server.httpCheckTimeoutMs (1 ms to 60 s), which the chart derives from it.
+*/}}
+{{- define "jwtexchange.validateTransport" -}}
+{{- $j := .Values.jwtexchange -}}
+{{- if include "jwtexchange.httpTransport" . }}
+{{- range $name := list "grpcPort" "httpPort" }}
+{{- if eq (int (get $j $name)) (int $j.httpCheckPort) }}
+{{- fail (printf "jwtexchange.httpCheckPort and jwtexchange.%s are both %d: jwtexchange cannot listen twice on one port and would not start. Give httpCheckPort a port of its own" $name (int $j.httpCheckPort)) }}
+{{- end }}
+{{- end }}
+{{- $ms := include "jwtexchange.httpCheckTimeoutMs" . | int }}
+{{- if or (lt $ms 1) (gt $ms 60000) }}
+{{- fail (printf "with jwtexchange.checkTransport http, jwtexchange's server.httpCheckTimeoutMs is set from envoy.extAuthzTimeout and envoy.egress.extAuthzTimeout (the longer, %d ms here), and it must be 1 ms to 60 s: jwtexchange would not start. Set both timeouts within that range" $ms) }}
 {{- end }}
 {{- end }}
 {{- end }}
