@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
  * this mode; the decisions are the gRPC listener's, from the same runner.
  */
 export interface HttpCheckOptions {
-  /** Envoy's http_service timeout: the answer is due a little before it (check/deadline.ts). */
+  /** The deadline of a check that does not carry Envoy's (server.httpCheckTimeoutMs). */
   readonly timeoutMs: number;
   readonly logger: Logger;
 }
@@ -26,6 +26,21 @@ const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Envoy never sends a body unless with_request_body is set, and the check never reads one. */
 const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Envoy sends its http_service timeout (or the retry's per-try timeout, if lower) with every
+ * check, as gRPC sends grpc-timeout; the answer is due a little before it (check/deadline.ts).
+ * Only a plain number of milliseconds up to a minute is taken; anything else falls back to the
+ * configured timeout. A client cannot lengthen anyone's wait but its own.
+ */
+const TIMEOUT_HEADER = 'x-envoy-expected-rq-timeout-ms';
+const MAX_TIMEOUT_MS = 60_000;
+
+export function checkBudgetMs(header: string | string[] | undefined, fallbackMs: number): number {
+  if (typeof header !== 'string' || !/^\d{1,9}$/.test(header)) return fallbackMs;
+  const ms = Number(header);
+  return ms > 0 ? Math.min(ms, MAX_TIMEOUT_MS) : fallbackMs;
+}
 
 export function createHttpCheckServer(
   run: ReturnType<typeof createCheckRunner>,
@@ -43,7 +58,9 @@ export function createHttpCheckServer(
       run(
         {
           request: () => fromHttpAuthorizationRequest(req),
-          answerBy: answerBy(Date.now() + options.timeoutMs),
+          answerBy: answerBy(
+            Date.now() + checkBudgetMs(req.headers[TIMEOUT_HEADER], options.timeoutMs),
+          ),
           explain: false,
         },
         (response) => {

@@ -378,3 +378,41 @@ describe('ext_authz over HTTP when jwtexchange is down', () => {
     expect(app.seen.length).toBe(before);
   });
 });
+
+describe("Envoy's deadline on an HTTP check", () => {
+  let probe: http.Server;
+  let app: EchoUpstream;
+  let envoy: RunningEnvoy;
+  const seen: http.IncomingHttpHeaders[] = [];
+
+  beforeAll(async () => {
+    // A probe in jwtexchange's place records what Envoy sends with a check, and allows it.
+    probe = http.createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'x-jwtauth-subject': 'probe', 'content-length': '0' }).end();
+    });
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    app = await startEchoUpstream();
+    const port = (probe.address() as { port: number }).port;
+    envoy = await startEnvoy(
+      renderEnvoyConfig('envoy/ingress-http.yaml', {
+        clusters: { jwtexchange: port, app: app.port },
+        keepTimeouts: true,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await app?.close();
+    probe?.closeAllConnections();
+    await new Promise((r) => probe?.close(r));
+  });
+
+  it('is sent as x-envoy-expected-rq-timeout-ms, the timeout the shipped config sets', async () => {
+    // src/server/http-check-server.ts reads it as the gRPC listener reads grpc-timeout.
+    const res = await send(envoy.port('ingress'), '/v2/namespaces');
+    expect(res.status).toBe(200);
+    expect(seen.at(-1)?.['x-envoy-expected-rq-timeout-ms']).toBe('1000');
+  });
+});

@@ -25,9 +25,10 @@ match the container ports and Envoy's cluster); everything else is .Values.jwtex
 {{- end }}
 
 {{/*
-server.httpCheckTimeoutMs: HTTP mode tells jwtexchange no deadline, so it is set to Envoy's check
-timeout, the longer of the enabled listeners' (one process answers both). A shorter one would
-cut an outbound check short while a cold token exchange could still finish in Envoy's time.
+server.httpCheckTimeoutMs: Envoy sends each HTTP check's deadline (x-envoy-expected-rq-timeout-ms);
+this is the deadline of a check without it: Envoy's check timeout, the longer of the enabled
+listeners' (one process answers both), so an outbound check is never cut short while a cold token
+exchange could still finish in Envoy's time.
 */}}
 {{- define "jwtexchange.httpCheckTimeoutMs" -}}
 {{- $e := .Values.envoy -}}

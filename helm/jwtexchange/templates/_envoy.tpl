@@ -73,8 +73,8 @@ allowed_client_headers pick what of the answer Envoy uses. Call like envoyExtAut
       server_uri:
         uri: http://127.0.0.1:{{ int .ctx.Values.jwtexchange.httpCheckPort }}
         cluster: jwtexchange
-        # jwtexchange reads no deadline from an HTTP check: the chart sets its
-        # server.httpCheckTimeoutMs to the longer of the ingress and egress timeouts.
+        # Sent with each check (x-envoy-expected-rq-timeout-ms); jwtexchange answers before
+        # it. Its server.httpCheckTimeoutMs, for a check without it, is the longer timeout.
         timeout: {{ .timeout }}
       # Checks that could not reach jwtexchange (refused, or the connection closed under them)
       # are tried again within the timeout; answers, 5xx denials included, are never retried.

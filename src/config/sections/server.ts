@@ -12,7 +12,11 @@ export const serverSection = () =>
        * unless set.
        */
       httpCheckAddress: listenAddress.optional(),
-      /** Envoy's http_service timeout (server_uri.timeout), which HTTP mode does not send. */
+      /**
+       * The deadline of an HTTP check that does not carry Envoy's own
+       * (x-envoy-expected-rq-timeout-ms, which Envoy 1.40 sends): set it to Envoy's
+       * http_service timeout.
+       */
       httpCheckTimeoutMs: durationMs(60_000).default(1_000),
       /** /healthz, /readyz and /metrics. */
       httpAddress: listenAddress.default('127.0.0.1:9464'),

@@ -18,7 +18,7 @@ import { HEADERS_TO_REMOVE } from '../../../src/envoy/http-check-response.js';
 import type { CheckRequest, CheckResponse } from '../../../src/envoy/types.js';
 import { createLogger } from '../../../src/log.js';
 import { SidecarMetrics } from '../../../src/metrics/sidecar.js';
-import { createHttpCheckServer } from '../../../src/server/http-check-server.js';
+import { checkBudgetMs, createHttpCheckServer } from '../../../src/server/http-check-server.js';
 import { ROOT } from '../../helpers/tools.js';
 
 type Runner = ReturnType<typeof createCheckRunner>;
@@ -128,7 +128,44 @@ function raw(port: number, text: string): Promise<string> {
   });
 }
 
+describe('checkBudgetMs', () => {
+  it.each([
+    ['5000', 5_000],
+    ['1', 1],
+    ['60000', 60_000],
+    ['600000', 60_000],
+    ['0', 1_000],
+    ['-5', 1_000],
+    ['1.5', 1_000],
+    ['5000ms', 1_000],
+    [' 5000', 1_000],
+    ['9'.repeat(10), 1_000],
+    ['', 1_000],
+    [undefined, 1_000],
+    [['5000', '6000'], 1_000],
+  ])('Envoy header %j → %d ms', (header, ms) => {
+    expect(checkBudgetMs(header, 1_000)).toBe(ms);
+  });
+});
+
 describe('the HTTP check listener', () => {
+  it("takes Envoy's deadline from x-envoy-expected-rq-timeout-ms, else server.httpCheckTimeoutMs", async () => {
+    const s = await start(() => ok([['x-jwtauth-subject', 'alice']], []), 1_000);
+    const before = Date.now();
+    const headers = { host: 'gateway', authorization: 'Bearer a.b.c' };
+    await request(s.port, {
+      method: 'GET',
+      path: '/',
+      headers: { ...headers, 'x-envoy-expected-rq-timeout-ms': '5000' },
+    });
+    await request(s.port, { method: 'GET', path: '/', headers });
+    const [withHeader, without] = s.calls.map((c) => c.call.answerBy!);
+    // Due ~10% before the budget (check/deadline.ts): past 4 s with Envoy's 5 s, under 1 s without.
+    expect(withHeader).toBeGreaterThan(before + 4_000);
+    expect(withHeader).toBeLessThan(Date.now() + 5_000);
+    expect(without).toBeLessThan(Date.now() + 1_000);
+  });
+
   it('hands the runner the request as a CheckRequest and answers an allow with 200 and the headers', async () => {
     const s = await start(() => ok([['x-jwtauth-subject', 'alice']], ['x-jwtauth-role']));
     const before = Date.now();
@@ -149,7 +186,7 @@ describe('the HTTP check listener', () => {
     expect(s.calls).toHaveLength(1);
     const { call, request: req } = s.calls[0]!;
     expect(call.explain).toBe(false);
-    // Due a little before server.httpCheckTimeoutMs from now (check/deadline.ts).
+    // No Envoy deadline: due a little before server.httpCheckTimeoutMs from now (deadline.ts).
     expect(call.answerBy).toBeGreaterThan(before);
     expect(call.answerBy).toBeLessThan(Date.now() + 1_000);
     const http = req.attributes!.request!.http!;
