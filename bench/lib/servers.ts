@@ -15,7 +15,10 @@ import type { ServerMessage, ServerStats } from './server-protocol.js';
  */
 export interface ServerUnderTest {
   readonly name: string;
-  /** host:port of the ext_authz gRPC listener (h2c). */
+  /**
+   * host:port of the ext_authz gRPC listener (h2c); for the HTTP-only bare server (bare-http),
+   * its HTTP listener.
+   */
   readonly address: string;
   /** host:port of the ext_authz HTTP listener (server.httpCheckAddress), where there is one. */
   readonly httpCheckAddress?: string;
@@ -32,6 +35,15 @@ export interface ServerUnderTest {
 }
 
 const BARE_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-server.ts');
+const BARE_HTTP_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-http-server.ts');
+
+/** The bare ceilings: grpc-js with the generic or the lean codec, or the HTTP check listener. */
+export type BareKind = 'generic' | 'lean' | 'http';
+const BARE_NAMES: Record<BareKind, string> = {
+  generic: 'bare',
+  lean: 'bare-lean',
+  http: 'bare-http',
+};
 
 function nextMessage<T extends ServerMessage['type']>(
   child: ChildProcess,
@@ -47,22 +59,30 @@ function nextMessage<T extends ServerMessage['type']>(
   });
 }
 
-/** The bare grpc-js ceiling (bench/servers/bare-server.ts), with the generic or the lean codec. */
+/**
+ * A bare ceiling: the grpc-js one (bench/servers/bare-server.ts) with the generic or the lean
+ * codec, or the HTTP one (bench/servers/bare-http-server.ts).
+ */
 export async function startBareServer(
   logFile: string,
   nodeFlags: readonly string[] = [],
-  codec: 'generic' | 'lean' = 'generic',
+  kind: BareKind = 'generic',
   cpus?: string,
 ): Promise<ServerUnderTest> {
-  const args = [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0', codec];
+  const args =
+    kind === 'http'
+      ? [...nodeFlags, '--import', 'tsx', BARE_HTTP_SCRIPT, '127.0.0.1:0']
+      : [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0', kind];
   const child = spawnLogged(args, logFile, { ipc: true, cpus });
   const ready = nextMessage(child, 'ready');
-  const { port } = await unlessExited(child, 'bare server', ready).catch((err: Error) => {
+  const { port } = await unlessExited(child, BARE_NAMES[kind], ready).catch((err: Error) => {
     throw new Error(`${err.message}\n${logTail(logFile)}`);
   });
+  const address = `127.0.0.1:${port}`;
   return {
-    name: codec === 'lean' ? 'bare-lean' : 'bare',
-    address: `127.0.0.1:${port}`,
+    name: BARE_NAMES[kind],
+    address,
+    ...(kind === 'http' ? { httpCheckAddress: address } : {}),
     logFile,
     pid: child.pid!,
     async stats() {
