@@ -5,7 +5,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { waitFor } from '../../test/helpers/ports.js';
 import { startSpiceDb, stopSpiceDb, type RunningSpiceDb } from '../../test/helpers/spicedb.js';
 import { benchUser } from '../lib/fixtures.js';
-import type { Generator } from '../lib/load-result.js';
+import type { GrpcGenerator } from '../lib/load-result.js';
 import { measure } from '../lib/measure.js';
 import { hasSources } from '../lib/paths.js';
 import { counterDelta, sumSamples } from '../lib/prom-text.js';
@@ -49,7 +49,7 @@ function spicedbConfig(db: RunningSpiceDb, keyFile: string) {
 function spicedbCase(spec: {
   name: string;
   users: number;
-  generator: Generator;
+  generator: GrpcGenerator;
   summary: string;
 }): BenchCase {
   return {
@@ -115,7 +115,7 @@ async function measureWith(
   c: BenchCase,
   ctx: CaseContext,
   db: RunningSpiceDb,
-  spec: { users: number; generator: Generator },
+  spec: { users: number; generator: GrpcGenerator },
 ) {
   const keyFile = path.join(ctx.fixtures.workDir, 'spicedb-key');
   writeFileSync(keyFile, db.presharedKey, { mode: 0o600 });

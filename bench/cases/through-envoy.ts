@@ -156,7 +156,7 @@ function toCase(
   extras: Record<string, number>,
 ): CaseResult {
   const load: LoadResult = {
-    generator: r.generator === 'vegeta' ? 'vegeta' : 'h2load',
+    generator: r.generator,
     completed: r.completed,
     failed: r.failed,
     seconds: r.completed / r.rps,

@@ -6,6 +6,7 @@ import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import type { CheckRequest } from '../../src/envoy/types.js';
 import { envoyLikeCheckRequest } from './check-request.js';
 import { framedCheckRequest } from './grpc-frame.js';
+import { envoyLikeHttpCheck, type HttpCheckSet } from './http-check-request.js';
 
 const DEFAULT_PATH = '/v2/namespaces';
 
@@ -26,6 +27,7 @@ export class Fixtures {
   readonly workDir = mkdtempSync(path.join(tmpdir(), 'jwtx-bench-'));
   private issuerP: Promise<DevIssuer> | undefined;
   private readonly sets = new Map<string, Promise<BodySet>>();
+  private readonly tokenSets = new Map<number, Promise<string[]>>();
 
   issuer(): Promise<DevIssuer> {
     this.issuerP ??= ensureDevIssuer(path.join(this.workDir, 'issuer'));
@@ -80,29 +82,54 @@ export class Fixtures {
   }
 
   /**
-   * `count` requests to `requestPath`, each with its own valid token for user `bench-user-<i>` (distinct
-   * jti and sub).
+   * `count` valid tokens, the i-th for user `bench-user-<i>` (distinct jti and sub), minted once
+   * per run and shared by the gRPC and HTTP distinct-token cases.
    */
-  distinctInbound(count: number, requestPath = DEFAULT_PATH): Promise<BodySet> {
-    return this.bodySet(
-      `inbound-distinct-${count}-${requestPath.replace(/\W+/g, '_')}`,
-      async () => {
+  distinctTokens(count: number): Promise<string[]> {
+    let tokens = this.tokenSets.get(count);
+    if (!tokens) {
+      tokens = (async () => {
         const issuer = await this.issuer();
-        const requests: CheckRequest[] = [];
+        const out: string[] = [];
         // Signing runs on the libuv pool; a few in parallel roughly halves the minting time.
         for (let i = 0; i < count; i += 32) {
           const batch = Array.from({ length: Math.min(32, count - i) }, (_, j) =>
             issuer.mint({ sub: benchUser(i + j) }),
           );
-          for (const token of await Promise.all(batch)) {
-            requests.push(
-              envoyLikeCheckRequest({ token, path: requestPath, requestId: randomUUID() }),
-            );
-          }
+          out.push(...(await Promise.all(batch)));
         }
-        return requests;
-      },
+        return out;
+      })();
+      this.tokenSets.set(count, tokens);
+    }
+    return tokens;
+  }
+
+  /** `count` requests to `requestPath`, each with its own token of distinctTokens(count). */
+  distinctInbound(count: number, requestPath = DEFAULT_PATH): Promise<BodySet> {
+    return this.bodySet(`inbound-distinct-${count}-${requestPath.replace(/\W+/g, '_')}`, async () =>
+      (await this.distinctTokens(count)).map((token) =>
+        envoyLikeCheckRequest({ token, path: requestPath, requestId: randomUUID() }),
+      ),
     );
+  }
+
+  /** The warm request as Envoy's HTTP mode sends it (one token, repeated). */
+  async warmInboundHttp(): Promise<HttpCheckSet> {
+    const token = await this.warmToken();
+    return {
+      requests: [envoyLikeHttpCheck({ token, requestId: randomUUID() })],
+      dir: this.workDir,
+    };
+  }
+
+  /** The distinct-token requests (the same tokens as distinctInbound) in HTTP mode. */
+  async distinctInboundHttp(count: number): Promise<HttpCheckSet> {
+    const tokens = await this.distinctTokens(count);
+    return {
+      requests: tokens.map((token) => envoyLikeHttpCheck({ token, requestId: randomUUID() })),
+      dir: this.workDir,
+    };
   }
 
   /**

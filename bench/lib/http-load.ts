@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { pinned } from './child.js';
 import { parseSummary, readLatencies } from './h2load.js';
 import type { LatencySummary } from './latency.js';
 import { h2loadBinary, ROOT } from './paths.js';
@@ -26,17 +27,27 @@ export function vegetaBinary(): string | undefined {
 }
 
 export interface HttpTarget {
+  /** Default GET. */
+  readonly method?: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** vegeta's HTTP target format: request line, then header lines. */
-function targetFile(target: HttpTarget, file: string): string {
-  const lines = [
-    `GET ${target.url}`,
-    ...Object.entries(target.headers).map(([k, v]) => `${k}: ${v}`),
-  ];
-  writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+/**
+ * vegeta's HTTP target format: per target a request line, then header lines, then a blank line;
+ * vegeta sends them round-robin. Private (0600): the headers carry tokens.
+ */
+export function writeTargets(targets: readonly HttpTarget[], file: string): string {
+  const text = targets
+    .map((t) =>
+      [
+        `${t.method ?? 'GET'} ${t.url}`,
+        ...Object.entries(t.headers).map(([k, v]) => `${k}: ${v}`),
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
+  writeFileSync(file, text, { mode: 0o600 });
   return file;
 }
 
@@ -60,7 +71,7 @@ export async function runVegeta(
 ): Promise<HttpLoadResult> {
   const bin = vegetaBinary();
   if (!bin) throw new Error('vegeta is not installed: run `scripts/setup-tools.sh vegeta`');
-  const targets = targetFile(target, `${scratch}.targets`);
+  const targets = writeTargets([target], `${scratch}.targets`);
   const results = `${scratch}.bin`;
   const attack = (duration: number) =>
     run(
@@ -102,12 +113,16 @@ export async function runVegeta(
   }
 }
 
-/** Closed loop: h2load over HTTP/1.1, `connections` connections each with one request at a time. */
+/**
+ * Closed loop: h2load over HTTP/1.1, `connections` connections each with one request at a time
+ * (pinned to `cpus` when given). h2load repeats the one target and adds its own user-agent.
+ */
 export async function runH2loadHttp1(
   target: HttpTarget,
   connections: number,
   seconds: { warmup: number; measured: number },
   scratch: string,
+  cpus?: string,
 ): Promise<HttpLoadResult> {
   const logFile = `${scratch}.h2load.log`;
   const args = [
@@ -124,10 +139,12 @@ export async function runH2loadHttp1(
     String(seconds.warmup),
     '--log-file',
     logFile,
+    ...(target.method && target.method !== 'GET' ? ['-H', `:method: ${target.method}`] : []),
     ...Object.entries(target.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
     target.url,
   ];
-  const { stdout } = await run(h2loadBinary(), args, {
+  const cmd = pinned(h2loadBinary(), args, cpus);
+  const { stdout } = await run(cmd.command, cmd.args, {
     timeout: (seconds.measured + seconds.warmup + 60) * 1000,
     maxBuffer: 1 << 20,
   });

@@ -1,8 +1,11 @@
 import path from 'node:path';
 import type { BodySet } from './fixtures.js';
 import { runH2load } from './h2load.js';
+import { runHttpCheckLoad } from './http-check-load.js';
+import type { HttpCheckSet } from './http-check-request.js';
+import { checkHttpSample } from './http-sample.js';
 import { treeCpuMicros, treeMemory, type TreeMemory } from './proc.js';
-import type { Generator, LoadResult, LoadSettings } from './load-result.js';
+import type { GrpcGenerator, HttpGenerator, LoadResult, LoadSettings } from './load-result.js';
 import { runCycler } from './run-cycler.js';
 import { checkSample, type Expectation } from './sample.js';
 import type { ServerStats } from './server-protocol.js';
@@ -23,33 +26,35 @@ export interface Measurement {
 }
 
 /**
- * One measurement: decode a sample (fail fast on wrong answers), snapshot the server's counters,
- * drive load, snapshot again, and cross-check what the generator saw with what the server counted.
+ * What to send: pre-framed gRPC bodies to the gRPC listener (h2load, h2-cycler), or HTTP checks
+ * to the server's HTTP listener (h2load-h1, vegeta).
  */
-export async function measure(input: {
+export type LoadPlan =
+  | { generator: GrpcGenerator; bodies: BodySet }
+  | { generator: HttpGenerator; requests: HttpCheckSet };
+
+interface MeasureInput {
   server: ServerUnderTest;
-  generator: Generator;
-  bodies: BodySet;
   expect: Expectation;
   settings: LoadSettings;
   scratchDir: string;
   /** Pin the load generator to these CPUs (taskset list). */
   generatorCpus?: string | undefined;
-}): Promise<Measurement> {
-  const { server, bodies, expect, settings } = input;
-  const sampleProblems = await checkSample(server.address, bodies.bodies, expect);
+}
+
+/**
+ * One measurement: decode a sample (fail fast on wrong answers), snapshot the server's counters,
+ * drive load, snapshot again, and cross-check what the generator saw with what the server counted.
+ */
+export async function measure(input: MeasureInput & LoadPlan): Promise<Measurement> {
+  const { server, expect, settings } = input;
+  const sampleProblems =
+    'bodies' in input
+      ? await checkSample(server.address, input.bodies.bodies, expect)
+      : await checkHttpSample(httpAddress(server), input.requests.requests, expect);
   const before = await server.stats();
   const cpuBefore = treeCpuMicros(server.pid);
-  const load =
-    input.generator === 'h2load'
-      ? await runH2load(
-          server.address,
-          bodies.file,
-          settings,
-          path.join(input.scratchDir, `${server.name}-h2load.log`),
-          input.generatorCpus,
-        )
-      : await runCycler(server.address, bodies.file, settings, input.generatorCpus);
+  const load = await drive(input);
   // Warm-up included on both sides: CPU over every call the generator made.
   const cpuMicros = treeCpuMicros(server.pid) - cpuBefore;
   const memory = treeMemory(server.pid);
@@ -75,11 +80,43 @@ export async function measure(input: {
 }
 
 /** For a server without counters: the generator must have classified every answer. */
+function httpAddress(server: ServerUnderTest): string {
+  if (!server.httpCheckAddress) throw new Error(`${server.name} has no ext_authz HTTP listener`);
+  return server.httpCheckAddress;
+}
+
+function drive(input: MeasureInput & LoadPlan): Promise<LoadResult> {
+  const { server, settings, generatorCpus } = input;
+  const scratch = path.join(input.scratchDir, `${server.name}-${input.generator}`);
+  if ('bodies' in input) {
+    return input.generator === 'h2load'
+      ? runH2load(server.address, input.bodies.file, settings, `${scratch}.log`, generatorCpus)
+      : runCycler(server.address, input.bodies.file, settings, generatorCpus);
+  }
+  return runHttpCheckLoad({
+    address: httpAddress(server),
+    generator: input.generator,
+    requests: input.requests,
+    settings,
+    scratch,
+    cpus: generatorCpus,
+  });
+}
+
+/** Calls that got no decision, and why. */
+function failures(load: LoadResult): string {
+  if (!load.statusCodes) return `${load.failed} requests failed at the HTTP/2 level`;
+  const codes = Object.entries(load.statusCodes)
+    .filter(([code]) => code !== '200' && !/^4\d\d$/.test(code))
+    .map(([code, n]) => `${code}: ${n}`);
+  return `${load.failed} checks got no answer or one that is not a decision (${codes.join(', ')})`;
+}
+
 function generatorOnly(load: LoadResult, expect: Expectation): string[] {
   if (!load.outcomes) return ['nothing counted the answers (the generator cannot read them)'];
   const problems: string[] = [];
   if (load.completed === 0) problems.push('no request completed');
-  if (load.failed > 0) problems.push(`${load.failed} requests failed at the HTTP/2 level`);
+  if (load.failed > 0) problems.push(failures(load));
   const { ok, denied, grpcErrors } = load.outcomes;
   if (grpcErrors > 0) problems.push(`${grpcErrors} calls ended with a gRPC error`);
   if ((expect.ok ? denied : ok) > 0)
@@ -96,7 +133,7 @@ function crossCheck(
 ): string[] {
   const problems: string[] = [];
   if (load.completed === 0) problems.push('no request completed');
-  if (load.failed > 0) problems.push(`${load.failed} requests failed at the HTTP/2 level`);
+  if (load.failed > 0) problems.push(failures(load));
   const wanted = expect.ok ? served.ok : served.denied;
   const unwanted = expect.ok ? served.denied : served.ok;
   const label = expect.ok ? 'denials' : 'allows';
