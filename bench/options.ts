@@ -18,10 +18,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration S         measured seconds per case (default 10)
   --warmup S           warm-up seconds per case, not measured (default 2)
   --connections N      HTTP/2 connections per load generator (default 2)
-  --streams N          concurrent streams per connection (default 16)
+  --streams N          concurrent streams per connection (default 16); the per-core
+                       HTTP cases open connections × streams HTTP/1.1 connections
   --cases a,b          cases to run (default: all): %CASES%
   --rounds N           run the cases N times interleaved, report each one's median (default 1)
-  --distinct-tokens N  tokens cycled by inbound-distinct (default 20000; must exceed 10000)
+  --distinct-tokens N  tokens cycled by inbound-distinct(-http) (default 20000; must exceed 10000)
   --profile            run jwtexchange under node --cpu-prof and print its hot spots
   --no-pin             do not pin the per-core cases (server on CPU 0, load generator on CPU 1)
   --help               this text`;

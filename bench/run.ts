@@ -40,7 +40,7 @@ function describeSetup(options: BenchOptions): string {
     options.pin && os.availableParallelism() >= 2
       ? 'per-core cases: server pinned to CPU 0 (one worker), load generator to CPU 1 (taskset); through-Envoy, scaling and memory cases unpinned'
       : 'nothing is pinned to a core (--no-pin, or one CPU)',
-    `${s.connections} connections × ${s.streams} streams · ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s measured per case · ${options.rounds} round(s)`,
+    `${s.connections} connections × ${s.streams} streams (per-core HTTP cases: ${s.connections * s.streams} HTTP/1.1 connections, one check each) · ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s measured per case · ${options.rounds} round(s)`,
     `load average at start: ${os
       .loadavg()
       .map((l) => l.toFixed(2))

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { cpuProfFlags, summarizeProfile } from '../lib/cpu-profile.js';
-import { measure } from '../lib/measure.js';
-import { startBareServer, withServer } from '../lib/servers.js';
+import { measure, type LoadPlan } from '../lib/measure.js';
+import { startBareServer, withServer, type BareKind } from '../lib/servers.js';
 import { measured, type BenchCase, type CaseContext, type CaseResult } from './case.js';
 
 /**
@@ -9,12 +9,14 @@ import { measured, type BenchCase, type CaseContext, type CaseResult } from './c
  * the same CheckRequest and encoding an allow-shaped CheckResponse (the generic proto-loader codec,
  * as any grpc-js ext_authz server does), but deciding nothing. `bare-lean` is the same with the
  * real server's own codec (src/envoy/server-codec.ts): what is left of grpc-js and HTTP/2 alone.
+ * `bare-http` is the ceiling of the HTTP cases: the real ext_authz HTTP listener
+ * (src/server/http-check-server.ts) reading the same request and answering the same allow.
  */
-function bare(name: string, codec: 'generic' | 'lean', summary: string): BenchCase {
+function bare(name: string, kind: BareKind, summary: string): BenchCase {
   return {
     name,
     summary,
-    run: (ctx) => runBare(name, codec, summary, ctx),
+    run: (ctx) => runBare(name, kind, summary, ctx),
   };
 }
 
@@ -28,24 +30,31 @@ export const bareLeanCase = bare(
   'lean',
   'transport alone: as bare, with the lean codec jwtexchange uses (h2load)',
 );
+export const bareHttpCase = bare(
+  'bare-http',
+  'http',
+  'HTTP ceiling: same node:http check listener, fixed 200 allow, no work (h2load --h1)',
+);
 
 async function runBare(
   name: string,
-  codec: 'generic' | 'lean',
+  kind: BareKind,
   summary: string,
   ctx: CaseContext,
 ): Promise<CaseResult> {
-  const bodies = await ctx.fixtures.warmInbound();
+  const load: LoadPlan =
+    kind === 'http'
+      ? { generator: 'h2load-h1', requests: await ctx.fixtures.warmInboundHttp() }
+      : { generator: 'h2load', bodies: await ctx.fixtures.warmInbound() };
   const logFile = path.join(ctx.resultsDir, `${name}.log`);
   // Profiled too under --profile: the real server's profile only makes sense next to this one.
   const profile = cpuProfFlags(ctx.resultsDir, name);
   const m = await withServer(
-    startBareServer(logFile, ctx.profile ? profile.flags : [], codec, ctx.cpus.server),
+    startBareServer(logFile, ctx.profile ? profile.flags : [], kind, ctx.cpus.server),
     (server) =>
       measure({
         server,
-        generator: 'h2load',
-        bodies,
+        ...load,
         expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
         settings: ctx.settings,
         scratchDir: ctx.resultsDir,

@@ -1,8 +1,8 @@
-import { bareCase, bareLeanCase } from './bare.js';
+import { bareCase, bareHttpCase, bareLeanCase } from './bare.js';
 import type { BenchCase } from './case.js';
-import { cyclerCeilingCase } from './cycler-ceiling.js';
-import { inboundDistinctCase } from './inbound-distinct.js';
-import { inboundWarmCase } from './inbound-warm.js';
+import { cyclerCeilingCase, vegetaCeilingCase } from './cycler-ceiling.js';
+import { inboundDistinctCase, inboundDistinctHttpCase } from './inbound-distinct.js';
+import { inboundWarmCase, inboundWarmHttpCase } from './inbound-warm.js';
 import { memoryChurnCase, memoryChurnOneWorkerCase } from './memory.js';
 import { scaleOneCase, scaleTwoCase } from './scaling.js';
 import { startCase } from './start.js';
@@ -19,13 +19,20 @@ const ENVOY_CASES = (['closed', 1000, 3000] as const).flatMap((load) => [
   throughEnvoyCase('ext-authz', load, 'http'),
 ]);
 
-/** Every case, in run order. Ratios are taken against `bare`, so it runs first. */
+/**
+ * Every case, in run order. Ratios are taken against `bare` (the HTTP cases' against
+ * `bare-http`), so the ceilings run first; each HTTP case runs right after its gRPC sibling.
+ */
 export const CASES: readonly BenchCase[] = [
   bareCase,
   bareLeanCase,
+  bareHttpCase,
   cyclerCeilingCase,
+  vegetaCeilingCase,
   inboundWarmCase,
+  inboundWarmHttpCase,
   inboundDistinctCase,
+  inboundDistinctHttpCase,
   opaDistinctCase,
   outboundWarmCase,
   spicedbCachedCase,
