@@ -93,6 +93,7 @@ async function runThroughEnvoy(
     const cpu = app ? treeCpuMicros(app.server.pid) - cpuBefore : NaN;
     const after = app ? await app.server.stats() : undefined;
     problems.push(...countProblems(result, before?.ok, after?.ok));
+    if (load !== 'closed') problems.push(...rateProblems(result, load, seconds.measured));
     // jwtexchange's CPU per request, warm-up included (it ran at the same rate).
     const calls = (result.completed * (seconds.warmup + seconds.measured)) / seconds.measured;
     const extras: Record<string, number> =
@@ -137,6 +138,17 @@ function countProblems(r: HttpLoadResult, okBefore?: number, okAfter?: number): 
     problems.push(`jwtexchange counted ${okAfter - okBefore} allows for ${r.completed} answers`);
   }
   return problems;
+}
+
+/**
+ * An open-loop number holds only at the rate asked: a generator starved of CPU sends fewer
+ * requests (vegeta issues each on schedule or late), and every answer may still be a 200.
+ */
+function rateProblems(r: HttpLoadResult, rate: number, seconds: number): string[] {
+  const sent = (r.completed + r.failed) / seconds;
+  return sent < 0.95 * rate
+    ? [`the generator sent ${Math.round(sent)} req/s of the ${rate} asked (it fell behind)`]
+    : [];
 }
 
 /**
