@@ -2,9 +2,9 @@
  * One check as Envoy's HTTP mode (`http_service`, envoy/ingress-http.yaml) sends it to
  * jwtexchange's HTTP listener: the client's method and path as the request line, an empty body,
  * and only the headers Envoy forwards. Captured from Envoy 1.40 with the shipped config: Host (the
- * check listener's own address, which the load generator sets), content-length 0, the client's
- * content-type and authorization, the route header, x-request-id, x-envoy-internal and
- * x-envoy-expected-rq-timeout-ms (the http_service timeout).
+ * check listener's own address, which the load generator sets), content-length 0, x-request-id,
+ * the client's authorization, the route header, the client's content-type, x-envoy-internal and
+ * x-envoy-expected-rq-timeout-ms (the http_service timeout), in that order.
  */
 export interface HttpCheckRequest {
   readonly method: string;
@@ -28,13 +28,14 @@ export function envoyLikeHttpCheck(input: {
 }): HttpCheckRequest {
   const headers: Record<string, string> = {
     'content-length': '0',
-    'content-type': 'application/json',
+    'x-request-id': input.requestId,
   };
   if (input.token) headers.authorization = `Bearer ${input.token}`;
   // The shipped config sets this on every route (direction inbound is also the default).
   headers['x-jwtexchange-route'] = 'jwtexchange.direction=inbound';
-  headers['x-request-id'] = input.requestId;
+  headers['content-type'] = 'application/json';
   headers['x-envoy-internal'] = 'true';
+  // The http_service timeout; the server takes it as the check's deadline.
   headers['x-envoy-expected-rq-timeout-ms'] = '1000';
   return { method: 'POST', path: input.path ?? '/v2/namespaces', headers };
 }
