@@ -153,15 +153,25 @@ export async function runH2loadHttp1(
   // The log holds the measurement window only; status -1 is a stream that got no answer.
   const statusCodes = countStatuses(logFile);
   rmSync(logFile, { force: true });
+  return countedResult('h2load-h1', statusCodes, latencies.summary(), seconds.measured);
+}
+
+/** A run's answers by status: 200s completed, everything else failed, over the measured window. */
+export function countedResult(
+  generator: HttpLoadResult['generator'],
+  statusCodes: Record<string, number>,
+  latencyMs: LatencySummary,
+  measuredSeconds: number,
+): HttpLoadResult {
   const ok = statusCodes['200'] ?? 0;
   const all = Object.values(statusCodes).reduce((a, b) => a + b, 0);
   return {
-    generator: 'h2load-h1',
+    generator,
     completed: ok,
     failed: all - ok,
     statusCodes,
-    rps: ok / seconds.measured,
-    latencyMs: latencies.summary(),
+    rps: ok / measuredSeconds,
+    latencyMs,
   };
 }
 

@@ -2,7 +2,13 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { pinned } from './child.js';
-import { vegetaBinary, writeTargets, type HttpLoadResult, type HttpTarget } from './http-load.js';
+import {
+  countedResult,
+  vegetaBinary,
+  writeTargets,
+  type HttpLoadResult,
+  type HttpTarget,
+} from './http-load.js';
 import { SampleBuffer } from './latency.js';
 
 const run = promisify(execFile);
@@ -79,14 +85,5 @@ function window(csv: string, seconds: { warmup: number; measured: number }): Htt
     statusCodes[status] = (statusCodes[status] ?? 0) + 1;
     if (status === '200') latencies.push(micros); // as h2load's: latency of the good answers
   }
-  const ok = statusCodes['200'] ?? 0;
-  const all = Object.values(statusCodes).reduce((a, b) => a + b, 0);
-  return {
-    generator: 'vegeta',
-    completed: ok,
-    failed: all - ok,
-    statusCodes,
-    rps: ok / seconds.measured,
-    latencyMs: latencies.summary(),
-  };
+  return countedResult('vegeta', statusCodes, latencies.summary(), seconds.measured);
 }
