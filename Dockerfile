@@ -37,9 +37,10 @@ COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 USER 1000:1000
-# 9191: ext_authz gRPC (Envoy's grpc_service); 9464: /healthz, /readyz, /metrics. The listen
-# addresses come from the config file (server.grpcAddress, server.httpAddress).
-EXPOSE 9191 9464
+# 9191: ext_authz gRPC (Envoy's grpc_service); 9192: ext_authz HTTP (Envoy's http_service, when
+# configured); 9464: /healthz, /readyz, /metrics. The listen addresses come from the config file
+# (server.grpcAddress, server.httpCheckAddress, server.httpAddress).
+EXPOSE 9191 9192 9464
 # Kubernetes probes /healthz and /readyz (the Helm chart configures them); no HEALTHCHECK here.
 STOPSIGNAL SIGTERM
 # Heap settings: src/server/node-flags.ts says why (a test keeps the two in step).

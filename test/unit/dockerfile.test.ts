@@ -188,7 +188,9 @@ describe('Dockerfile', () => {
       '--config',
       '/etc/jwtexchange/config.yaml',
     ]);
-    expect(args('EXPOSE').join(' ').split(/\s+/)).toEqual(expect.arrayContaining(['9191', '9464']));
+    expect(args('EXPOSE').join(' ').split(/\s+/)).toEqual(
+      expect.arrayContaining(['9191', '9192', '9464']),
+    );
   });
 
   it('ships what bin/jwtexchange.js loads at run time', () => {
