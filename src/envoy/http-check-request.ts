@@ -1,4 +1,5 @@
 import { JwtxError } from '../errors.js';
+import { newStringMap } from './string-map.js';
 import type { CheckRequest } from './types.js';
 
 /**
@@ -29,7 +30,7 @@ export interface HttpAuthorizationRequest {
  * becomes `:authority`, as HTTP/2 and Envoy's CheckRequest name it. Linear in the header bytes.
  */
 function headerMap(raw: readonly string[]): { headers: Record<string, string>; route?: string } {
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  const headers = newStringMap();
   let route: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     let name = raw[i]!.toLowerCase();
@@ -62,7 +63,7 @@ export function parseRouteSettings(value: string | undefined): Readonly<Record<s
   if (value === undefined || value === '') return NO_SETTINGS;
   const known = parsedRoutes.get(value);
   if (known) return known;
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const out = newStringMap();
   for (const [key, v] of new URLSearchParams(value)) {
     if (Object.hasOwn(out, key))
       throw new JwtxError('bad_request', `${ROUTE_HEADER} repeats a key`);

@@ -24,8 +24,12 @@ export function toHttpCheckAnswer(res: CheckResponse): HttpCheckAnswer {
   if (res.ok_response) {
     const headers: string[] = [];
     for (const h of res.ok_response.headers) headers.push(h.header.key, h.header.value);
-    const remove = [...res.ok_response.headers_to_remove, ROUTE_HEADER];
-    headers.push(HEADERS_TO_REMOVE, remove.join(','));
+    const spoofed = res.ok_response.headers_to_remove;
+    // Usually nothing was spoofed: the list is then the route header alone, with no join.
+    headers.push(
+      HEADERS_TO_REMOVE,
+      spoofed.length === 0 ? ROUTE_HEADER : `${spoofed.join(',')},${ROUTE_HEADER}`,
+    );
     return { status: 200, headers, body: '' };
   }
   const denied = res.denied_response;
