@@ -1,9 +1,10 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, type JWK } from 'jose';
 import { nowSeconds, systemClock, type Clock } from '../clock.js';
 import { isLoopbackHost } from '../config/fields.js';
+import { generateEcKeyPair } from '../pki/ec-key-pair.js';
 
 /**
  * A development stand-in for auth.service: an ES256 user-token issuer on loopback. It publishes
@@ -76,7 +77,7 @@ export async function startDevAuth(options: DevAuthOptions = {}): Promise<DevAut
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) throw new Error(`dev-auth listens on loopback only, not ${host}`);
   const clock = options.clock ?? systemClock;
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = generateEcKeyPair();
   const kid = randomUUID();
   const jwk = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg: 'ES256', use: 'sig' };
   let issuer = options.issuer ?? '';

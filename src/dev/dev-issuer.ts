@@ -2,7 +2,8 @@ import { nowSeconds, systemClock } from '../clock.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { exportJWK, importJWK, SignJWT, type JWK } from 'jose';
+import { generateEcKeyPair } from '../pki/ec-key-pair.js';
 
 /**
  * A development issuer: an ES256 key pair kept in a local directory (created on first use, mode
@@ -27,7 +28,7 @@ export async function ensureDevIssuer(dir: string, issuer = DEV_ISSUER): Promise
   const keyFile = path.join(dir, 'dev-issuer-key.json');
   const jwksFile = path.join(dir, 'dev-issuer-jwks.json');
   if (!existsSync(keyFile)) {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const { privateKey, publicKey } = generateEcKeyPair();
     const kid = randomUUID();
     const priv = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
     const pub = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };

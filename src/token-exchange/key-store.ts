@@ -1,11 +1,6 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
+import { generateEcKeyPair } from '../pki/ec-key-pair.js';
 import { systemClock, type Clock } from '../clock.js';
 
 /** One ES256 signing key and the window in which it is published and used. */
@@ -70,7 +65,7 @@ function fromPrivateKey(
 }
 
 function generate(activeFrom: number, publishedAt: number): SigningKey {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = generateEcKeyPair();
   return fromPrivateKey(privateKey, activeFrom, publishedAt);
 }
 

@@ -1,6 +1,8 @@
-import { createHmac, KeyObject, randomUUID, sign as cryptoSign, type webcrypto } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createHmac, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { exportJWK, exportSPKI, generateKeyPair, type JWK } from 'jose';
+import { exportJWK, exportSPKI, type JWK } from 'jose';
+import { generateEcKeyPair } from '../../src/pki/ec-key-pair.js';
 import { registerSecret, registerToken } from './run-logs.js';
 
 /**
@@ -34,13 +36,11 @@ export interface ForgeKey {
 }
 
 export async function newKey(kid: string = randomUUID()): Promise<ForgeKey> {
-  const pair = await generateKeyPair('ES256', { extractable: true });
-  // jose returns WebCrypto keys on Node; node:crypto signs raw segments with KeyObjects.
-  const privateKey = KeyObject.from(pair.privateKey as webcrypto.CryptoKey);
-  const publicKey = KeyObject.from(pair.publicKey as webcrypto.CryptoKey);
-  const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig' };
-  registerSecret('run', 'forged private key', (await exportJWK(pair.privateKey)).d!);
-  return { kid, privateKey, publicKey, publicJwk, publicPem: await exportSPKI(pair.publicKey) };
+  // node:crypto signs raw segments with KeyObjects (src/pki/ec-key-pair.ts: why not jose's).
+  const { privateKey, publicKey } = generateEcKeyPair();
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+  registerSecret('run', 'forged private key', (await exportJWK(privateKey)).d!);
+  return { kid, privateKey, publicKey, publicJwk, publicPem: await exportSPKI(publicKey) };
 }
 
 export const jwks = (...keys: ForgeKey[]): { keys: JWK[] } => ({

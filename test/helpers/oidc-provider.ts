@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { generateEcKeyPair } from '../../src/pki/ec-key-pair.js';
 import { DEFAULT_SPIFFE_PREFIX } from '../../src/pki/service-name.js';
 import type { DevPki } from '../../src/pki/dev-pki.js';
 
@@ -169,7 +170,7 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
   const mtlsPort = await listen(mtls);
   const issuer = `https://127.0.0.1:${port}${MOUNT}`;
   const mtlsTokenUrl = `https://127.0.0.1:${mtlsPort}${MOUNT}/token`;
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const { privateKey } = generateEcKeyPair();
   const signingKey = {
     ...(await exportJWK(privateKey)),
     kid: 'oidc-provider-es256',
