@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
@@ -103,6 +103,8 @@ export const startCase: BenchCase = {
       };
     } finally {
       await env.close();
+      // The dev environment's keys and certificates: nothing of a run is left in /tmp.
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 };
