@@ -6,7 +6,7 @@
  * answers the fixed allow of fixed-allow.ts: a 200 with the same identity headers. Run as a
  * child process with an IPC channel (parent-channel.ts); argv[2] is the address to listen on.
  */
-import type { createCheckRunner } from '../../src/check/check-runner.js';
+import type { CheckRunner } from '../../src/check/check-runner.js';
 import { createLogger } from '../../src/log.js';
 import { createHttpCheckServer } from '../../src/server/http-check-server.js';
 import { FIXED_ALLOW } from './fixed-allow.js';
@@ -14,7 +14,7 @@ import { reportToParent } from './parent-channel.js';
 
 let calls = 0;
 
-const fixedRunner: ReturnType<typeof createCheckRunner> = (call, reply) => {
+const fixedRunner: CheckRunner = (call, reply) => {
   calls++;
   if (typeof call.request === 'function') call.request();
   reply(FIXED_ALLOW, undefined);

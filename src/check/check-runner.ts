@@ -17,19 +17,15 @@ export interface CheckCall {
 
 export type CheckReply = (response: CheckResponse, explanation: Explanation | undefined) => void;
 
+/** Runs one check and replies; one per process, shared by the gRPC and HTTP listeners. */
+export type CheckRunner = (call: CheckCall, reply: CheckReply) => void;
+
 /**
  * One check, whatever the transport (gRPC: handler.ts; HTTP: server/http-check-server.ts):
  * decide() with the check's metrics, its log line (decision-log.ts), the in-flight count
  * shutdown waits on (in-flight.ts), then the CheckResponse to reply with.
  */
-export function createCheckRunner(deps: CheckDeps, inFlight: InFlight) {
-  const durations = new Map<string, { observe(seconds: number): void }>();
-  const duration = (direction: string) => {
-    let child = durations.get(direction);
-    if (!child)
-      durations.set(direction, (child = deps.metrics.checkDuration.labels({ direction })));
-    return child;
-  };
+export function createCheckRunner(deps: CheckDeps, inFlight: InFlight): CheckRunner {
   // At debug level every decision is logged with its explanation; otherwise one is built only
   // for a caller that asks (jwtexchange check), so the hot path pays nothing.
   const debug = deps.logger.enabled('debug');
@@ -43,7 +39,7 @@ export function createCheckRunner(deps: CheckDeps, inFlight: InFlight) {
       const label = decision.wouldDeny ? 'dry_run' : decision.allow ? 'allow' : 'deny';
       // A dry-run decision is counted under the reason it would have denied for.
       deps.metrics.countCheck(direction, label, decision.wouldDeny ?? decision.reason);
-      duration(direction).observe(Number(process.hrtime.bigint() - start) / 1e9);
+      deps.metrics.observeCheckDuration(direction, Number(process.hrtime.bigint() - start) / 1e9);
       deps.metrics.checksInFlight.dec();
       if (explain) explainDecision(explain, decision);
       logDecision(deps.logger, decision, ctx, direction, explain);

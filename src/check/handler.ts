@@ -5,10 +5,8 @@ import {
   EXPLAIN_REQUEST_KEY,
   EXPLAIN_TRAILER_KEY,
 } from '../envoy/explanation-trailer.js';
-import { createCheckRunner } from './check-runner.js';
+import type { CheckRunner } from './check-runner.js';
 import { answerBy } from './deadline.js';
-import type { CheckDeps } from './decide.js';
-import type { InFlight } from './in-flight.js';
 
 /** Asked for with call metadata, which Envoy's ext_authz client never sets from a request. */
 function explanationRequested(call: ServerUnaryCall<CheckRequest, CheckResponse>): boolean {
@@ -21,8 +19,7 @@ function explanationRequested(call: ServerUnaryCall<CheckRequest, CheckResponse>
  * deadline (Envoy's grpc-timeout) go to the check runner (check-runner.ts); its answer goes back
  * as the RPC's response, with the explanation as a trailer when the caller asked for one.
  */
-export function createCheckHandler(deps: CheckDeps, inFlight: InFlight) {
-  const run = createCheckRunner(deps, inFlight);
+export function createCheckHandler(run: CheckRunner) {
   return (
     call: ServerUnaryCall<CheckRequest, CheckResponse>,
     callback: sendUnaryData<CheckResponse>,

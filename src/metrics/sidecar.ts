@@ -33,6 +33,7 @@ export class SidecarMetrics extends MetricsRegistry {
   readonly spicedbDecisionCache: Counter<'result'>;
 
   private readonly checkChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(seconds: number): void }>();
 
   constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
     super(options);
@@ -188,5 +189,15 @@ export class SidecarMetrics extends MetricsRegistry {
       this.checkChildren.set(key, child);
     }
     child.inc();
+  }
+
+  /** Observes one check's duration, through a cached labelled child like countCheck. */
+  observeCheckDuration(direction: string, seconds: number): void {
+    let child = this.durationChildren.get(direction);
+    if (!child) {
+      child = this.checkDuration.labels({ direction });
+      this.durationChildren.set(direction, child);
+    }
+    child.observe(seconds);
   }
 }

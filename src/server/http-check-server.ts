@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { createCheckRunner } from '../check/check-runner.js';
+import type { CheckRunner } from '../check/check-runner.js';
 import { answerBy } from '../check/deadline.js';
 import { fromHttpAuthorizationRequest } from '../envoy/http-check-request.js';
 import { toHttpCheckAnswer } from '../envoy/http-check-response.js';
@@ -42,10 +42,7 @@ export function checkBudgetMs(header: string | string[] | undefined, fallbackMs:
   return ms > 0 ? Math.min(ms, MAX_TIMEOUT_MS) : fallbackMs;
 }
 
-export function createHttpCheckServer(
-  run: ReturnType<typeof createCheckRunner>,
-  options: HttpCheckOptions,
-): http.Server {
+export function createHttpCheckServer(run: CheckRunner, options: HttpCheckOptions): http.Server {
   const server = http.createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false },
     (req, res) => {

@@ -52,16 +52,15 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
   let http: HttpServer | undefined;
   let httpCheck: HttpServer | undefined;
   try {
+    // One runner answers both transports: the same metrics, log lines and in-flight count.
+    const run = createCheckRunner(deps, inFlight);
     const grpcAddress = config.server.grpcAddress;
-    grpc = await startGrpcServer(grpcAddress, createCheckHandler(deps, inFlight)).catch(
-      (err: unknown) => {
-        throw asListenError(err, 'server.grpcAddress', grpcAddress);
-      },
-    );
+    grpc = await startGrpcServer(grpcAddress, createCheckHandler(run)).catch((err: unknown) => {
+      throw asListenError(err, 'server.grpcAddress', grpcAddress);
+    });
     const { httpCheckAddress, httpCheckTimeoutMs } = config.server;
     let httpCheckPort: number | undefined;
     if (httpCheckAddress) {
-      const run = createCheckRunner(deps, inFlight);
       httpCheck = createHttpCheckServer(run, { timeoutMs: httpCheckTimeoutMs, logger });
       httpCheckPort = await listenOn(httpCheck, httpCheckAddress, 'server.httpCheckAddress');
     }

@@ -1,6 +1,7 @@
 import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPLAIN_REQUEST_KEY, EXPLAIN_TRAILER_KEY } from '../../src/envoy/explanation-trailer.js';
+import { createCheckRunner } from '../../src/check/check-runner.js';
 import { createCheckHandler } from '../../src/check/handler.js';
 import { InFlight } from '../../src/check/in-flight.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
@@ -28,7 +29,7 @@ describe('explanations behind a real Envoy', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    const check = createCheckHandler(t.app.deps, new InFlight());
+    const check = createCheckHandler(createCheckRunner(t.app.deps, new InFlight()));
     probe = await startGrpcServer(
       '127.0.0.1:0',
       (

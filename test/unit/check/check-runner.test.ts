@@ -3,6 +3,7 @@ import {
   createCheckRunner,
   type CheckCall,
   type CheckReply,
+  type CheckRunner,
 } from '../../../src/check/check-runner.js';
 import type { CheckDeps } from '../../../src/check/decide.js';
 import { allow, deny, type Decision } from '../../../src/check/decision.js';
@@ -25,7 +26,7 @@ function setup(
   inbound: () => Decision | Promise<Decision>,
   level: LogLevel = 'info',
 ): {
-  run: ReturnType<typeof createCheckRunner>;
+  run: CheckRunner;
   inFlight: InFlight;
   metrics: SidecarMetrics;
   logs: string[];
@@ -63,7 +64,7 @@ async function counted(metrics: SidecarMetrics, labels: Record<string, string>):
 }
 
 /** Runs one check; resolves with what the reply received. */
-function runOnce(run: ReturnType<typeof createCheckRunner>, c: CheckCall = call()) {
+function runOnce(run: CheckRunner, c: CheckCall = call()) {
   return new Promise<{ res: CheckResponse; explained: boolean }>((resolve) =>
     run(c, (res, explanation) => resolve({ res, explained: explanation !== undefined })),
   );

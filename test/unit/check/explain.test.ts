@@ -10,6 +10,7 @@ import {
   type ExplainStep,
 } from '../../../src/envoy/explanation-trailer.js';
 import type { CheckDeps } from '../../../src/check/decide.js';
+import { createCheckRunner } from '../../../src/check/check-runner.js';
 import { createCheckHandler } from '../../../src/check/handler.js';
 import { InFlight } from '../../../src/check/in-flight.js';
 import { authenticatePhase } from '../../../src/check/inbound/authenticate.js';
@@ -303,7 +304,7 @@ describe('the Check handler', () => {
     const done = new Promise<{ res: CheckResponse; trailer: Metadata | undefined }>((resolve) => {
       const callback: sendUnaryData<CheckResponse> = (_err, res, trailer) =>
         resolve({ res: res!, trailer: trailer ?? undefined });
-      createCheckHandler(deps, new InFlight())(
+      createCheckHandler(createCheckRunner(deps, new InFlight()))(
         // No deadline, like a caller without grpc-timeout.
         { request, metadata, getDeadline: () => Infinity } as unknown as ServerUnaryCall<
           CheckRequest,

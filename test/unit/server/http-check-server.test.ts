@@ -8,6 +8,7 @@ import {
   createCheckRunner,
   type CheckCall,
   type CheckReply,
+  type CheckRunner,
 } from '../../../src/check/check-runner.js';
 import { allow, deny } from '../../../src/check/decision.js';
 import { InFlight } from '../../../src/check/in-flight.js';
@@ -21,7 +22,7 @@ import { SidecarMetrics } from '../../../src/metrics/sidecar.js';
 import { checkBudgetMs, createHttpCheckServer } from '../../../src/server/http-check-server.js';
 import { ROOT } from '../../helpers/tools.js';
 
-type Runner = ReturnType<typeof createCheckRunner>;
+type Runner = CheckRunner;
 
 interface Started {
   readonly port: number;
