@@ -4,7 +4,7 @@ import { checkReadableFiles } from '../../config/readable-files.js';
 import { sidecarFiles } from '../../config/referenced-files.js';
 import { createLogger } from '../../log.js';
 import { boundAddress } from '../../net/address.js';
-import { workerCount } from '../../server/cpu-limit.js';
+import { workerCount } from '../../server/container-limits.js';
 import { ADDRESSES_FILE_HELP, writeAddressesFile } from '../addresses-file.js';
 import { parseCommandArgs } from '../args.js';
 import { runUntilSignal } from '../signals.js';

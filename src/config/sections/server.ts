@@ -27,7 +27,7 @@ export const serverSection = () =>
       /**
        * Processes that answer checks on grpcAddress (`jwtexchange serve`). `auto`: the CPU limit
        * of the container (cgroup quota, else the CPUs the process may run on), no more than its
-       * memory limit holds (server/cpu-limit.ts). Above 1, a primary process owns the service
+       * memory limit holds (server/container-limits.ts). Above 1, a primary process owns the service
        * tokens and /metrics, and the workers share the port.
        */
       workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),

@@ -4,7 +4,7 @@ import {
   memoryLimitBytes,
   workerCount,
   workersForMemory,
-} from '../../../src/server/cpu-limit.js';
+} from '../../../src/server/container-limits.js';
 
 const files = (map: Record<string, string>) => (file: string) => map[file];
 
