@@ -54,9 +54,7 @@ function headerMap(raw: readonly string[]): { headers: Record<string, string>; r
  */
 const parsedRoutes = new Map<string, Readonly<Record<string, string>>>();
 const MAX_PARSED_ROUTES = 256;
-const NO_SETTINGS: Readonly<Record<string, string>> = Object.freeze(
-  Object.create(null) as Record<string, string>,
-);
+const NO_SETTINGS: Readonly<Record<string, string>> = Object.freeze(newStringMap());
 
 /** The route header's settings; a repeated key is refused rather than guessed between. */
 export function parseRouteSettings(value: string | undefined): Readonly<Record<string, string>> {
