@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import { createDevPki, type DevPki } from '../../src/pki/dev-pki.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import { validateEnvoyConfig } from '../helpers/envoy.js';
+import { send } from '../helpers/faults.js';
 import { pathSettingProblems } from '../helpers/envoy-path-settings.js';
 import {
   helmTemplate,
@@ -220,23 +219,7 @@ describe.each(TRANSPORTS)(
       fetch(`http://127.0.0.1:${p.ingress}${p2}`, { headers });
     // node:http, not fetch: fetch always sends the URL's host, and Host is what picks the upstream.
     const egress = (host: string, p2: string, headers: Record<string, string> = {}) =>
-      new Promise<{ status: number; reason?: string; body: string }>((resolve, reject) => {
-        const req = http.get(
-          { host: '127.0.0.1', port: p.egress, path: p2, headers: { host, ...headers } },
-          (res) => {
-            let body = '';
-            res.on('data', (d: Buffer) => (body += d.toString()));
-            res.on('end', () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                reason: res.headers['x-jwtauth-reason'] as string | undefined,
-                body,
-              }),
-            );
-          },
-        );
-        req.on('error', reject);
-      });
+      send(p.egress, { host, path: p2, headers });
 
     it('exposes only /ready and /stats/prometheus of the admin interface', async () => {
       const ready = await fetch(`http://127.0.0.1:${p.health}/ready`);
