@@ -64,14 +64,10 @@ describe('saga-delegated tokens through real Envoys', () => {
       audiences: { gateway: ['vmcontroller'], vmcontroller: [] },
       extra: { sagas: { spicedb } },
     });
-    const gw = sts.pki.clients.gateway!;
     gateway = await startTestApp(() => ({
       outbound: {
         tokenExchange: {
-          tokenUrl: sts.tokenUrl,
-          certFile: gw.certFile,
-          keyFile: gw.keyFile,
-          caFile: sts.pki.caFile,
+          ...sts.clientSettings('gateway'),
         },
         audiences: [{ audience: 'vmcontroller' }],
       },

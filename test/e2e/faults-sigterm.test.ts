@@ -48,7 +48,6 @@ describe('fault matrix: SIGTERM under load', () => {
       ingress: await freePort(),
       egress: await freePort(),
     };
-    const gw = sts.pki.clients.gateway!;
     config = path.join(dir, 'config.yaml');
     writeFileSync(
       config,
@@ -64,10 +63,7 @@ describe('fault matrix: SIGTERM under load', () => {
         },
         outbound: {
           tokenExchange: {
-            tokenUrl: sts.tokenUrl,
-            certFile: gw.certFile,
-            keyFile: gw.keyFile,
-            caFile: sts.pki.caFile,
+            ...sts.clientSettings('gateway'),
           },
           audiences: [{ audience: 'vmcontroller' }],
         },

@@ -66,15 +66,11 @@ describe('ext_authz over HTTP through real Envoys', () => {
 
   beforeAll(async () => {
     sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
-    const gw = sts.pki.clients.gateway!;
     t = await startTestApp(() => ({
       server: HTTP_CHECK,
       outbound: {
         tokenExchange: {
-          tokenUrl: sts.tokenUrl,
-          certFile: gw.certFile,
-          keyFile: gw.keyFile,
-          caFile: sts.pki.caFile,
+          ...sts.clientSettings('gateway'),
           timeoutMs: 30_000,
         },
         audiences: [{ audience: 'vmcontroller' }],

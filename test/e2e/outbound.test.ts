@@ -29,13 +29,9 @@ function outboundConfig(
   cache: Cache = {},
   audiences: { audience: string; prefetch?: boolean }[] = [{ audience: 'vmcontroller' }],
 ) {
-  const gw = sts.pki.clients.gateway!;
   return {
     tokenExchange: {
-      tokenUrl: sts.tokenUrl,
-      certFile: gw.certFile,
-      keyFile: gw.keyFile,
-      caFile: sts.pki.caFile,
+      ...sts.clientSettings('gateway'),
       timeoutMs: 30_000, // not about the deadline: room on a busy machine
     },
     audiences,

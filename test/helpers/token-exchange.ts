@@ -52,6 +52,13 @@ export interface TestTokenExchange {
   readonly metrics: TokenExchangeMetrics;
   /** POSTs to /token answered since the helper started (across restarts). */
   requestCount(): number;
+  /** `outbound.tokenExchange` settings for a sidecar holding `service`'s client certificate. */
+  clientSettings(service?: string): {
+    tokenUrl: string;
+    certFile: string;
+    keyFile: string;
+    caFile: string;
+  };
   /** Stops the listener; the keys are kept. */
   stop(): Promise<void>;
   /** Starts it again on the same port with the same keys. */
@@ -139,6 +146,12 @@ export async function startTestTokenExchange(
     devAuth,
     metrics,
     requestCount: () => requests,
+    clientSettings(service = 'gateway') {
+      const client = pki.clients[service];
+      if (!client) throw new Error(`no client certificate for ${service}: add it to services`);
+      const { certFile, keyFile } = client;
+      return { tokenUrl: `${url}/token`, certFile, keyFile, caFile: pki.caFile };
+    },
     stop,
     start,
     async close() {

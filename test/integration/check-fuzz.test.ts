@@ -79,7 +79,6 @@ beforeAll(async () => {
   ]);
   t = await startTestApp((_issuer, dir) => {
     writeFileSync(path.join(dir, 'spicedb.key'), db.presharedKey);
-    const gw = sts.pki.clients.gateway!;
     return {
       spicedb: { endpoint: db.endpoint, transport: 'plaintext', presharedKeyFile: 'spicedb.key' },
       authorization: {
@@ -99,10 +98,7 @@ beforeAll(async () => {
       },
       outbound: {
         tokenExchange: {
-          tokenUrl: sts.tokenUrl,
-          certFile: gw.certFile,
-          keyFile: gw.keyFile,
-          caFile: sts.pki.caFile,
+          ...sts.clientSettings('gateway'),
         },
         audiences: [{ audience: 'vmcontroller' }],
       },

@@ -163,15 +163,11 @@ describe.each(TRANSPORTS)(
     beforeAll(async () => {
       // A real token-exchange over mTLS: the sidecar gets service tokens for vmcontroller only.
       sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'] });
-      const gw = sts.pki.clients.gateway!;
       t = await startTestApp(() => ({
         server: checkServer(transport),
         outbound: {
           tokenExchange: {
-            tokenUrl: sts.tokenUrl,
-            certFile: gw.certFile,
-            keyFile: gw.keyFile,
-            caFile: sts.pki.caFile,
+            ...sts.clientSettings('gateway'),
             timeoutMs: 30_000, // not about the deadline: room on a busy machine
           },
           audiences: [{ audience: 'vmcontroller' }],

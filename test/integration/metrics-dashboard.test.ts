@@ -141,14 +141,10 @@ describe('every metric the dashboard and the alerts use', () => {
   beforeAll(async () => {
     // With a real token-exchange, the service-token families are live too.
     sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'] });
-    const gw = sts.pki.clients.gateway!;
     t = await startTestApp(() => ({
       outbound: {
         tokenExchange: {
-          tokenUrl: sts.tokenUrl,
-          certFile: gw.certFile,
-          keyFile: gw.keyFile,
-          caFile: sts.pki.caFile,
+          ...sts.clientSettings('gateway'),
         },
         audiences: [{ audience: 'vmcontroller' }],
       },

@@ -30,15 +30,11 @@ describe('service-token metrics through a token-exchange outage', () => {
       ttlSeconds: TTL,
       clock,
     });
-    const gw = sts.pki.clients.gateway!;
     const config = parseConfig({
       server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', shutdownGraceMs: 2000 },
       outbound: {
         tokenExchange: {
-          tokenUrl: sts.tokenUrl,
-          certFile: gw.certFile,
-          keyFile: gw.keyFile,
-          caFile: sts.pki.caFile,
+          ...sts.clientSettings('gateway'),
         },
         audiences: [{ audience: 'vmcontroller' }, { audience: 'billing', prefetch: false }],
         // No jitter: the refresh point is exactly half the lifetime.

@@ -240,14 +240,10 @@ describe('the sidecar on a delegation route', () => {
   let client: AuthorizationClient;
 
   beforeAll(async () => {
-    const gw = sts.pki.clients.gateway!;
     t = await startTestApp(() => ({
       outbound: {
         tokenExchange: {
-          tokenUrl: sts.tokenUrl,
-          certFile: gw.certFile,
-          keyFile: gw.keyFile,
-          caFile: sts.pki.caFile,
+          ...sts.clientSettings('gateway'),
         },
         audiences: [{ audience: 'vmcontroller', prefetch: false }],
         delegation: { refusalTtlMs: 60_000 },

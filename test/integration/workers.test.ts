@@ -86,16 +86,12 @@ describe('server.workers: 2', () => {
   it('one token exchange per audience for the pod, one /metrics summed over the workers', async () => {
     sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'], ttlSeconds: 600 });
     const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-workers-'));
-    const gw = sts.pki.clients.gateway!;
     const s = await serve(
       {
         server: serverSection(),
         outbound: {
           tokenExchange: {
-            tokenUrl: sts.tokenUrl,
-            certFile: gw.certFile,
-            keyFile: gw.keyFile,
-            caFile: sts.pki.caFile,
+            ...sts.clientSettings('gateway'),
           },
           // vmcontroller is fetched before readiness; gateway only when a check asks for it.
           audiences: [{ audience: 'vmcontroller' }, { audience: 'gateway', prefetch: false }],
