@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -10,6 +10,14 @@ import { reapOnExit, unlessExited } from './processes.js';
 import { captureChildOutput } from './run-logs.js';
 
 type Yaml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * The configs the project ships (envoy/*.yaml), as file names: both directions over both
+ * ext_authz transports, gRPC and HTTP (the *-http.yaml twins).
+ */
+export const SHIPPED_CONFIGS: readonly string[] = readdirSync(path.join(ROOT, 'envoy')).filter(
+  (f) => /\.ya?ml$/.test(f),
+);
 
 export interface EnvoyPatches {
   /**

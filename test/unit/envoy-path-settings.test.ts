@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SHIPPED_CONFIGS } from '../helpers/envoy.js';
 import { pathSettingProblems } from '../helpers/envoy-path-settings.js';
 import { ROOT } from '../helpers/tools.js';
 
@@ -10,7 +11,7 @@ import { ROOT } from '../helpers/tools.js';
  * (docs/security.md). The chart's renders are checked in test/integration/helm-envoy.test.ts,
  * and every Envoy a test or the demo starts is checked by test/helpers/envoy.ts.
  */
-const files = readdirSync(path.join(ROOT, 'envoy')).filter((f) => /\.ya?ml$/.test(f));
+const files = SHIPPED_CONFIGS;
 const load = (f: string) => parse(readFileSync(path.join(ROOT, 'envoy', f), 'utf8'));
 
 describe('envoy/*.yaml path settings', () => {
