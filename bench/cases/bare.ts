@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { cpuProfFlags, summarizeProfile } from '../lib/cpu-profile.js';
-import { measure, type LoadPlan } from '../lib/measure.js';
+import { measure } from '../lib/measure.js';
 import { startBareServer, withServer, type BareKind } from '../lib/servers.js';
 import { measured, type BenchCase, type CaseContext, type CaseResult } from './case.js';
+import { warmLoad } from './jwtexchange-server.js';
 
 /**
  * The ceiling every other case is divided by: grpc-js with the real listener and proto, decoding
@@ -42,10 +43,7 @@ async function runBare(
   summary: string,
   ctx: CaseContext,
 ): Promise<CaseResult> {
-  const load: LoadPlan =
-    kind === 'http'
-      ? { generator: 'h2load-h1', requests: await ctx.fixtures.warmInboundHttp() }
-      : { generator: 'h2load', bodies: await ctx.fixtures.warmInbound() };
+  const load = await warmLoad(ctx, kind === 'http' ? 'http' : 'grpc');
   const logFile = path.join(ctx.resultsDir, `${name}.log`);
   // Profiled too under --profile: the real server's profile only makes sense next to this one.
   const profile = cpuProfFlags(ctx.resultsDir, name);

@@ -1,12 +1,7 @@
 import { vegetaBinary } from '../lib/http-load.js';
-import { measure, type LoadPlan } from '../lib/measure.js';
-import { counterDelta } from '../lib/prom-text.js';
-import { hitRatio, measured, skipped, type BenchCase, type CaseContext } from './case.js';
-import {
-  VERIFIED_CACHE_METRIC,
-  VERIFIED_CACHE_SIZE,
-  withJwtexchange,
-} from './jwtexchange-server.js';
+import type { LoadPlan } from '../lib/measure.js';
+import { skipped, type BenchCase, type CaseContext } from './case.js';
+import { measureInbound, VERIFIED_CACHE_SIZE } from './jwtexchange-server.js';
 
 /**
  * The cold path: every check carries a token the cache does not hold, so each one pays a full
@@ -34,28 +29,9 @@ function inboundDistinct(name: string, transport: 'grpc' | 'http', summary: stri
       }
       if (transport === 'http' && !vegetaBinary())
         return skipped(this, 'vegeta is not installed: run `scripts/setup-tools.sh vegeta`');
-      const load = await plan(ctx);
-      const { result: m, profile } = await withJwtexchange(ctx, name, {}, (server) =>
-        measure({
-          server,
-          ...load,
-          expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
-          settings: ctx.settings,
-          scratchDir: ctx.resultsDir,
-          generatorCpus: ctx.cpus.generator,
-        }),
-      );
-      const delta = (result: string) =>
-        counterDelta(m.before.samples, m.after.samples, VERIFIED_CACHE_METRIC, { result });
-      return measured(
-        this,
-        m,
-        {
-          verifiedCacheHitRatio: hitRatio(delta('hit'), delta('miss')),
-          distinctTokens: ctx.distinctTokens,
-        },
-        profile,
-      );
+      return measureInbound(ctx, this, await plan(ctx), ['x-jwtauth-subject'], {
+        distinctTokens: ctx.distinctTokens,
+      });
     },
   };
 }

@@ -1,7 +1,5 @@
-import { measure, type LoadPlan } from '../lib/measure.js';
-import { counterDelta } from '../lib/prom-text.js';
-import { hitRatio, measured, type BenchCase, type CaseContext } from './case.js';
-import { VERIFIED_CACHE_METRIC, withJwtexchange } from './jwtexchange-server.js';
+import type { BenchCase } from './case.js';
+import { measureInbound, warmLoad } from './jwtexchange-server.js';
 
 /**
  * The hot path as Envoy drives it in steady state: the same caller token again and again, so
@@ -10,33 +8,14 @@ import { VERIFIED_CACHE_METRIC, withJwtexchange } from './jwtexchange-server.js'
  * flight per HTTP/1.1 connection, as Envoy's HTTP mode sends them).
  */
 function inboundWarm(name: string, transport: 'grpc' | 'http', summary: string): BenchCase {
-  const plan = async (ctx: CaseContext): Promise<LoadPlan> =>
-    transport === 'http'
-      ? { generator: 'h2load-h1', requests: await ctx.fixtures.warmInboundHttp() }
-      : { generator: 'h2load', bodies: await ctx.fixtures.warmInbound() };
   return {
     name,
     summary,
     async run(ctx) {
-      const load = await plan(ctx);
-      const { result: m, profile } = await withJwtexchange(ctx, name, {}, (server) =>
-        measure({
-          server,
-          ...load,
-          expect: { ok: true, setsHeaders: ['x-jwtauth-subject', 'x-jwtauth-claims'] },
-          settings: ctx.settings,
-          scratchDir: ctx.resultsDir,
-          generatorCpus: ctx.cpus.generator,
-        }),
-      );
-      const delta = (result: string) =>
-        counterDelta(m.before.samples, m.after.samples, VERIFIED_CACHE_METRIC, { result });
-      return measured(
-        this,
-        m,
-        { verifiedCacheHitRatio: hitRatio(delta('hit'), delta('miss')) },
-        profile,
-      );
+      return measureInbound(ctx, this, await warmLoad(ctx, transport), [
+        'x-jwtauth-subject',
+        'x-jwtauth-claims',
+      ]);
     },
   };
 }

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { cpuProfFlags, summarizeProfile, type ProfileSummary } from '../lib/cpu-profile.js';
+import { measure, type LoadPlan } from '../lib/measure.js';
+import { counterDelta } from '../lib/prom-text.js';
 import { startAppServer, type ServerUnderTest } from '../lib/servers.js';
-import type { CaseContext } from './case.js';
+import { hitRatio, measured, type CaseContext, type CaseResult } from './case.js';
 
 /** The verified-token cache size the inbound cases configure (the shipped default). */
 export const VERIFIED_CACHE_SIZE = 10_000;
@@ -69,4 +71,42 @@ export async function withJwtexchange<T>(
     throw err;
   }
   return { result, profile: await app.stop() };
+}
+
+/** One valid token again and again, to the gRPC listener (h2load) or the HTTP one (h2load --h1). */
+export async function warmLoad(ctx: CaseContext, transport: 'grpc' | 'http'): Promise<LoadPlan> {
+  return transport === 'http'
+    ? { generator: 'h2load-h1', requests: await ctx.fixtures.warmInboundHttp() }
+    : { generator: 'h2load', bodies: await ctx.fixtures.warmInbound() };
+}
+
+/**
+ * An inbound case: the real server under `load`, every answer an allow setting `setsHeaders`,
+ * reported with the verified-cache hit ratio that proves which path it exercised.
+ */
+export async function measureInbound(
+  ctx: CaseContext,
+  c: { readonly name: string; readonly summary: string },
+  load: LoadPlan,
+  setsHeaders: readonly string[],
+  extras: Record<string, number> = {},
+): Promise<CaseResult> {
+  const { result: m, profile } = await withJwtexchange(ctx, c.name, {}, (server) =>
+    measure({
+      server,
+      ...load,
+      expect: { ok: true, setsHeaders },
+      settings: ctx.settings,
+      scratchDir: ctx.resultsDir,
+      generatorCpus: ctx.cpus.generator,
+    }),
+  );
+  const delta = (result: string) =>
+    counterDelta(m.before.samples, m.after.samples, VERIFIED_CACHE_METRIC, { result });
+  return measured(
+    c,
+    m,
+    { verifiedCacheHitRatio: hitRatio(delta('hit'), delta('miss')), ...extras },
+    profile,
+  );
 }
