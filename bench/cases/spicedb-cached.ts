@@ -3,7 +3,12 @@ import path from 'node:path';
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import { waitFor } from '../../test/helpers/ports.js';
-import { startSpiceDb, stopSpiceDb, type RunningSpiceDb } from '../../test/helpers/spicedb.js';
+import {
+  exampleRule,
+  startSpiceDb,
+  stopSpiceDb,
+  type RunningSpiceDb,
+} from '../../test/helpers/spicedb.js';
 import { benchUser } from '../lib/fixtures.js';
 import type { GrpcGenerator } from '../lib/load-result.js';
 import { measure } from '../lib/measure.js';
@@ -28,14 +33,7 @@ function spicedbConfig(db: RunningSpiceDb, keyFile: string) {
     authorization: {
       default: 'deny',
       cache: { maxEntries: 10_000, ttlMs: 2_000 },
-      rules: [
-        {
-          name: 'create-namespace',
-          match: { http: 'POST /v2/namespaces/{cluster}' },
-          resource: { type: 'cloud', id: { param: 'cluster' } },
-          permission: 'create_saga',
-        },
-      ],
+      rules: [exampleRule('create-namespace')],
     },
   };
 }

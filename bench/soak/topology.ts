@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../../test/helpers/envoy.js';
 import { freePort } from '../../test/helpers/ports.js';
+import { exampleRule } from '../../test/helpers/spicedb.js';
 import { startAppServer, type ServerUnderTest } from '../lib/servers.js';
 import type { SoakPlatform } from './platform.js';
 
@@ -67,14 +68,7 @@ function gatewayConfig(p: SoakPlatform) {
     },
     authorization: {
       default: 'allow',
-      rules: [
-        {
-          name: 'create-namespace',
-          match: { http: 'POST /v2/namespaces/{cluster}' },
-          resource: { type: 'cloud', id: { param: 'cluster' } },
-          permission: 'create_saga',
-        },
-      ],
+      rules: [exampleRule('create-namespace')],
     },
     outbound: {
       tokenExchange: {

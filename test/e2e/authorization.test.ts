@@ -8,6 +8,7 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.j
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import {
   EXAMPLE_RELATIONSHIPS,
+  exampleRule,
   startSpiceDb,
   stopSpiceDb,
   type RunningSpiceDb,
@@ -39,20 +40,7 @@ describe('authorization through a real Envoy and a real SpiceDB', () => {
         },
         authorization: {
           default: 'deny',
-          rules: [
-            {
-              name: 'create-namespace',
-              match: { http: 'POST /v2/namespaces/{cluster}' },
-              resource: { type: 'cloud', id: { param: 'cluster' } },
-              permission: 'create_saga',
-            },
-            {
-              name: 'create-namespace-grpc',
-              match: { grpc: 'gateway.v2.NamespaceService/CreateNamespace' },
-              resource: { type: 'cloud', id: { header: 'x-cluster' } },
-              permission: 'create_saga',
-            },
-          ],
+          rules: [exampleRule('create-namespace'), exampleRule('create-namespace-grpc')],
         },
       };
     });

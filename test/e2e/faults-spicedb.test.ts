@@ -17,6 +17,7 @@ import {
 import { waitFor } from '../helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
+  exampleRule,
   startSpiceDb,
   stopSpiceDb,
   type RunningSpiceDb,
@@ -57,14 +58,7 @@ describe('fault matrix: SpiceDB', () => {
           },
           authorization: {
             default: 'deny',
-            rules: [
-              {
-                name: 'create-namespace',
-                match: { http: 'POST /v2/namespaces/{cluster}' },
-                resource: { type: 'cloud', id: { param: 'cluster' } },
-                permission: 'create_saga',
-              },
-            ],
+            rules: [exampleRule('create-namespace')],
           },
         };
       },

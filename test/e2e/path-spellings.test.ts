@@ -7,6 +7,7 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.j
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
 import {
   EXAMPLE_RELATIONSHIPS,
+  exampleRule,
   startSpiceDb,
   stopSpiceDb,
   type RunningSpiceDb,
@@ -39,14 +40,7 @@ beforeAll(async () => {
       },
       authorization: {
         default: 'allow',
-        rules: [
-          {
-            name: 'create-namespace',
-            match: { http: 'POST /v2/namespaces/{cluster}' },
-            resource: { type: 'cloud', id: { param: 'cluster' } },
-            permission: 'create_saga',
-          },
-        ],
+        rules: [exampleRule('create-namespace')],
       },
     };
   });

@@ -7,6 +7,7 @@ import { v1 } from '@authzed/authzed-node';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import { parseRelationships, touchAll } from '../../src/spicedb/relationship-text.js';
+import { parse } from 'yaml';
 import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
 import { unlessExited } from './processes.js';
@@ -18,6 +19,20 @@ export const EXAMPLE_RELATIONSHIPS = readFileSync(
   path.join(ROOT, 'examples/spicedb/relationships.txt'),
   'utf8',
 );
+
+/** The rules of examples/spicedb/authorization.yaml, the documented example, by name. */
+const EXAMPLE_RULES = (
+  parse(readFileSync(path.join(ROOT, 'examples/spicedb/authorization.yaml'), 'utf8')) as {
+    authorization: { rules: { name: string }[] };
+  }
+).authorization.rules;
+
+/** One rule of the documented example (a fresh copy), for a test's authorization section. */
+export function exampleRule(name: string): Record<string, unknown> {
+  const rule = EXAMPLE_RULES.find((r) => r.name === name);
+  if (!rule) throw new Error(`examples/spicedb/authorization.yaml has no rule ${name}`);
+  return structuredClone(rule);
+}
 
 export interface SpiceDbOptions {
   /** Schema written at every start (default: examples/spicedb/schema.zed). */

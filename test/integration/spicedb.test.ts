@@ -12,6 +12,7 @@ import { encodeObjectId } from '../../src/spicedb/object-id.js';
 import { waitFor } from '../helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
+  exampleRule,
   startSpiceDb,
   stopSpiceDb,
   type RunningSpiceDb,
@@ -21,12 +22,7 @@ import { testLogger } from '../helpers/run-logs.js';
 type Doc = Record<string, unknown>;
 
 const RULES = [
-  {
-    name: 'create-namespace',
-    match: { http: 'POST /v2/namespaces/{cluster}' },
-    resource: { type: 'cloud', id: { param: 'cluster' } },
-    permission: 'create_saga',
-  },
+  exampleRule('create-namespace'),
   {
     name: 'delete-namespace',
     match: { http: 'DELETE /v2/namespaces/{cluster}' },

@@ -11,14 +11,10 @@ import { compileRules } from '../../../../src/config/rules.js';
 import { CachedPermissionChecker, DecisionCache } from '../../../../src/spicedb/decision-cache.js';
 import { SidecarMetrics } from '../../../../src/metrics/sidecar.js';
 import { ManualClock } from '../../../helpers/manual-time.js';
+import { exampleRule } from '../../../helpers/spicedb.js';
 
 const RULES = [
-  {
-    name: 'create-namespace',
-    match: { http: 'POST /v2/namespaces/{cluster}' },
-    resource: { type: 'cloud', id: { param: 'cluster' } },
-    permission: 'create_saga',
-  },
+  exampleRule('create-namespace'),
   {
     match: { grpc: 'gateway.v2.NamespaceService/*' },
     resource: { type: 'cloud', id: { header: 'x-cluster' } },
