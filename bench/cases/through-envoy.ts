@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { RunningEnvoy } from '../../test/helpers/envoy.js';
 import { startBenchEnvoy, type CheckTransport, type EnvoyVariant } from '../lib/envoy-setup.js';
 import { runH2loadHttp1, runVegeta, vegetaBinary, type HttpLoadResult } from '../lib/http-load.js';
+import type { ProfileSummary } from '../lib/cpu-profile.js';
 import type { LoadResult } from '../lib/load-result.js';
 import { treeCpuMicros } from '../lib/proc.js';
 import type { ServerUnderTest } from '../lib/servers.js';
@@ -65,7 +66,8 @@ async function runThroughEnvoy(
       ? await startJwtexchange(ctx, c.name, {}, { workers: envoyCaseWorkers(), pin: false })
       : undefined;
   let envoy: RunningEnvoy | undefined;
-  let stopped = false;
+  let measuredCase: CaseResult;
+  let profile: ProfileSummary | undefined;
   try {
     const started = await startBenchEnvoy(
       variant,
@@ -98,16 +100,13 @@ async function runThroughEnvoy(
     const calls = (result.completed * (seconds.warmup + seconds.measured)) / seconds.measured;
     const extras: Record<string, number> =
       variant === 'ext-authz' ? { extAuthzErrors: await extAuthzErrors(envoy) } : {};
-    await envoy.stop();
-    stopped = true;
-    const profile = await app?.stop();
-    return { ...toCase(c, result, problems, cpu / calls, extras), ...(profile ? { profile } : {}) };
+    measuredCase = toCase(c, result, problems, cpu / calls, extras);
   } finally {
-    if (!stopped) {
-      await envoy?.stop();
-      await app?.stop();
-    }
+    await envoy?.stop();
+    // Stopping the server writes its CPU profile under --profile.
+    profile = await app?.stop();
   }
+  return { ...measuredCase, ...(profile ? { profile } : {}) };
 }
 
 const port = (s: ServerUnderTest, transport: CheckTransport) =>
