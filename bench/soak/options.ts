@@ -10,6 +10,8 @@ export interface SoakOptions {
   readonly rssGrowthMiB: number;
   /** Skip the token-exchange restarts and certificate renewals (a baseline; keys still rotate). */
   readonly noFaults: boolean;
+  /** How both Envoys ask the sidecars: ext_authz over gRPC or HTTP (envoy/*-http.yaml). */
+  readonly transport: 'grpc' | 'http';
 }
 
 export const USAGE = `usage: npm run soak -- [options]
@@ -20,6 +22,8 @@ export const USAGE = `usage: npm run soak -- [options]
   --rss-growth-mib N   fail when the gateway sidecar's RSS grows more than N MiB from the end of
                        warm-up to the end (default 48)
   --no-faults          no token-exchange restarts or certificate renewals (a baseline run)
+  --transport T        grpc (default) or http: the ext_authz transport every Envoy uses, with
+                       the shipped envoy/*.yaml or envoy/*-http.yaml
   --help               this text`;
 
 function positive(name: string, raw: string | undefined, fallback: number, min = 0): number {
@@ -39,17 +43,23 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions | undefin
       'saga-rate': { type: 'string' },
       'rss-growth-mib': { type: 'string' },
       'no-faults': { type: 'boolean', default: false },
+      transport: { type: 'string', default: 'grpc' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return undefined;
   const minutes = positive('minutes', values.minutes, 10);
   if (minutes < 0.5) throw new Error('--minutes must be at least 0.5');
+  const transport = values.transport;
+  if (transport !== 'grpc' && transport !== 'http') {
+    throw new Error('--transport must be grpc or http');
+  }
   return {
     minutes,
     rate: positive('rate', values.rate, 100),
     sagaRate: positive('saga-rate', values['saga-rate'], 25),
     rssGrowthMiB: positive('rss-growth-mib', values['rss-growth-mib'], 48),
     noFaults: values['no-faults'] ?? false,
+    transport,
   };
 }

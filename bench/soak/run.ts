@@ -104,7 +104,9 @@ async function soak(o: SoakOptions, p: SoakPlatform, t: SoakTopology): Promise<n
     (i, due) => sagaRequest(i, due, { port: t.egressPort, tally }),
     rampMs,
   );
-  process.stderr.write(`soak: ${o.minutes} min at ${o.rate} user/s + ${o.sagaRate} saga/s\n`);
+  process.stderr.write(
+    `soak: ${o.minutes} min at ${o.rate} user/s + ${o.sagaRate} saga/s, ext_authz over ${o.transport}\n`,
+  );
   const start = await new Promise<[number, number]>((resolve, reject) =>
     setTimeout(
       () =>
@@ -140,7 +142,7 @@ async function soak(o: SoakOptions, p: SoakPlatform, t: SoakTopology): Promise<n
   const c = tally.counts;
   console.log(
     [
-      `soak ${o.minutes} min: requests ${tally.total} (user ${c.user + c.outsider}, saga ${c.saga})`,
+      `soak ${o.minutes} min (${o.transport}): requests ${tally.total} (user ${c.user + c.outsider}, saga ${c.saga})`,
       `unexpected ${tally.unexpected}`,
       `p99 ${tally.latency.percentile(99).toFixed(1)} ms (p50 ${tally.latency.percentile(50).toFixed(1)}, max ${tally.latency.percentile(100).toFixed(0)})`,
       `gateway sidecar RSS ${mib(start[0])} → ${mib(gEnd)} MiB (bound +${o.rssGrowthMiB})`,
@@ -184,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     platform = await startPlatform(work, RESULTS_DIR);
-    topology = await startTopology(platform, work, RESULTS_DIR);
+    topology = await startTopology(platform, work, RESULTS_DIR, options.transport);
     return await soak(options, platform, topology);
   } finally {
     await cleanup();

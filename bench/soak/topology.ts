@@ -101,11 +101,22 @@ function vmcontrollerConfig(p: SoakPlatform) {
   };
 }
 
+/** The shipped Envoy configs of each transport. */
+const CONFIGS = {
+  grpc: { ingress: 'envoy/ingress.yaml', egress: 'envoy/egress.yaml' },
+  http: { ingress: 'envoy/ingress-http.yaml', egress: 'envoy/egress-http.yaml' },
+} as const;
+
 export async function startTopology(
   p: SoakPlatform,
   workDir: string,
   resultsDir: string,
+  transport: 'grpc' | 'http',
 ): Promise<SoakTopology> {
+  const configs = CONFIGS[transport];
+  // The sidecar listener each Envoy's jwtexchange cluster points at.
+  const checkPort = (s: ServerUnderTest) =>
+    transport === 'http' ? Number(s.httpCheckAddress!.split(':').at(-1)) : portOf(s);
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -145,17 +156,17 @@ export async function startTopology(
       await freePort(),
       await freePort(),
     ];
-    await envoy('vmcontroller ingress', 'envoy/ingress.yaml', {
+    await envoy('vmcontroller ingress', configs.ingress, {
       listeners: { ingress: vmIngressPort },
-      clusters: { jwtexchange: portOf(vmcontroller), app: vmApp.port },
+      clusters: { jwtexchange: checkPort(vmcontroller), app: vmApp.port },
     });
-    await envoy('gateway ingress', 'envoy/ingress.yaml', {
+    await envoy('gateway ingress', configs.ingress, {
       listeners: { ingress: ingressPort },
-      clusters: { jwtexchange: portOf(gateway), app: gatewayApp.port },
+      clusters: { jwtexchange: checkPort(gateway), app: gatewayApp.port },
     });
-    await envoy('gateway egress', 'envoy/egress.yaml', {
+    await envoy('gateway egress', configs.egress, {
       listeners: { egress: egressPort },
-      clusters: { jwtexchange: portOf(gateway), vmcontroller: vmIngressPort },
+      clusters: { jwtexchange: checkPort(gateway), vmcontroller: vmIngressPort },
     });
     const envoyStats = async () => {
       const parts = await Promise.all(
