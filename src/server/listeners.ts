@@ -131,12 +131,17 @@ async function drain(
   graceMs: number,
   logger: CheckDeps['logger'],
 ): Promise<void> {
-  const grace = new Promise<'timeout'>((r) => systemTimers.set(() => r('timeout'), graceMs));
+  let graceTimer: unknown;
+  const grace = new Promise<'timeout'>((r) => {
+    graceTimer = systemTimers.set(() => r('timeout'), graceMs);
+  });
   const grpcStopped = new Promise<void>((r) => grpc.server.tryShutdown(() => r()));
   // Stops accepting and closes idle keep-alive connections; a busy one closes after its answer.
   const httpStopped = new Promise<void>((r) => (httpCheck ? httpCheck.close(() => r()) : r()));
   const stopped = Promise.all([grpcStopped, httpStopped]);
   const drained = await Promise.race([inFlight.idle().then(() => stopped), grace]);
+  // A drain that finished early must not hold the process open for the rest of the grace period.
+  systemTimers.clear(graceTimer);
   if (drained === 'timeout') {
     logger.warn('shutdown grace elapsed; closing remaining connections', {
       inFlight: inFlight.size,
