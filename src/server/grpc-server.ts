@@ -1,18 +1,19 @@
 import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { leanAuthorizationService } from '../envoy/server-codec.js';
 import type { createCheckHandler } from '../check/handler.js';
+import { HealthService } from './health-service.js';
 
 const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
 
 export interface GrpcServer {
   readonly server: Server;
-  readonly health: HealthImplementation;
+  readonly health: HealthService;
   readonly port: number;
 }
 
 /**
- * ext_authz and grpc.health.v1 on one listener (plaintext: the sidecar talks over loopback).
+ * ext_authz and grpc.health.v1 (health-service.ts) on one listener (plaintext: the sidecar talks
+ * over loopback); health says NOT_SERVING until setServing(true).
  * `service` defaults to the lean codec (server-codec.ts); the bench's bare ceiling passes the
  * generic proto-loader definition.
  */
@@ -32,7 +33,7 @@ export async function startGrpcServer(
     'grpc-node.max_session_memory': 64,
   });
   server.addService(service, { Check: check });
-  const health = new HealthImplementation({
+  const health = new HealthService({
     '': 'NOT_SERVING',
     [AUTHORIZATION_SERVICE_NAME]: 'NOT_SERVING',
   });
@@ -45,7 +46,7 @@ export async function startGrpcServer(
   return { server, health, port };
 }
 
-export function setServing(health: HealthImplementation, serving: boolean): void {
+export function setServing(health: HealthService, serving: boolean): void {
   const status = serving ? 'SERVING' : 'NOT_SERVING';
   health.setStatus('', status);
   health.setStatus(AUTHORIZATION_SERVICE_NAME, status);

@@ -135,6 +135,8 @@ async function drain(
   const grace = new Promise<'timeout'>((r) => {
     graceTimer = systemTimers.set(() => r('timeout'), graceMs);
   });
+  // Open health Watch streams would hold their connections open until the grace runs out.
+  grpc.health.shutdown();
   const grpcStopped = new Promise<void>((r) => grpc.server.tryShutdown(() => r()));
   // Stops accepting and closes idle keep-alive connections; a busy one closes after its answer.
   const httpStopped = new Promise<void>((r) => (httpCheck ? httpCheck.close(() => r()) : r()));
