@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import type * as ProtoLoader from '@grpc/proto-loader';
 
 /**
  * Envoy's ext_authz protos, loaded at run time from the copies that ship in @grpc/grpc-js-xds
@@ -24,7 +24,7 @@ export const CHECK_METHOD_PATH = '/envoy.service.auth.v3.Authorization/Check';
  * Plain-object mapping: keepCase so field names match the proto (and Envoy's docs), enums as
  * strings, longs as numbers; `defaults: false` keeps decode cheap on the hot path.
  */
-export const LOADER_OPTIONS: Options = {
+export const LOADER_OPTIONS: ProtoLoader.Options = {
   keepCase: true,
   longs: Number,
   enums: String,
@@ -37,6 +37,9 @@ let cached: ServiceDefinition | undefined;
 /** The grpc-js service definition of envoy.service.auth.v3.Authorization (loaded once). */
 export function authorizationService(): ServiceDefinition {
   if (cached) return cached;
+  // Required here, not imported: proto-loader brings protobufjs (~100 ms to load), which the
+  // server's side never needs (server-codec.ts); only clients and the bench's baseline call this.
+  const { loadSync } = require('@grpc/proto-loader') as typeof ProtoLoader;
   const definition = loadSync(EXT_AUTHZ_PROTO, {
     ...LOADER_OPTIONS,
     includeDirs: protoIncludeDirs(),
