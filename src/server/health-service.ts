@@ -67,6 +67,9 @@ export class HealthService {
     for (const [service, set] of this.watchers) {
       for (const w of set) {
         this.unwatch(service, w);
+        // A full stream still gets its last status, queued before the end.
+        if (w.pending !== undefined && w.pending !== w.lastSent)
+          w.call.write({ status: w.pending });
         end(w.call, GrpcStatus.UNAVAILABLE, 'server shutting down');
       }
     }

@@ -181,4 +181,14 @@ describe('HealthService Watch', () => {
     expect(h.check({ service: '' }).value).toEqual({ status: 'NOT_SERVING' });
     expect(h.watch({ service: '' }).ended).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
   });
+
+  it('shutdown: a stream that does not read still has NOT_SERVING queued before its end', () => {
+    const health = fresh();
+    health.setStatus('', 'SERVING');
+    const call = handlers(health).watch({ service: '' });
+    call.writableNeedDrain = true;
+    health.shutdown();
+    expect(call.sent).toEqual(['SERVING', 'NOT_SERVING']);
+    expect(call.ended).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
+  });
 });
