@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { packageRoot } from '../package-root.js';
 
 // Sub-millisecond work on the hot path, up to the Envoy timeout range.
 export const CHECK_BUCKETS = [
@@ -10,11 +12,11 @@ export const REMOTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 /** nodejs_gc_duration_seconds: scavenges take 0.5–10 ms, mark-compacts tens to hundreds. */
 const GC_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1];
 
-/** The package version, read once; from src/ and from dist/ alike, package.json is two levels up. */
+/** The package version, read once from the package's package.json. */
 export const PACKAGE_VERSION: string = (() => {
   try {
     const pkg = JSON.parse(
-      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+      readFileSync(path.join(packageRoot(import.meta.url), 'package.json'), 'utf8'),
     ) as {
       version?: unknown;
     };

@@ -1,14 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../package-root.js';
 import { parseRelationships } from '../../spicedb/relationship-text.js';
 import { startEmbeddedSpiceDb } from './start.js';
 
-/** examples/ sits three levels above this file, from src/ and from dist/ alike. */
-const EXAMPLES = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../examples/spicedb',
-);
+/** The example schema and relationships, from the package's examples/. */
+const EXAMPLES = path.join(packageRoot(import.meta.url), 'examples/spicedb');
 
 export interface DevAuthorization {
   /** `spicedb` and `authorization` config sections pointing at the embedded engine. */
