@@ -1,11 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { CachedServiceToken, ServiceTokenCache } from '../tokens/service-token-cache.js';
 import { TokenRequestError } from '../tokens/token-errors.js';
 import { SERVER_NODE_FLAGS } from './node-flags.js';
+import { workerEntry } from './worker-entry.js';
 import type { GateStatus } from '../readiness.js';
 import {
   isWorkerMessage,
@@ -33,12 +32,6 @@ export interface WorkerPoolOptions {
   readonly tokens: ServiceTokenCache | undefined;
   /** Called when a worker's readiness changed (the primary re-evaluates its own). */
   readonly changed: () => void;
-}
-
-/** worker-main.js next to this file: .js when built, .ts when run from source (tsx). */
-function workerEntry(): string {
-  const built = fileURLToPath(new URL('./worker-main.js', import.meta.url));
-  return existsSync(built) ? built : built.replace(/\.js$/, '.ts');
 }
 
 /**
