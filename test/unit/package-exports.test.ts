@@ -23,8 +23,11 @@ describe('package.json exports: the public entry points', () => {
     }
   });
 
-  it('runs the CLI the bin launcher runs', () => {
+  it('exports the main() the bin launcher runs (from the bundle, scripts/bundle.ts)', () => {
     const launcher = readFileSync(path.join(ROOT, pkg.bin.jwtexchange!), 'utf8');
-    expect(launcher).toContain(`'..${pkg.exports['./cli']!.slice(1)}'`);
+    expect(launcher).toContain("import('../dist/jwtexchange.mjs')");
+    const entry = readFileSync(path.join(ROOT, 'src/cli/bundle-entry.ts'), 'utf8');
+    const cli = pkg.exports['./cli']!.replace(/^\.\/dist\/cli\//, './');
+    expect(entry).toContain(`export { main } from '${cli}';`);
   });
 });
