@@ -1,12 +1,17 @@
 # syntax=docker/dockerfile:1
 #
 # jwtexchange container image: the ext_authz sidecar CLI on the current Node.js LTS (26, "LTS" since
-# 2026-10-28). Three stages: build compiles TypeScript with every dependency; deps installs the
-# production dependencies only; the final stage holds node_modules, dist/, bin/ and package.json
-# and nothing else (no npm cache, no sources, no compiler). Pin NODE_IMAGE to a digest in CI.
+# 2026-10-28). Three stages: build compiles TypeScript and bundles the CLI into one file
+# (dist/jwtexchange.mjs, which bin/ runs) with every dependency; deps installs the production
+# dependencies only (the packages the bundle leaves external load from there); the final stage
+# holds node_modules, dist/, bin/ and package.json and nothing else (no npm cache, no sources, no
+# compiler). Pin NODE_IMAGE to a digest in CI.
 #
 # The process runs as uid 1000 (the image's `node` user, given numerically so Kubernetes can
-# verify runAsNonRoot) and writes nothing outside /tmp, so readOnlyRootFilesystem works.
+# verify runAsNonRoot) and writes nothing outside /tmp, so readOnlyRootFilesystem works: Node's
+# compile cache (bin/jwtexchange.js) goes to $TMPDIR/node-compile-cache, and an unwritable /tmp
+# only turns it off. No --enable-source-maps by default: it parses the bundle's source map at
+# every start; set NODE_OPTIONS=--enable-source-maps for stack traces in src/ positions.
 ARG NODE_IMAGE=node:26-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -17,6 +22,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.ts ./scripts/
 COPY src ./src
 RUN npm run build
 
@@ -29,7 +35,6 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps \
     TMPDIR=/tmp
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

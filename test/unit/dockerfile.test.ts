@@ -195,7 +195,17 @@ describe('Dockerfile', () => {
 
   it('ships what bin/jwtexchange.js loads at run time', () => {
     const launcher = readFileSync(path.join(ROOT, 'bin/jwtexchange.js'), 'utf8');
-    expect(launcher).toContain("from '../dist/cli/main.js'");
+    expect(launcher).toContain("import('../dist/jwtexchange.mjs')");
+    // The build stage bundles: the script is there before `npm run build`, which runs it.
+    const build = stages.find((s) => / AS build$/.test(s[0]!.args))!;
+    const buildSteps = build.map((i) => `${i.op} ${i.args}`);
+    const bundleScript = buildSteps.findIndex((l) => /^COPY scripts\/bundle\.ts /.test(l));
+    expect(bundleScript).toBeGreaterThan(0);
+    expect(buildSteps.indexOf('RUN npm run build')).toBeGreaterThan(bundleScript);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.build).toMatch(/ scripts\/bundle\.ts$/);
     const copied = args('COPY').join('\n');
     expect(copied).toMatch(/--from=build \/src\/dist \.\/dist/);
     expect(copied).toMatch(/^bin \.\/bin$/m);
@@ -208,7 +218,8 @@ describe('production import graph', () => {
     dependencies: Record<string, string>;
     devDependencies: Record<string, string>;
   };
-  const sites = runtimePackageImports(path.join(ROOT, 'src/cli/main.ts'));
+  // The bundle's entry: the CLI and the worker of server.workers (scripts/bundle.ts).
+  const sites = runtimePackageImports(path.join(ROOT, 'src/cli/bundle-entry.ts'));
 
   it('imports statically only packages that `npm ci --omit=dev` installs', () => {
     const missing = sites
