@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { BUNDLE_RUNTIME, BundleModules } from './bundle-modules.js';
 import { ROOT } from './paths.js';
 
 /**
@@ -60,9 +61,13 @@ const AREAS: readonly [RegExp, string][] = [
   [/node_modules\/jose\//, 'jose'],
   [/node_modules\//, 'other deps'],
   [/^node:/, 'node internals'],
+  [new RegExp(`^${BUNDLE_RUNTIME}$`), 'bundle runtime'],
 ];
 
-/** This repo's code: dist/ (the real server), src/ and bench/ (the bare server runs via tsx). */
+/**
+ * This repo's code: dist/ (tsc's output), src/ (and the bundle's src/ modules, see placeOf) and
+ * bench/ (the bare server runs via tsx).
+ */
 const OWN_CODE = ['dist', 'src', 'bench'].map((d) => `file://${ROOT}/${d}/`);
 const isOwn = (url: string) => OWN_CODE.some((prefix) => url.startsWith(prefix));
 
@@ -80,11 +85,26 @@ function shortLocation(url: string, line: number): string {
   return `${file}:${line + 1}`;
 }
 
+type CallFrame = CpuProfile['nodes'][number]['callFrame'];
+
+/**
+ * A frame's URL for areas and ownership, and where it is: a frame in the CLI bundle is counted
+ * for the module it came from (location: that module, then the bundle's line).
+ */
+function placeOf(frame: CallFrame, bundle: BundleModules): { url: string; location: string } {
+  const location = shortLocation(frame.url, frame.lineNumber);
+  const module = bundle.moduleAt(frame.url, frame.lineNumber);
+  if (module === undefined) return { url: frame.url, location };
+  const url = module === BUNDLE_RUNTIME ? module : `file://${ROOT}/${module}`;
+  return { url, location: `${module} (${location})` };
+}
+
 /** Self-time hot spots of the main thread's profile in dir, by function, idle time taken out. */
 export function summarizeProfile(dir: string, topN = 15): ProfileSummary {
   const file = mainThreadProfile(dir);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const bundle = new BundleModules();
   const self = new Map<string, { fn: string; location: string; area: string; us: number }>();
   const areas = new Map<string, number>();
   let busy = 0;
@@ -93,8 +113,8 @@ export function summarizeProfile(dir: string, topN = 15): ProfileSummary {
     const us = profile.timeDeltas[i] ?? 0;
     if (!frame || frame.functionName === '(idle)') return;
     const fn = frame.functionName || '(anonymous)';
-    const location = shortLocation(frame.url, frame.lineNumber);
-    const area = areaOf(frame.functionName, frame.url);
+    const { url, location } = placeOf(frame, bundle);
+    const area = areaOf(frame.functionName, url);
     const key = `${fn}@${location}`;
     const entry = self.get(key) ?? { fn, location, area, us: 0 };
     entry.us += us;
@@ -116,12 +136,17 @@ export function summarizeProfile(dir: string, topN = 15): ProfileSummary {
         area: e.area,
         percent: pct(e.us),
       })),
-    ownInclusive: ownInclusive(profile, pct, topN),
+    ownInclusive: ownInclusive(profile, pct, topN, bundle),
   };
 }
 
 /** Inclusive time of this repo's functions (each counted once per sample, however deep). */
-function ownInclusive(profile: CpuProfile, pct: (us: number) => number, topN: number): HotSpot[] {
+function ownInclusive(
+  profile: CpuProfile,
+  pct: (us: number) => number,
+  topN: number,
+  bundle: BundleModules,
+): HotSpot[] {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
@@ -131,8 +156,9 @@ function ownInclusive(profile: CpuProfile, pct: (us: number) => number, topN: nu
     const seen = new Set<string>();
     for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id);
-      if (!frame || !isOwn(frame.url)) continue;
-      const location = shortLocation(frame.url, frame.lineNumber);
+      if (!frame) continue;
+      const { url, location } = placeOf(frame, bundle);
+      if (!isOwn(url)) continue;
       const fn = frame.functionName || '(anonymous)';
       const key = `${fn}@${location}`;
       if (seen.has(key)) continue;
