@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseHostPort } from '../net/host-port.js';
 
 /** What section schemas need to know about where the config file lives. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SchemaContext } from './fields.js';
 import { authorizationSection } from './sections/authorization.js';
 import { exchangeTarget, inboundSection } from './sections/inbound.js';

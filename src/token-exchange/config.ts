@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath, readYamlFile } from '../config/load.js';
 import { durationMs, filePath, listenAddress, type SchemaContext } from '../config/fields.js';
 import { issuerFields, oneKeySource } from '../config/sections/inbound.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OBJECT_TYPE, PERMISSION } from '../spicedb-names.js';
 import { compileGrpcMatch, compileHttpMatch } from '../route-match.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseHostPort } from '../../net/host-port.js';
 import { durationMs, filePath, type SchemaContext } from '../fields.js';
 
