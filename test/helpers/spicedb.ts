@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { v1 } from '@authzed/authzed-node';
-import { Metadata, status } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import { parseRelationships, touchAll } from '../../src/spicedb/relationship-text.js';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
 import { unlessExited } from './processes.js';
@@ -119,10 +119,15 @@ async function startSpiceDbOn(
         1,
         channel,
       );
+  // The schema and every relationship written so far are loaded before SpiceDB serves (at every
+  // start, restarts included): a check never meets a server that is up but still empty.
+  const bootDir = mkdtempSync(path.join(tmpdir(), 'jwtx-spicedb-boot-'));
+  const bootFile = path.join(bootDir, 'bootstrap.yaml');
   const args = [
     'serve',
     ['--grpc-preshared-key', presharedKey],
     ['--datastore-engine', 'memory'],
+    ['--datastore-bootstrap-files', bootFile],
     ['--grpc-addr', endpoint],
     tlsFlags(opts.tls),
     ['--http-enabled=false', '--metrics-enabled=false', '--dispatch-cluster-enabled=false'],
@@ -134,6 +139,13 @@ async function startSpiceDbOn(
   let output = '';
 
   const spawnServer = async () => {
+    writeFileSync(
+      bootFile,
+      stringify({
+        schema: opts.schema ?? EXAMPLE_SCHEMA,
+        relationships: bootstrapText(parseRelationships(written.join('\n'))),
+      }),
+    );
     const proc = spawn(tool('spicedb'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     // A crashed test run must not leave a SpiceDB behind.
@@ -144,11 +156,12 @@ async function startSpiceDbOn(
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const serving = waitFor(
       async () => {
+        // The bootstrap file is loaded before SpiceDB listens: once it answers, the schema is there.
         try {
           await client.promises.readSchema({}, md(), { deadline: Date.now() + 2_000 });
           return true;
-        } catch (err) {
-          return (err as { code?: number }).code === status.NOT_FOUND; // serving, no schema yet
+        } catch {
+          return false;
         }
       },
       'spicedb to serve',
@@ -157,15 +170,6 @@ async function startSpiceDbOn(
     await unlessExited(proc, 'spicedb', () => output, serving).catch((err: unknown) => {
       throw output.includes('address already in use') ? new PortTaken(String(err)) : err;
     });
-    const schema = opts.schema ?? EXAMPLE_SCHEMA;
-    await client.promises.writeSchema({ schema }, md(), { deadline: Date.now() + 15_000 });
-    const rels = parseRelationships(written.join('\n'));
-    if (rels.length > 0) {
-      await client.promises.writeRelationships(touchAll(rels), md(), {
-        deadline: Date.now() + 15_000,
-      });
-      await untilVisible(check, rels.at(-1)!);
-    }
   };
   const check = (req: v1.CheckPermissionRequest) =>
     client.promises.checkPermission(req, md(), { deadline: Date.now() + 15_000 });
@@ -204,8 +208,21 @@ async function startSpiceDbOn(
     stop,
     start: spawnServer,
     logs: () => output,
-    release: () => reserved.release(),
+    release: () => {
+      reserved.release();
+      rmSync(bootDir, { recursive: true, force: true });
+    },
   };
+}
+
+/** Relationships as SpiceDB's bootstrap (validation) file lists them: one per line, no repeats. */
+function bootstrapText(relationships: readonly v1.Relationship[]): string {
+  const lines = relationships.map((r) => {
+    const subject = r.subject!;
+    const rel = subject.optionalRelation ? `#${subject.optionalRelation}` : '';
+    return `${r.resource!.objectType}:${r.resource!.objectId}#${r.relation}@${subject.object!.objectType}:${subject.object!.objectId}${rel}`;
+  });
+  return [...new Set(lines)].join('\n');
 }
 
 /** Closes the client and stops the server (for afterAll). */
