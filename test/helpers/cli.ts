@@ -8,12 +8,20 @@ import { captureChildOutput, runLogSink } from './run-logs.js';
 import { ROOT } from './tools.js';
 
 /*
- * The CLI as a real process. bin/jwtexchange.js runs the compiled dist/, which may be stale or
- * absent in a test run, so the CLI is started from source: `node --import tsx -e <import
- * src/cli/main.ts and run main>` — exactly main() with process.argv, without a prior build.
+ * The CLI as a real process. `npm test` builds first and sets JWTX_TEST_CLI=bundle: the tests then
+ * run bin/jwtexchange.js, the one-file bundle that ships. A single test file run on its own
+ * (`npx vitest run …`) may find dist/ stale or absent, so it starts the CLI from source:
+ * `node --import tsx -e <import src/cli/main.ts and run main>` — exactly main() with process.argv.
  */
 const ENTRY =
   "import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1));";
+
+const FROM_BUNDLE = process.env.JWTX_TEST_CLI === 'bundle';
+
+/** node's arguments before the command's own. */
+const CLI_ARGS = FROM_BUNDLE
+  ? [path.join(ROOT, 'bin', 'jwtexchange.js')]
+  : ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--'];
 
 /**
  * The CLI as a child process. `stdin`: a pipe to write to (else ignored); `detached`: it leads a
@@ -26,16 +34,12 @@ export function cli(
   env: NodeJS.ProcessEnv = {},
   options: { stdin?: boolean; detached?: boolean } = {},
 ): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      detached: options.detached ?? false,
-    },
-  );
+  const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
   captureChildOutput(child, `cli-${args[0] ?? 'none'}`, ['stderr']);
   return child;
 }
@@ -64,7 +68,9 @@ export function runCli(
 export function runPrinted(
   command: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const jwtx = `jwtexchange() { node --import tsx --input-type=module -e "${ENTRY}" -- "$@"; }`;
+  const jwtx = FROM_BUNDLE
+    ? `jwtexchange() { node bin/jwtexchange.js "$@"; }`
+    : `jwtexchange() { node --import tsx --input-type=module -e "${ENTRY}" -- "$@"; }`;
   const script = `${jwtx}\n${command.replace(/npx jwtexchange/g, 'jwtexchange')}`;
   return new Promise((resolve) => {
     execFile('bash', ['-c', script], { cwd: ROOT }, (err, stdout, stderr) => {
