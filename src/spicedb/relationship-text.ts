@@ -19,12 +19,16 @@ export function parseRelationship(text: string): v1.Relationship {
   });
 }
 
-export function parseRelationships(text: string): v1.Relationship[] {
+/** The relationship lines of such a text, trimmed, without blank lines and comments. */
+export function relationshipLines(text: string): string[] {
   return text
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map(parseRelationship);
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+export function parseRelationships(text: string): v1.Relationship[] {
+  return relationshipLines(text).map(parseRelationship);
 }
 
 /** TOUCH updates (idempotent) for a WriteRelationships call. */

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
-import { parseRelationships, touchAll } from '../../src/spicedb/relationship-text.js';
+import {
+  parseRelationships,
+  relationshipLines,
+  touchAll,
+} from '../../src/spicedb/relationship-text.js';
 import { parse, stringify } from 'yaml';
 import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
@@ -58,7 +62,7 @@ export interface RunningSpiceDb {
   write(relationships: string, options?: { visible?: boolean }): Promise<string>;
   /** Stops the server (the memory datastore is lost). */
   stop(): Promise<void>;
-  /** Starts it again on the same ports, then rewrites the schema and every relationship written. */
+  /** Starts it again on the same ports, the schema and every relationship written loaded first. */
   start(): Promise<void>;
   logs(): string;
   /** Gives its port back (stopSpiceDb does this). */
@@ -135,6 +139,7 @@ async function startSpiceDbOn(
     ['--log-level', 'warn', '--log-format', 'json'],
   ].flat();
   const written: string[] = [opts.relationships ?? ''];
+  parseRelationships(written[0]!); // a malformed line fails here, clearly, not in SpiceDB's bootstrap
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -143,7 +148,8 @@ async function startSpiceDbOn(
       bootFile,
       stringify({
         schema: opts.schema ?? EXAMPLE_SCHEMA,
-        relationships: bootstrapText(parseRelationships(written.join('\n'))),
+        // Every line was parsed when written; a line written twice is listed once.
+        relationships: [...new Set(relationshipLines(written.join('\n')))].join('\n'),
       }),
     );
     const proc = spawn(tool('spicedb'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -213,16 +219,6 @@ async function startSpiceDbOn(
       rmSync(bootDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Relationships as SpiceDB's bootstrap (validation) file lists them: one per line, no repeats. */
-function bootstrapText(relationships: readonly v1.Relationship[]): string {
-  const lines = relationships.map((r) => {
-    const subject = r.subject!;
-    const rel = subject.optionalRelation ? `#${subject.optionalRelation}` : '';
-    return `${r.resource!.objectType}:${r.resource!.objectId}#${r.relation}@${subject.object!.objectType}:${subject.object!.objectId}${rel}`;
-  });
-  return [...new Set(lines)].join('\n');
 }
 
 /** Closes the client and stops the server (for afterAll). */
