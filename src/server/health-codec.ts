@@ -24,20 +24,10 @@ import {
  * UTF-8 (proto3 strings must be) is malformed.
  */
 
-export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
-
-const STATUS_NUMBERS: Readonly<Record<ServingStatus, number>> = {
-  UNKNOWN: 0,
-  SERVING: 1,
-  NOT_SERVING: 2,
-  SERVICE_UNKNOWN: 3,
-};
-const STATUS_NAMES: readonly ServingStatus[] = [
-  'UNKNOWN',
-  'SERVING',
-  'NOT_SERVING',
-  'SERVICE_UNKNOWN',
-];
+/** grpc.health.v1's ServingStatus, in the order of its numbers. */
+const STATUS_NAMES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
+export type ServingStatus = (typeof STATUS_NAMES)[number];
+const statusNumber = (status: ServingStatus): number => STATUS_NAMES.indexOf(status);
 
 export interface HealthCheckResponse {
   readonly status: ServingStatus;
@@ -95,12 +85,12 @@ export function decodeHealthListRequest(buf: Buffer): Decoded<HealthListRequest>
 
 /** proto3: status 0 (UNKNOWN) is the default and is not written. */
 function checkResponseSize(status: ServingStatus): number {
-  const n = STATUS_NUMBERS[status];
+  const n = statusNumber(status);
   return n === 0 ? 0 : 1 + varintSize(n);
 }
 
 function writeCheckResponse(w: WireWriter, status: ServingStatus): void {
-  const n = STATUS_NUMBERS[status];
+  const n = statusNumber(status);
   if (n === 0) return;
   w.tag(1, WIRE_VARINT);
   w.uint32(n);
@@ -160,23 +150,19 @@ const method = (name: string, responseStream: boolean) => ({
   originalName: name.toLowerCase(),
 });
 
+/** Check and Watch carry the same request and response messages. */
+const checkCodec = {
+  requestSerialize: encodeHealthCheckRequest,
+  requestDeserialize: decodeHealthCheckRequest,
+  responseSerialize: encodeHealthCheckResponse,
+  responseDeserialize: decodeHealthCheckResponse,
+};
+
 /** grpc.health.v1.Health for grpc-js, on this codec. */
 export function healthServiceDefinition(): ServiceDefinition {
   return {
-    Check: {
-      ...method('Check', false),
-      requestSerialize: encodeHealthCheckRequest,
-      requestDeserialize: decodeHealthCheckRequest,
-      responseSerialize: encodeHealthCheckResponse,
-      responseDeserialize: decodeHealthCheckResponse,
-    },
-    Watch: {
-      ...method('Watch', true),
-      requestSerialize: encodeHealthCheckRequest,
-      requestDeserialize: decodeHealthCheckRequest,
-      responseSerialize: encodeHealthCheckResponse,
-      responseDeserialize: decodeHealthCheckResponse,
-    },
+    Check: { ...method('Check', false), ...checkCodec },
+    Watch: { ...method('Watch', true), ...checkCodec },
     List: {
       ...method('List', false),
       requestSerialize: () => Buffer.alloc(0),
