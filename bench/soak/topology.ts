@@ -52,7 +52,7 @@ async function identityApp(): Promise<{ port: number; close(): Promise<void> }> 
   };
 }
 
-const portOf = (s: ServerUnderTest) => Number(s.address.split(':').at(-1));
+const portIn = (address: string) => Number(address.split(':').at(-1));
 
 function gatewayConfig(p: SoakPlatform) {
   const gw = p.pki.clients.gateway!;
@@ -116,7 +116,7 @@ export async function startTopology(
   const configs = CONFIGS[transport];
   // The sidecar listener each Envoy's jwtexchange cluster points at.
   const checkPort = (s: ServerUnderTest) =>
-    transport === 'http' ? Number(s.httpCheckAddress!.split(':').at(-1)) : portOf(s);
+    portIn(transport === 'http' ? s.httpCheckAddress! : s.address);
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
