@@ -37,6 +37,20 @@ const also = (name: string, find: Find, label = name) => {
   return c ? `; ${label} ${k(c.load.rps)}/s` : '';
 };
 
+/**
+ * The references in jwtexchange's place behind the same Envoy (through-envoy.ts): the bare Node
+ * HTTP server (the hop alone) and OPA; `show` formats a reference case that ran.
+ */
+const REFERENCES = [
+  ['envoy-bare-http', 'bare Node HTTP'],
+  ['envoy-opa', 'OPA'],
+] as const;
+const references = (find: Find, load: number | undefined, show: (c: MeasuredCase) => string) =>
+  REFERENCES.map(([base, label]) => {
+    const c = find(`${base}${load ? `@${load}` : ''}`);
+    return c ? `; ${label} ${show(c)}` : '';
+  }).join('');
+
 const missing = (goal: string, transport: GoalTransport, target: string, why: string): Goal => ({
   goal,
   transport,
@@ -62,7 +76,7 @@ function envoyAt1000(find: Find, t: GoalTransport): Goal {
     goal,
     transport: t,
     value: `+${f2(added)} ms (p99 ${f2(e.load.latencyMs.p99)} ms)`,
-    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms`,
+    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms${references(find, 1000, (c) => `+${f2(c.load.latencyMs.p99 - j.load.latencyMs.p99)} ms`)}`,
     target,
     met: added <= 1,
   };
@@ -84,7 +98,7 @@ function envoyAt3000(find: Find, t: GoalTransport): Goal {
     goal,
     transport: t,
     value: `0 errors, p99 ${f2(e.load.latencyMs.p99)} ms (${f2(e.load.latencyMs.p99 / j.load.latencyMs.p99)}×)`,
-    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms`,
+    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms${references(find, 3000, (c) => `p99 ${f2(c.load.latencyMs.p99)} ms`)}`,
     target,
     met: e.load.latencyMs.p99 <= 3 * j.load.latencyMs.p99,
   };
@@ -100,7 +114,7 @@ function envoyClosed(find: Find, t: GoalTransport): Goal {
     goal,
     transport: t,
     value: `${k(e.load.rps)}/s (${f2(e.load.rps / j.load.rps)}×)`,
-    reference: `jwt_authn ${k(j.load.rps)}/s${also('envoy-none', find, 'no auth')}`,
+    reference: `jwt_authn ${k(j.load.rps)}/s${also('envoy-none', find, 'no auth')}${references(find, undefined, (c) => `${k(c.load.rps)}/s (${f2(c.load.rps / j.load.rps)}×)`)}`,
     target,
     met: e.load.rps >= 0.8 * j.load.rps,
   };

@@ -60,7 +60,11 @@ function row(c: CaseResult, bare: CaseResult | undefined): string[] {
   const ratio = ratioToBare(c, bare);
   const notes = [
     extrasText(c),
-    c.roundsRps ? `rounds ${c.roundsRps.map((r) => num(r)).join(' / ')}/s` : '',
+    c.roundsP99Ms
+      ? `rounds p99 ${c.roundsP99Ms.map((r) => num(r, 2)).join(' / ')} ms`
+      : c.roundsRps
+        ? `rounds ${c.roundsRps.map((r) => num(r)).join(' / ')}/s`
+        : '',
   ]
     .filter(Boolean)
     .join('; ');

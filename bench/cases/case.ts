@@ -35,6 +35,8 @@ export interface MeasuredCase {
   readonly profile?: ProfileSummary;
   /** checks/s of every round, in run order, when --rounds > 1 (this result is the median). */
   readonly roundsRps?: readonly number[];
+  /** p99 ms of every round, in run order, for an open-loop case (its median is by p99). */
+  readonly roundsP99Ms?: readonly number[];
   /** Server CPU µs per call (process tree), when measured. */
   readonly cpuUsPerCall?: number;
 }

@@ -11,12 +11,17 @@ import { outboundWarmCase } from './outbound-warm.js';
 import { spicedbCachedCase, spicedbUsersCase } from './spicedb-cached.js';
 import { throughEnvoyCase } from './through-envoy.js';
 
-/** Per load, the variants back to back, so each comparison sees the same background. */
+/**
+ * Per load, the variants back to back, so each comparison sees the same background; then the
+ * references in jwtexchange's place: the bare Node HTTP server (the hop alone) and OPA (Go).
+ */
 const ENVOY_CASES = (['closed', 1000, 3000] as const).flatMap((load) => [
   throughEnvoyCase('none', load),
   throughEnvoyCase('jwt-authn', load),
   throughEnvoyCase('ext-authz', load, 'grpc'),
   throughEnvoyCase('ext-authz', load, 'http'),
+  throughEnvoyCase('ext-authz', load, 'http', 'bare'),
+  throughEnvoyCase('ext-authz', load, 'grpc', 'opa'),
 ]);
 
 /**

@@ -5,12 +5,20 @@ import { runH2loadHttp1, runVegeta, vegetaBinary, type HttpLoadResult } from '..
 import type { ProfileSummary } from '../lib/cpu-profile.js';
 import type { LoadResult } from '../lib/load-result.js';
 import { treeCpuMicros } from '../lib/proc.js';
-import type { ServerUnderTest } from '../lib/servers.js';
+import { opaMissing, startOpa } from '../lib/opa-server.js';
+import { startBareServer, type ServerUnderTest } from '../lib/servers.js';
 import { skipped, type BenchCase, type CaseContext, type CaseResult } from './case.js';
 import { startJwtexchange } from './jwtexchange-server.js';
 
 /** Closed loop (h2load, HTTP/1.1 connections) or open loop at a fixed rate (vegeta). */
 export type EnvoyLoad = 'closed' | number;
+
+/**
+ * The ext_authz server behind Envoy: jwtexchange, or a reference in its place — the bare HTTP
+ * server (bench/servers/bare-http-server.ts: Node's HTTP server answering a fixed allow, what any
+ * Node ext_authz server pays for the hop) or the OPA reference (Go, gRPC, verifying the token).
+ */
+export type AuthzServer = 'jwtexchange' | 'bare' | 'opa';
 
 const PATH = '/v2/namespaces';
 
@@ -19,37 +27,72 @@ const PATH = '/v2/namespaces';
  * threads) → the same trivial upstream, with no auth, with Envoy's own jwt_authn, or with
  * ext_authz → jwtexchange (`server.workers` left at its default: one per core). The ext_authz
  * variant runs over either transport: gRPC (envoy/ingress.yaml) or HTTP (envoy/ingress-http.yaml,
- * case names with `-http`). Nothing is
- * pinned: Envoy, jwtexchange and the load generator share the machine like a pod's containers.
- * Every request carries the same valid token; every answer is counted by status, and a 200 means
- * the upstream saw the verified subject header.
+ * case names with `-http`), and with a reference server in jwtexchange's place (`envoy-bare-http`,
+ * `envoy-opa`). Nothing is pinned: Envoy, the ext_authz server and the load generator share the
+ * machine like a pod's containers. Every request carries the same valid token; every answer is
+ * counted by status, and a 200 means the upstream saw the verified subject header.
  */
 export function throughEnvoyCase(
   variant: EnvoyVariant,
   load: EnvoyLoad,
   transport: CheckTransport = 'grpc',
+  authz: AuthzServer = 'jwtexchange',
 ): BenchCase {
   const suffix = transport === 'http' ? '-http' : '';
-  const name = `envoy-${variant}${suffix}${load === 'closed' ? '' : `@${load}`}`;
+  const base = {
+    jwtexchange: `envoy-${variant}${suffix}`,
+    bare: 'envoy-bare-http',
+    opa: 'envoy-opa',
+  };
+  const name = `${base[authz]}${load === 'closed' ? '' : `@${load}`}`;
   const how =
     load === 'closed' ? 'closed loop, h2load HTTP/1.1' : `${load} req/s open loop, vegeta`;
-  const auth = {
-    none: 'no auth',
-    'jwt-authn': 'jwt_authn',
-    'ext-authz': `ext_authz (${transport === 'http' ? 'HTTP' : 'gRPC'}) → jwtexchange`,
+  const behind = {
+    jwtexchange: `ext_authz (${transport === 'http' ? 'HTTP' : 'gRPC'}) → jwtexchange`,
+    bare: 'ext_authz (HTTP) → bare Node HTTP server (fixed allow)',
+    opa: 'ext_authz (gRPC) → OPA reference',
   };
+  const auth = { none: 'no auth', 'jwt-authn': 'jwt_authn', 'ext-authz': behind[authz] };
   return {
     name,
-    summary: `through Envoy, ${auth[variant]}: ${how}`,
+    summary: `${authz === 'jwtexchange' ? '' : 'reference: '}through Envoy, ${auth[variant]}: ${how}`,
     run(ctx) {
-      if (load !== 'closed' && !vegetaBinary()) {
-        return Promise.resolve(
-          skipped(this, 'vegeta is not installed: run `scripts/setup-tools.sh vegeta`'),
-        );
-      }
-      return runThroughEnvoy({ name, summary: this.summary }, variant, load, transport, ctx);
+      const cannot =
+        load !== 'closed' && !vegetaBinary()
+          ? 'vegeta is not installed: run `scripts/setup-tools.sh vegeta`'
+          : authz === 'opa'
+            ? opaMissing()
+            : undefined;
+      if (cannot) return Promise.resolve(skipped(this, cannot));
+      return runThroughEnvoy({ name, summary: this.summary }, variant, load, transport, authz, ctx);
     },
   };
+}
+
+interface StartedAuthz {
+  readonly server: ServerUnderTest;
+  /** Stops it; jwtexchange returns its CPU profile summary under --profile. */
+  stop(): Promise<ProfileSummary | undefined>;
+}
+
+/** Starts the ext_authz server of an ext_authz case, unpinned. */
+async function startAuthz(
+  ctx: CaseContext,
+  name: string,
+  authz: AuthzServer,
+): Promise<StartedAuthz> {
+  if (authz === 'jwtexchange')
+    return startJwtexchange(ctx, name, {}, { workers: envoyCaseWorkers(), pin: false });
+  const log = path.join(ctx.resultsDir, `${name}.log`);
+  const server =
+    authz === 'bare'
+      ? await startBareServer(log, [], 'http')
+      : await startOpa(
+          await ctx.fixtures.issuer(),
+          { data: path.join(ctx.fixtures.workDir, `${name}-data.json`), log },
+          undefined,
+        );
+  return { server, stop: () => server.stop().then(() => undefined) };
 }
 
 async function runThroughEnvoy(
@@ -57,14 +100,12 @@ async function runThroughEnvoy(
   variant: EnvoyVariant,
   load: EnvoyLoad,
   transport: CheckTransport,
+  authz: AuthzServer,
   ctx: CaseContext,
 ): Promise<CaseResult> {
   const issuer = await ctx.fixtures.issuer();
   const token = await ctx.fixtures.warmToken();
-  const app =
-    variant === 'ext-authz'
-      ? await startJwtexchange(ctx, c.name, {}, { workers: envoyCaseWorkers(), pin: false })
-      : undefined;
+  const app = variant === 'ext-authz' ? await startAuthz(ctx, c.name, authz) : undefined;
   let envoy: RunningEnvoy | undefined;
   let measuredCase: CaseResult;
   let profile: ProfileSummary | undefined;
@@ -77,8 +118,9 @@ async function runThroughEnvoy(
     );
     envoy = started.envoy;
     const url = `http://127.0.0.1:${started.port}${PATH}`;
-    const problems = await sample(url, token, variant);
-    const before = app ? await app.server.stats() : undefined;
+    const problems = await sample(url, token, anonymousStatus(variant, authz));
+    const counts = app && app.server.countsDecisions !== false;
+    const before = counts ? await app.server.stats() : undefined;
     const cpuBefore = app ? treeCpuMicros(app.server.pid) : 0;
     const seconds = { warmup: ctx.settings.warmupSeconds, measured: ctx.settings.durationSeconds };
     const target = { url, headers: { authorization: `Bearer ${token}` } };
@@ -93,14 +135,14 @@ async function runThroughEnvoy(
           )
         : await runVegeta(target, load, seconds, scratch);
     const cpu = app ? treeCpuMicros(app.server.pid) - cpuBefore : NaN;
-    const after = app ? await app.server.stats() : undefined;
+    const after = counts ? await app.server.stats() : undefined;
     problems.push(...countProblems(result, before?.ok, after?.ok));
     if (load !== 'closed') problems.push(...rateProblems(result, load, seconds.measured));
-    // jwtexchange's CPU per request, warm-up included (it ran at the same rate).
+    // The ext_authz server's CPU per request, warm-up included (it ran at the same rate).
     const calls = (result.completed * (seconds.warmup + seconds.measured)) / seconds.measured;
     const extras: Record<string, number> =
       variant === 'ext-authz' ? { extAuthzErrors: await extAuthzErrors(envoy) } : {};
-    measuredCase = toCase(c, result, problems, cpu / calls, extras);
+    measuredCase = toCase(c, result, load, problems, cpu / calls, extras);
   } finally {
     await envoy?.stop();
     // Stopping the server writes its CPU profile under --profile.
@@ -112,15 +154,24 @@ async function runThroughEnvoy(
 const port = (s: ServerUnderTest, transport: CheckTransport) =>
   Number((transport === 'http' ? s.httpCheckAddress! : s.address).split(':').at(-1));
 
-/** Before measuring: the token passes, and without it the auth variants answer 401. */
-async function sample(url: string, token: string, variant: EnvoyVariant): Promise<string[]> {
+/**
+ * What a request without a token gets: no auth and the bare server (which allows all) pass it;
+ * OPA's policy denies with 403; jwt_authn and jwtexchange challenge with 401.
+ */
+function anonymousStatus(variant: EnvoyVariant, authz: AuthzServer): number {
+  if (variant === 'none') return 200;
+  if (variant === 'jwt-authn') return 401;
+  return { jwtexchange: 401, bare: 200, opa: 403 }[authz];
+}
+
+/** Before measuring: the token passes, and without it the answer is the variant's own. */
+async function sample(url: string, token: string, anonymous: number): Promise<string[]> {
   const problems: string[] = [];
   const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (ok.status !== 200) problems.push(`sample: a valid token got ${ok.status}`);
-  const anonymous = await fetch(url);
-  const want = variant === 'none' ? 200 : 401;
-  if (anonymous.status !== want)
-    problems.push(`sample: no token got ${anonymous.status}, not ${want}`);
+  const none = await fetch(url);
+  if (none.status !== anonymous)
+    problems.push(`sample: no token got ${none.status}, not ${anonymous}`);
   return problems;
 }
 
@@ -134,7 +185,9 @@ function countProblems(r: HttpLoadResult, okBefore?: number, okAfter?: number): 
     );
   }
   if (okBefore !== undefined && okAfter !== undefined && okAfter - okBefore < r.completed) {
-    problems.push(`jwtexchange counted ${okAfter - okBefore} allows for ${r.completed} answers`);
+    problems.push(
+      `the ext_authz server counted ${okAfter - okBefore} allows for ${r.completed} answers`,
+    );
   }
   return problems;
 }
@@ -162,23 +215,25 @@ async function extAuthzErrors(envoy: RunningEnvoy): Promise<number> {
 function toCase(
   c: { name: string; summary: string },
   r: HttpLoadResult,
+  load: EnvoyLoad,
   problems: string[],
   cpuUsPerCall: number,
   extras: Record<string, number>,
 ): CaseResult {
-  const load: LoadResult = {
+  const result: LoadResult = {
     generator: r.generator,
     completed: r.completed,
     failed: r.failed,
     seconds: r.completed / r.rps,
     rps: r.rps,
+    ...(load === 'closed' ? {} : { fixedRate: load }),
     latencyMs: r.latencyMs,
   };
   return {
     kind: 'measured',
     name: c.name,
     summary: c.summary,
-    load,
+    load: result,
     served: { ok: r.completed, denied: 0 },
     problems,
     extras,

@@ -18,6 +18,8 @@ export interface LoadResult {
   readonly failed: number;
   readonly seconds: number;
   readonly rps: number;
+  /** Open loop: the rate the generator was asked for (the result is judged by its latency). */
+  readonly fixedRate?: number;
   readonly latencyMs: LatencySummary;
   /**
    * Responses classified by CheckResponse.status.code, when the generator can see it
