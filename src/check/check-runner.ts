@@ -29,10 +29,12 @@ export function createCheckRunner(deps: CheckDeps, inFlight: InFlight): CheckRun
   // At debug level every decision is logged with its explanation; otherwise one is built only
   // for a caller that asks (jwtexchange check), so the hot path pays nothing.
   const debug = deps.logger.enabled('debug');
+  // The gauge reads the in-flight count when scraped: no metric call per check for it.
+  const gauge = deps.metrics.checksInFlight;
+  deps.metrics.onCollect(gauge, () => gauge.set(inFlight.size));
   return (call: CheckCall, reply: CheckReply): void => {
     const start = process.hrtime.bigint();
     inFlight.enter();
-    deps.metrics.checksInFlight.inc();
     const explain = debug || call.explain ? new Explanation() : undefined;
     const respond = ({ decision, ctx }: Decided): void => {
       const direction = ctx?.direction ?? 'unknown';
@@ -40,7 +42,6 @@ export function createCheckRunner(deps: CheckDeps, inFlight: InFlight): CheckRun
       // A dry-run decision is counted under the reason it would have denied for.
       deps.metrics.countCheck(direction, label, decision.wouldDeny ?? decision.reason);
       deps.metrics.observeCheckDuration(direction, Number(process.hrtime.bigint() - start) / 1e9);
-      deps.metrics.checksInFlight.dec();
       if (explain) explainDecision(explain, decision);
       logDecision(deps.logger, decision, ctx, direction, explain);
       try {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type LabelValues } from 'prom-client';
 import type { ReasonCode } from '../errors.js';
 import { CHECK_BUCKETS, MetricsRegistry, REMOTE_BUCKETS } from './registry.js';
+import { ScrapeCounts, type ScrapeCount } from './scrape-counts.js';
 
 export type CheckDecisionLabel = 'allow' | 'deny' | 'dry_run';
 
@@ -32,7 +33,10 @@ export class SidecarMetrics extends MetricsRegistry {
   readonly spicedbCheckDuration: Histogram;
   readonly spicedbDecisionCache: Counter<'result'>;
 
-  private readonly checkChildren = new Map<string, { inc(): void }>();
+  /** Per-check counts, handed to their counters when scraped (scrape-counts.ts). */
+  readonly verifiedCacheCounts: ScrapeCounts<'result'>;
+  private readonly checkCounts: ScrapeCounts<'direction' | 'decision' | 'reason'>;
+  private readonly checkChildren = new Map<string, ScrapeCount>();
   private readonly durationChildren = new Map<string, { observe(seconds: number): void }>();
 
   constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
@@ -43,7 +47,10 @@ export class SidecarMetrics extends MetricsRegistry {
       help: 'ext_authz checks by direction, decision (allow, deny, dry_run) and reason code.',
       labelNames: ['direction', 'decision', 'reason'],
       registers: r,
+      collect: this.hooked('jwtexchange_checks_total'),
     });
+    this.checkCounts = new ScrapeCounts(this.checks);
+    this.onCollect(this.checks, () => this.checkCounts.flush());
     this.checkDuration = new Histogram({
       name: 'jwtexchange_check_duration_seconds',
       help: 'Time from CheckRequest received to CheckResponse sent, by direction.',
@@ -58,17 +65,22 @@ export class SidecarMetrics extends MetricsRegistry {
       buckets: CHECK_BUCKETS,
       registers: r,
     });
+    // Read from the runner's own count at scrape time (check-runner.ts), not moved per check.
     this.checksInFlight = new Gauge({
       name: 'jwtexchange_checks_in_flight',
       help: 'Checks being evaluated right now.',
       registers: r,
+      collect: this.hooked('jwtexchange_checks_in_flight'),
     });
     this.verifiedCache = new Counter({
       name: 'jwtexchange_verified_token_cache_total',
       help: 'Verified-token cache lookups by result (hit, miss).',
       labelNames: ['result'],
       registers: r,
+      collect: this.hooked('jwtexchange_verified_token_cache_total'),
     });
+    this.verifiedCacheCounts = new ScrapeCounts(this.verifiedCache);
+    this.onCollect(this.verifiedCache, () => this.verifiedCacheCounts.flush());
     this.jwksAge = new Gauge({
       name: 'jwtexchange_jwks_age_seconds',
       help: 'Seconds since the issuer key set was last loaded successfully.',
@@ -178,12 +190,12 @@ export class SidecarMetrics extends MetricsRegistry {
     });
   }
 
-  /** Counts one check; labelled children are cached so the hot path does no label hashing. */
+  /** Counts one check: a plain number per label set, handed to the counter when scraped. */
   countCheck(direction: string, decision: CheckDecisionLabel, reason: ReasonCode): void {
     const key = `${direction}|${decision}|${reason}`;
     let child = this.checkChildren.get(key);
     if (!child) {
-      child = this.checks.labels({ direction, decision, reason } as LabelValues<
+      child = this.checkCounts.child({ direction, decision, reason } as LabelValues<
         'direction' | 'decision' | 'reason'
       >);
       this.checkChildren.set(key, child);
@@ -191,7 +203,7 @@ export class SidecarMetrics extends MetricsRegistry {
     child.inc();
   }
 
-  /** Observes one check's duration, through a cached labelled child like countCheck. */
+  /** Observes one check's duration, through a cached labelled child of the histogram. */
   observeCheckDuration(direction: string, seconds: number): void {
     let child = this.durationChildren.get(direction);
     if (!child) {

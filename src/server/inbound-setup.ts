@@ -132,8 +132,8 @@ export function setupInbound(
     clock,
     config.verifiedCacheMaxBytes,
   );
-  const hits = metrics.verifiedCache.labels({ result: 'hit' });
-  const misses = metrics.verifiedCache.labels({ result: 'miss' });
+  const hits = metrics.verifiedCacheCounts.child({ result: 'hit' });
+  const misses = metrics.verifiedCacheCounts.child({ result: 'miss' });
   return {
     sources: trusted.map((t) => t.keys),
     verifier,

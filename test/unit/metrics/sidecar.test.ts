@@ -14,7 +14,7 @@ async function sample(metrics: SidecarMetrics, name: string, labels: Record<stri
 }
 
 describe('Metrics', () => {
-  it('counts checks by direction, decision and reason, reusing the labelled child', async () => {
+  it('counts checks by direction, decision and reason, handed over when scraped', async () => {
     const m = new SidecarMetrics({ defaultMetrics: false });
     m.countCheck('inbound', 'deny', 'token_expired');
     m.countCheck('inbound', 'deny', 'token_expired');
@@ -29,6 +29,14 @@ describe('Metrics', () => {
     expect(
       await sample(m, 'jwtexchange_checks_total', { direction: 'outbound', reason: 'injected' }),
     ).toBe(1);
+  });
+
+  it('counts verified-cache lookups by result when scraped', async () => {
+    const m = new SidecarMetrics({ defaultMetrics: false });
+    m.verifiedCacheCounts.child({ result: 'hit' }).inc();
+    m.verifiedCacheCounts.child({ result: 'miss' }).inc();
+    expect(await sample(m, 'jwtexchange_verified_token_cache_total', { result: 'hit' })).toBe(1);
+    expect(await sample(m, 'jwtexchange_verified_token_cache_total', { result: 'miss' })).toBe(1);
   });
 
   it('runs collect hooks at scrape time, so ages and expiries are computed, not polled', async () => {
