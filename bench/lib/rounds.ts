@@ -10,7 +10,13 @@ import type { CaseResult, MeasuredCase } from '../cases/case.js';
 export function medianRound(rounds: readonly CaseResult[]): CaseResult {
   const first = rounds[0];
   if (!first) throw new Error('no rounds to reduce');
-  const bad = rounds.find((r) => r.kind === 'skipped' || r.problems.length > 0);
+  const isBad = (r: CaseResult) => r.kind === 'skipped' || r.problems.length > 0;
+  const bad = rounds.find(isBad);
+  if (bad?.kind === 'measured' && rounds.length > 1) {
+    // How often it failed matters at an edge (a machine that collapses in some rounds only).
+    const n = rounds.filter(isBad).length;
+    return { ...bad, problems: [...bad.problems, `${n} of ${rounds.length} rounds invalid`] };
+  }
   if (bad || rounds.length === 1) return bad ?? first;
   const measured = rounds.flatMap((r) => (r.kind === 'measured' ? [r] : []));
   const fixedRate = measured.some((r) => r.load.fixedRate !== undefined);
