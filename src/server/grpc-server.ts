@@ -31,6 +31,9 @@ export async function startGrpcServer(
     // check of a worker thread over one connection, and a burst must not be refused by Node's
     // 10 MB default.
     'grpc-node.max_session_memory': 64,
+    // channelz (grpc-js's call and socket statistics, served only to a channelz client, which
+    // the sidecar never registers) costs every call its trackers and timestamps.
+    'grpc.enable_channelz': 0,
   });
   server.addService(service, { Check: check });
   const health = new HealthService({
