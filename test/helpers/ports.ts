@@ -21,7 +21,12 @@ import path from 'node:path';
  * project never hand out the same one.
  */
 const LOWEST = 20_000;
-const LOCK_DIR = path.join(tmpdir(), 'jwtexchange-ports');
+/**
+ * The machine's temp dir, which a test run's global setup keeps here before it points TMPDIR at
+ * the run's own folder: the locks must be seen by every run on the machine, not by one.
+ */
+export const SHARED_TMPDIR_ENV = 'JWTX_SHARED_TMPDIR';
+const LOCK_DIR = path.join(process.env[SHARED_TMPDIR_ENV] ?? tmpdir(), 'jwtexchange-ports');
 const held = new Set<number>();
 
 /** The first port of the kernel's ephemeral range (connect() and bind(0) pick from there). */
