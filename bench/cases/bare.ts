@@ -9,7 +9,8 @@ import { warmLoad } from './jwtexchange-server.js';
  * The ceiling every other case is divided by: grpc-js with the real listener and proto, decoding
  * the same CheckRequest and encoding an allow-shaped CheckResponse (the generic proto-loader codec,
  * as any grpc-js ext_authz server does), but deciding nothing. `bare-lean` is the same with the
- * real server's own codec (src/envoy/server-codec.ts): what is left of grpc-js and HTTP/2 alone.
+ * real server's own codec (src/envoy/server-codec.ts): what is left of grpc-js and HTTP/2 alone;
+ * `bare-h2` does that work on node:http2 without grpc-js, so the two show grpc-js's share.
  * `bare-http` is the ceiling of the HTTP cases: the real ext_authz HTTP listener
  * (src/server/http-check-server.ts) reading the same request and answering the same allow.
  */
@@ -30,6 +31,11 @@ export const bareLeanCase = bare(
   'bare-lean',
   'lean',
   'transport alone: as bare, with the lean codec jwtexchange uses (h2load)',
+);
+export const bareH2Case = bare(
+  'bare-h2',
+  'h2',
+  'without grpc-js: node:http2 alone, lean codec, fixed OK answer, no work (h2load)',
 );
 export const bareHttpCase = bare(
   'bare-http',

@@ -1,4 +1,4 @@
-import { bareCase, bareHttpCase, bareLeanCase } from './bare.js';
+import { bareCase, bareH2Case, bareHttpCase, bareLeanCase } from './bare.js';
 import type { BenchCase } from './case.js';
 import { cyclerCeilingCase, vegetaCeilingCase } from './cycler-ceiling.js';
 import { inboundDistinctCase, inboundDistinctHttpCase } from './inbound-distinct.js';
@@ -31,6 +31,7 @@ const ENVOY_CASES = (['closed', 1000, 3000] as const).flatMap((load) => [
 export const CASES: readonly BenchCase[] = [
   bareCase,
   bareLeanCase,
+  bareH2Case,
   bareHttpCase,
   cyclerCeilingCase,
   vegetaCeilingCase,

@@ -36,13 +36,18 @@ export interface ServerUnderTest {
 
 const BARE_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-server.ts');
 const BARE_HTTP_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-http-server.ts');
+const BARE_H2_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-h2-server.ts');
 
-/** The bare ceilings: grpc-js with the generic or the lean codec, or the HTTP check listener. */
-export type BareKind = 'generic' | 'lean' | 'http';
+/**
+ * The bare ceilings: grpc-js with the generic or the lean codec, the HTTP check listener, or
+ * node:http2 without grpc-js (`h2`).
+ */
+export type BareKind = 'generic' | 'lean' | 'http' | 'h2';
 const BARE_NAMES: Record<BareKind, string> = {
   generic: 'bare',
   lean: 'bare-lean',
   http: 'bare-http',
+  h2: 'bare-h2',
 };
 
 function nextMessage<T extends ServerMessage['type']>(
@@ -61,7 +66,8 @@ function nextMessage<T extends ServerMessage['type']>(
 
 /**
  * A bare ceiling: the grpc-js one (bench/servers/bare-server.ts) with the generic or the lean
- * codec, or the HTTP one (bench/servers/bare-http-server.ts).
+ * codec, the HTTP one (bench/servers/bare-http-server.ts) or node:http2 alone
+ * (bench/servers/bare-h2-server.ts).
  */
 export async function startBareServer(
   logFile: string,
@@ -69,10 +75,10 @@ export async function startBareServer(
   kind: BareKind = 'generic',
   cpus?: string,
 ): Promise<ServerUnderTest> {
-  const args =
-    kind === 'http'
-      ? [...nodeFlags, '--import', 'tsx', BARE_HTTP_SCRIPT, '127.0.0.1:0']
-      : [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0', kind];
+  const script = { http: BARE_HTTP_SCRIPT, h2: BARE_H2_SCRIPT }[kind as 'http' | 'h2'];
+  const args = script
+    ? [...nodeFlags, '--import', 'tsx', script, '127.0.0.1:0']
+    : [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0', kind];
   const child = spawnLogged(args, logFile, { ipc: true, cpus });
   const ready = nextMessage(child, 'ready');
   const { port } = await unlessExited(child, BARE_NAMES[kind], ready).catch((err: Error) => {
