@@ -4,14 +4,14 @@
  * (src/envoy/check-request-decoder.ts) and answers the fixed allow of fixed-allow.ts, framed, with
  * `grpc-status: 0` in the trailers. `bare-lean` is the same work through grpc-js. A measuring
  * device, not a gRPC server: one method, no deadlines, no compression, no health service. Run as
- * a child process with an IPC channel (parent-channel.ts); argv[2] is the address to listen on.
+ * a child process with an IPC channel (parent-channel.ts), listening on argv[2].
  */
 import http2 from 'node:http2';
 import { decodeCheckRequest } from '../../src/envoy/check-request-decoder.js';
 import { encodeCheckResponse } from '../../src/envoy/check-response-encoder.js';
 import { CHECK_METHOD_PATH } from '../../src/envoy/proto.js';
 import { FIXED_ALLOW } from './fixed-allow.js';
-import { reportToParent } from './parent-channel.js';
+import { listenForParent } from './parent-channel.js';
 
 /** gRPC's length-prefixed message: a 0 (uncompressed) byte, the length, the message. */
 function framed(message: Buffer): Buffer {
@@ -43,15 +43,8 @@ server.on('stream', (stream, headers) => {
   });
 });
 
-const address = process.argv[2] ?? '127.0.0.1:0';
-const at = address.lastIndexOf(':');
-await new Promise<void>((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(Number(address.slice(at + 1)), address.slice(0, at), resolve);
-});
-
-reportToParent(
-  (server.address() as { port: number }).port,
+await listenForParent(
+  server,
   () => calls,
   () => process.exit(0),
 );

@@ -10,7 +10,7 @@ import type { CheckRunner } from '../../src/check/check-runner.js';
 import { createLogger } from '../../src/log.js';
 import { createHttpCheckServer } from '../../src/server/http-check-server.js';
 import { FIXED_ALLOW } from './fixed-allow.js';
-import { reportToParent } from './parent-channel.js';
+import { listenForParent } from './parent-channel.js';
 
 let calls = 0;
 
@@ -20,17 +20,10 @@ const fixedRunner: CheckRunner = (call, reply) => {
   reply(FIXED_ALLOW, undefined);
 };
 
-const address = process.argv[2] ?? '127.0.0.1:0';
-const at = address.lastIndexOf(':');
 // The real server's default server.httpCheckTimeoutMs; the fixed answer never comes near it.
 const server = createHttpCheckServer(fixedRunner, { timeoutMs: 1_000, logger: createLogger() });
-await new Promise<void>((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(Number(address.slice(at + 1)), address.slice(0, at), resolve);
-});
-
-reportToParent(
-  (server.address() as { port: number }).port,
+await listenForParent(
+  server,
   () => calls,
   () => {
     server.close(() => process.exit(0));

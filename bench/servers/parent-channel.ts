@@ -1,3 +1,4 @@
+import type { AddressInfo, Server } from 'node:net';
 import type { ServerMessage } from '../lib/server-protocol.js';
 
 /**
@@ -13,4 +14,19 @@ export function reportToParent(port: number, calls: () => number, stop: () => vo
   process.on('SIGTERM', stop);
   process.on('disconnect', () => process.exit(0));
   send({ type: 'ready', port });
+}
+
+/** Listens on argv[2] (host:port, default 127.0.0.1:0), then reports to the parent as above. */
+export async function listenForParent(
+  server: Server,
+  calls: () => number,
+  stop: () => void,
+): Promise<void> {
+  const address = process.argv[2] ?? '127.0.0.1:0';
+  const at = address.lastIndexOf(':');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(address.slice(at + 1)), address.slice(0, at), resolve);
+  });
+  reportToParent((server.address() as AddressInfo).port, calls, stop);
 }
