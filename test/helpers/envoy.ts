@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -161,8 +161,11 @@ export async function startEnvoy(
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  // The config folder goes with the process (the bench runs Envoys outside a test run's TMPDIR).
+  void exited.then(() => rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
   return {
     adminPort: Number(new URL(admin).port),
     ports,
