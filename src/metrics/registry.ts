@@ -39,12 +39,9 @@ export class MetricsRegistry {
   readonly buildInfo: Gauge<'version'>;
   private readonly collectHooks = new Map<string, (() => void)[]>();
 
-  /**
-   * Runs fn whenever the metric is scraped (a family created with `collect: this.hooked(name)`),
-   * so values like ages are computed, not polled, and hot-path counts are handed over then.
-   */
-  onCollect(metric: Gauge<string> | Counter<string>, fn: () => void): void {
-    const name = (metric as unknown as { name: string }).name;
+  /** Runs fn whenever the gauge is scraped, so values like ages are computed, not polled. */
+  onCollect(gauge: Gauge<string>, fn: () => void): void {
+    const name = (gauge as unknown as { name: string }).name;
     const hooks = this.collectHooks.get(name) ?? [];
     hooks.push(fn);
     this.collectHooks.set(name, hooks);

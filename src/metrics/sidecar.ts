@@ -47,10 +47,9 @@ export class SidecarMetrics extends MetricsRegistry {
       help: 'ext_authz checks by direction, decision (allow, deny, dry_run) and reason code.',
       labelNames: ['direction', 'decision', 'reason'],
       registers: r,
-      collect: this.hooked('jwtexchange_checks_total'),
+      collect: () => this.checkCounts.flush(),
     });
     this.checkCounts = new ScrapeCounts(this.checks);
-    this.onCollect(this.checks, () => this.checkCounts.flush());
     this.checkDuration = new Histogram({
       name: 'jwtexchange_check_duration_seconds',
       help: 'Time from CheckRequest received to CheckResponse sent, by direction.',
@@ -77,10 +76,9 @@ export class SidecarMetrics extends MetricsRegistry {
       help: 'Verified-token cache lookups by result (hit, miss).',
       labelNames: ['result'],
       registers: r,
-      collect: this.hooked('jwtexchange_verified_token_cache_total'),
+      collect: () => this.verifiedCacheCounts.flush(),
     });
     this.verifiedCacheCounts = new ScrapeCounts(this.verifiedCache);
-    this.onCollect(this.verifiedCache, () => this.verifiedCacheCounts.flush());
     this.jwksAge = new Gauge({
       name: 'jwtexchange_jwks_age_seconds',
       help: 'Seconds since the issuer key set was last loaded successfully.',
