@@ -6,7 +6,7 @@ import type { ProfileSummary } from '../lib/cpu-profile.js';
 import type { LoadResult } from '../lib/load-result.js';
 import { treeCpuMicros } from '../lib/proc.js';
 import { opaMissing, startOpa } from '../lib/opa-server.js';
-import { startBareServer, type ServerUnderTest } from '../lib/servers.js';
+import { checkPort, startBareServer, type ServerUnderTest } from '../lib/servers.js';
 import { skipped, type BenchCase, type CaseContext, type CaseResult } from './case.js';
 import { startJwtexchange } from './jwtexchange-server.js';
 
@@ -113,7 +113,7 @@ async function runThroughEnvoy(
     const started = await startBenchEnvoy(
       variant,
       issuer,
-      app ? port(app.server, transport) : undefined,
+      app ? checkPort(app.server, transport) : undefined,
       transport,
     );
     envoy = started.envoy;
@@ -150,9 +150,6 @@ async function runThroughEnvoy(
   }
   return { ...measuredCase, ...(profile ? { profile } : {}) };
 }
-
-const port = (s: ServerUnderTest, transport: CheckTransport) =>
-  Number((transport === 'http' ? s.httpCheckAddress! : s.address).split(':').at(-1));
 
 /**
  * What a request without a token gets: no auth and the bare server (which allows all) pass it;

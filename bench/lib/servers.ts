@@ -7,6 +7,7 @@ import { logTail, spawnLogged, stopChild, unlessExited } from './child.js';
 import { BENCH_DIR, CLI } from './paths.js';
 import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
 import { parsePromText, sumSamples } from './prom-text.js';
+import type { CheckTransport } from './envoy-setup.js';
 import type { ServerMessage, ServerStats } from './server-protocol.js';
 
 /**
@@ -34,20 +35,18 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-const BARE_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-server.ts');
-const BARE_HTTP_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-http-server.ts');
-const BARE_H2_SCRIPT = path.join(BENCH_DIR, 'servers', 'bare-h2-server.ts');
-
 /**
  * The bare ceilings: grpc-js with the generic or the lean codec, the HTTP check listener, or
- * node:http2 without grpc-js (`h2`).
+ * node:http2 without grpc-js (`h2`). Each runs a script of bench/servers/ with the address to
+ * listen on, then its own arguments.
  */
 export type BareKind = 'generic' | 'lean' | 'http' | 'h2';
-const BARE_NAMES: Record<BareKind, string> = {
-  generic: 'bare',
-  lean: 'bare-lean',
-  http: 'bare-http',
-  h2: 'bare-h2',
+const server = (file: string) => path.join(BENCH_DIR, 'servers', file);
+const BARE: Record<BareKind, { name: string; script: string; args: string[] }> = {
+  generic: { name: 'bare', script: server('bare-server.ts'), args: ['generic'] },
+  lean: { name: 'bare-lean', script: server('bare-server.ts'), args: ['lean'] },
+  http: { name: 'bare-http', script: server('bare-http-server.ts'), args: [] },
+  h2: { name: 'bare-h2', script: server('bare-h2-server.ts'), args: [] },
 };
 
 function nextMessage<T extends ServerMessage['type']>(
@@ -64,6 +63,11 @@ function nextMessage<T extends ServerMessage['type']>(
   });
 }
 
+/** The port of the listener Envoy's ext_authz cluster points at, for a transport. */
+export function checkPort(s: ServerUnderTest, transport: CheckTransport): number {
+  return Number((transport === 'http' ? s.httpCheckAddress! : s.address).split(':').at(-1));
+}
+
 /**
  * A bare ceiling: the grpc-js one (bench/servers/bare-server.ts) with the generic or the lean
  * codec, the HTTP one (bench/servers/bare-http-server.ts) or node:http2 alone
@@ -75,18 +79,19 @@ export async function startBareServer(
   kind: BareKind = 'generic',
   cpus?: string,
 ): Promise<ServerUnderTest> {
-  const script = { http: BARE_HTTP_SCRIPT, h2: BARE_H2_SCRIPT }[kind as 'http' | 'h2'];
-  const args = script
-    ? [...nodeFlags, '--import', 'tsx', script, '127.0.0.1:0']
-    : [...nodeFlags, '--import', 'tsx', BARE_SCRIPT, '127.0.0.1:0', kind];
-  const child = spawnLogged(args, logFile, { ipc: true, cpus });
+  const { name, script, args } = BARE[kind];
+  const child = spawnLogged(
+    [...nodeFlags, '--import', 'tsx', script, '127.0.0.1:0', ...args],
+    logFile,
+    { ipc: true, cpus },
+  );
   const ready = nextMessage(child, 'ready');
-  const { port } = await unlessExited(child, BARE_NAMES[kind], ready).catch((err: Error) => {
+  const { port } = await unlessExited(child, name, ready).catch((err: Error) => {
     throw new Error(`${err.message}\n${logTail(logFile)}`);
   });
   const address = `127.0.0.1:${port}`;
   return {
-    name: BARE_NAMES[kind],
+    name,
     address,
     ...(kind === 'http' ? { httpCheckAddress: address } : {}),
     logFile,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../../test/helpers/envoy.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { exampleRule } from '../../test/helpers/spicedb.js';
-import { startAppServer, type ServerUnderTest } from '../lib/servers.js';
+import { checkPort, startAppServer, type ServerUnderTest } from '../lib/servers.js';
 import type { SoakPlatform } from './platform.js';
 
 /**
@@ -51,8 +51,6 @@ async function identityApp(): Promise<{ port: number; close(): Promise<void> }> 
       }),
   };
 }
-
-const portIn = (address: string) => Number(address.split(':').at(-1));
 
 function gatewayConfig(p: SoakPlatform) {
   const gw = p.pki.clients.gateway!;
@@ -115,8 +113,7 @@ export async function startTopology(
 ): Promise<SoakTopology> {
   const configs = CONFIGS[transport];
   // The sidecar listener each Envoy's jwtexchange cluster points at.
-  const checkPort = (s: ServerUnderTest) =>
-    portIn(transport === 'http' ? s.httpCheckAddress! : s.address);
+  const portOf = (s: ServerUnderTest) => checkPort(s, transport);
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -158,15 +155,15 @@ export async function startTopology(
     ];
     await envoy('vmcontroller ingress', configs.ingress, {
       listeners: { ingress: vmIngressPort },
-      clusters: { jwtexchange: checkPort(vmcontroller), app: vmApp.port },
+      clusters: { jwtexchange: portOf(vmcontroller), app: vmApp.port },
     });
     await envoy('gateway ingress', configs.ingress, {
       listeners: { ingress: ingressPort },
-      clusters: { jwtexchange: checkPort(gateway), app: gatewayApp.port },
+      clusters: { jwtexchange: portOf(gateway), app: gatewayApp.port },
     });
     await envoy('gateway egress', configs.egress, {
       listeners: { egress: egressPort },
-      clusters: { jwtexchange: checkPort(gateway), vmcontroller: vmIngressPort },
+      clusters: { jwtexchange: portOf(gateway), vmcontroller: vmIngressPort },
     });
     const envoyStats = async () => {
       const parts = await Promise.all(
