@@ -38,18 +38,34 @@ const also = (name: string, find: Find, label = name) => {
 };
 
 /**
- * The references in jwtexchange's place behind the same Envoy (through-envoy.ts): the bare Node
- * HTTP server (the hop alone) and OPA; `show` formats a reference case that ran.
+ * The references in jwtexchange's place behind the same Envoy (through-envoy.ts), per transport:
+ * bare Node servers answering a fixed allow (the hop alone; over gRPC with grpc-js and with
+ * node:http2 alone) and OPA; `show` formats a reference case that ran.
  */
-const REFERENCES = [
-  ['envoy-bare-http', 'bare Node HTTP'],
-  ['envoy-opa', 'OPA'],
-] as const;
-const references = (find: Find, load: number | undefined, show: (c: MeasuredCase) => string) =>
-  REFERENCES.map(([base, label]) => {
-    const c = find(`${base}${load ? `@${load}` : ''}`);
-    return c ? `; ${label} ${show(c)}` : '';
-  }).join('');
+const REFERENCES: Record<GoalTransport, readonly (readonly [string, string])[]> = {
+  HTTP: [
+    ['envoy-bare-http', 'bare Node HTTP'],
+    ['envoy-opa', 'OPA'],
+  ],
+  gRPC: [
+    ['envoy-bare-lean', 'bare grpc-js'],
+    ['envoy-bare-h2', 'bare node:http2'],
+    ['envoy-opa', 'OPA'],
+  ],
+  '': [],
+};
+const references = (
+  find: Find,
+  t: GoalTransport,
+  load: number | undefined,
+  show: (c: MeasuredCase) => string,
+) =>
+  REFERENCES[t]
+    .map(([base, label]) => {
+      const c = find(`${base}${load ? `@${load}` : ''}`);
+      return c ? `; ${label} ${show(c)}` : '';
+    })
+    .join('');
 
 const missing = (goal: string, transport: GoalTransport, target: string, why: string): Goal => ({
   goal,
@@ -76,7 +92,7 @@ function envoyAt1000(find: Find, t: GoalTransport): Goal {
     goal,
     transport: t,
     value: `+${f2(added)} ms (p99 ${f2(e.load.latencyMs.p99)} ms)`,
-    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms${references(find, 1000, (c) => `+${f2(c.load.latencyMs.p99 - j.load.latencyMs.p99)} ms`)}`,
+    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms${references(find, t, 1000, (c) => `+${f2(c.load.latencyMs.p99 - j.load.latencyMs.p99)} ms`)}`,
     target,
     met: added <= 1,
   };
@@ -98,7 +114,7 @@ function envoyAt3000(find: Find, t: GoalTransport): Goal {
     goal,
     transport: t,
     value: `0 errors, p99 ${f2(e.load.latencyMs.p99)} ms (${f2(e.load.latencyMs.p99 / j.load.latencyMs.p99)}×)`,
-    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms${references(find, 3000, (c) => `p99 ${f2(c.load.latencyMs.p99)} ms`)}`,
+    reference: `jwt_authn p99 ${f2(j.load.latencyMs.p99)} ms${references(find, t, 3000, (c) => `p99 ${f2(c.load.latencyMs.p99)} ms`)}`,
     target,
     met: e.load.latencyMs.p99 <= 3 * j.load.latencyMs.p99,
   };
@@ -114,7 +130,7 @@ function envoyClosed(find: Find, t: GoalTransport): Goal {
     goal,
     transport: t,
     value: `${k(e.load.rps)}/s (${f2(e.load.rps / j.load.rps)}×)`,
-    reference: `jwt_authn ${k(j.load.rps)}/s${also('envoy-none', find, 'no auth')}${references(find, undefined, (c) => `${k(c.load.rps)}/s (${f2(c.load.rps / j.load.rps)}×)`)}`,
+    reference: `jwt_authn ${k(j.load.rps)}/s${also('envoy-none', find, 'no auth')}${references(find, t, undefined, (c) => `${k(c.load.rps)}/s (${f2(c.load.rps / j.load.rps)}×)`)}`,
     target,
     met: e.load.rps >= 0.8 * j.load.rps,
   };

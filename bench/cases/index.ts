@@ -9,19 +9,22 @@ import { startCase } from './start.js';
 import { opaDistinctCase } from './opa-distinct.js';
 import { outboundWarmCase } from './outbound-warm.js';
 import { spicedbCachedCase, spicedbUsersCase } from './spicedb-cached.js';
-import { throughEnvoyCase } from './through-envoy.js';
+import { envoyReferenceCase, throughEnvoyCase } from './through-envoy.js';
 
 /**
  * Per load, the variants back to back, so each comparison sees the same background; then the
- * references in jwtexchange's place: the bare Node HTTP server (the hop alone) and OPA (Go).
+ * references in jwtexchange's place: bare Node servers answering a fixed allow (the hop alone:
+ * over HTTP; over gRPC through grpc-js and through node:http2 without it) and OPA (Go).
  */
 const ENVOY_CASES = (['closed', 1000, 3000] as const).flatMap((load) => [
   throughEnvoyCase('none', load),
   throughEnvoyCase('jwt-authn', load),
   throughEnvoyCase('ext-authz', load, 'grpc'),
   throughEnvoyCase('ext-authz', load, 'http'),
-  throughEnvoyCase('ext-authz', load, 'http', 'bare'),
-  throughEnvoyCase('ext-authz', load, 'grpc', 'opa'),
+  envoyReferenceCase(load, 'bare-http'),
+  envoyReferenceCase(load, 'bare-lean'),
+  envoyReferenceCase(load, 'bare-h2'),
+  envoyReferenceCase(load, 'opa'),
 ]);
 
 /**

@@ -6,7 +6,7 @@ import type { ProfileSummary } from '../lib/cpu-profile.js';
 import type { LoadResult } from '../lib/load-result.js';
 import { treeCpuMicros } from '../lib/proc.js';
 import { opaMissing, startOpa } from '../lib/opa-server.js';
-import { checkPort, startBareServer, type ServerUnderTest } from '../lib/servers.js';
+import { checkPort, startBareServer, type BareKind, type ServerUnderTest } from '../lib/servers.js';
 import { skipped, type BenchCase, type CaseContext, type CaseResult } from './case.js';
 import { startJwtexchange } from './jwtexchange-server.js';
 
@@ -14,11 +14,17 @@ import { startJwtexchange } from './jwtexchange-server.js';
 export type EnvoyLoad = 'closed' | number;
 
 /**
- * The ext_authz server behind Envoy: jwtexchange, or a reference in its place — the bare HTTP
- * server (bench/servers/bare-http-server.ts: Node's HTTP server answering a fixed allow, what any
- * Node ext_authz server pays for the hop) or the OPA reference (Go, gRPC, verifying the token).
+ * The ext_authz server behind Envoy: jwtexchange, or a reference in its place — a bare server
+ * answering a fixed allow, what any Node ext_authz server pays for the hop (`bare-http`: Node's
+ * HTTP server; `bare-lean`: grpc-js with jwtexchange's own codec; `bare-h2`: node:http2 alone,
+ * no grpc-js), or the OPA reference (Go, gRPC, verifying the token).
  */
-export type AuthzServer = 'jwtexchange' | 'bare' | 'opa';
+export type AuthzServer = 'jwtexchange' | 'opa' | `bare-${BareReference}`;
+type BareReference = Extract<BareKind, 'http' | 'lean' | 'h2'>;
+
+/** The transport a reference speaks: the bare HTTP server HTTP, the others gRPC. */
+export const referenceTransport = (authz: Exclude<AuthzServer, 'jwtexchange'>): CheckTransport =>
+  authz === 'bare-http' ? 'http' : 'grpc';
 
 const PATH = '/v2/namespaces';
 
@@ -39,17 +45,15 @@ export function throughEnvoyCase(
   authz: AuthzServer = 'jwtexchange',
 ): BenchCase {
   const suffix = transport === 'http' ? '-http' : '';
-  const base = {
-    jwtexchange: `envoy-${variant}${suffix}`,
-    bare: 'envoy-bare-http',
-    opa: 'envoy-opa',
-  };
-  const name = `${base[authz]}${load === 'closed' ? '' : `@${load}`}`;
+  const base = authz === 'jwtexchange' ? `envoy-${variant}${suffix}` : `envoy-${authz}`;
+  const name = `${base}${load === 'closed' ? '' : `@${load}`}`;
   const how =
     load === 'closed' ? 'closed loop, h2load HTTP/1.1' : `${load} req/s open loop, vegeta`;
-  const behind = {
+  const behind: Record<AuthzServer, string> = {
     jwtexchange: `ext_authz (${transport === 'http' ? 'HTTP' : 'gRPC'}) → jwtexchange`,
-    bare: 'ext_authz (HTTP) → bare Node HTTP server (fixed allow)',
+    'bare-http': 'ext_authz (HTTP) → bare Node HTTP server (fixed allow)',
+    'bare-lean': 'ext_authz (gRPC) → bare grpc-js server, lean codec (fixed allow)',
+    'bare-h2': 'ext_authz (gRPC) → bare node:http2 server, no grpc-js (fixed allow)',
     opa: 'ext_authz (gRPC) → OPA reference',
   };
   const auth = { none: 'no auth', 'jwt-authn': 'jwt_authn', 'ext-authz': behind[authz] };
@@ -85,8 +89,8 @@ async function startAuthz(
     return startJwtexchange(ctx, name, {}, { workers: envoyCaseWorkers(), pin: false });
   const log = path.join(ctx.resultsDir, `${name}.log`);
   const server =
-    authz === 'bare'
-      ? await startBareServer(log, [], 'http')
+    authz !== 'opa'
+      ? await startBareServer(log, [], authz.slice('bare-'.length) as BareReference)
       : await startOpa(
           await ctx.fixtures.issuer(),
           { data: path.join(ctx.fixtures.workDir, `${name}-data.json`), log },
@@ -94,6 +98,12 @@ async function startAuthz(
         );
   return { server, stop: () => server.stop().then(() => undefined) };
 }
+
+/** A reference in jwtexchange's place behind the same Envoy, over the transport it speaks. */
+export const envoyReferenceCase = (
+  load: EnvoyLoad,
+  authz: Exclude<AuthzServer, 'jwtexchange'>,
+): BenchCase => throughEnvoyCase('ext-authz', load, referenceTransport(authz), authz);
 
 async function runThroughEnvoy(
   c: { name: string; summary: string },
@@ -152,13 +162,13 @@ async function runThroughEnvoy(
 }
 
 /**
- * What a request without a token gets: no auth and the bare server (which allows all) pass it;
+ * What a request without a token gets: no auth and the bare servers (which allow all) pass it;
  * OPA's policy denies with 403; jwt_authn and jwtexchange challenge with 401.
  */
 function anonymousStatus(variant: EnvoyVariant, authz: AuthzServer): number {
   if (variant === 'none') return 200;
   if (variant === 'jwt-authn') return 401;
-  return { jwtexchange: 401, bare: 200, opa: 403 }[authz];
+  return authz === 'jwtexchange' ? 401 : authz === 'opa' ? 403 : 200;
 }
 
 /** Before measuring: the token passes, and without it the answer is the variant's own. */
