@@ -38,6 +38,8 @@ export interface EnvoyPatches {
    * of it sets server.httpCheckTimeoutMs to 30000 too.)
    */
   keepTimeouts?: boolean;
+  /** The ext_authz timeout to set instead of 30 s (a test of the deadline with some slack). */
+  extAuthzTimeout?: string;
 }
 
 const TEST_EXT_AUTHZ_TIMEOUT = '30s';
@@ -73,14 +75,15 @@ export function renderEnvoyConfig(file: string, patches: EnvoyPatches = {}): Yam
     }
   }
   if (!patches.keepTimeouts) {
+    const timeout = patches.extAuthzTimeout ?? TEST_EXT_AUTHZ_TIMEOUT;
     for (const f of extAuthzFilters(config)) {
       const service = f.grpc_service ?? f.http_service;
       if (!service) continue;
-      if (f.grpc_service) f.grpc_service.timeout = TEST_EXT_AUTHZ_TIMEOUT;
-      if (f.http_service?.server_uri) f.http_service.server_uri.timeout = TEST_EXT_AUTHZ_TIMEOUT;
+      if (f.grpc_service) f.grpc_service.timeout = timeout;
+      if (f.http_service?.server_uri) f.http_service.server_uri.timeout = timeout;
       // Envoy uses max_interval as the per-try timeout: keep it equal to the timeout.
       const backOff = service.retry_policy?.retry_back_off;
-      if (backOff) backOff.max_interval = TEST_EXT_AUTHZ_TIMEOUT;
+      if (backOff) backOff.max_interval = timeout;
     }
   }
   patches.edit?.(config);
