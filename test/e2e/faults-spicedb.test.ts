@@ -30,6 +30,10 @@ import { CALLER_MESSAGES } from '../../src/errors.js';
  * cloud:cl0#create_saga in a real `spicedb serve` reached through a fault-injecting proxy, with
  * the default deadline (spicedb.timeoutMs 250). The decision cache (2 s) runs on a ManualClock,
  * moved past its TTL so every check below really asks SpiceDB.
+ *
+ * The same sidecar also serves a second Envoy over the HTTP transport (envoy/ingress-http.yaml),
+ * and every row runs through both: over HTTP a 5xx denial is an ext_authz error, so the client
+ * gets Envoy's own 503 (status_on_error) without our reason, and a 403 still carries it.
  */
 const TELEPORT_USER = 'cloud-teleport-aleksander.rykalin';
 
@@ -40,7 +44,9 @@ describe('fault matrix: SpiceDB', () => {
   let t: TestApp;
   let app: EchoUpstream;
   let ingress: RunningEnvoy;
+  let ingressHttp: RunningEnvoy;
   let port: number;
+  let httpPort: number;
   let keyFile: string;
 
   beforeAll(async () => {
@@ -51,6 +57,7 @@ describe('fault matrix: SpiceDB', () => {
         keyFile = path.join(dir, 'spicedb.key');
         writeFileSync(keyFile, db.presharedKey, { mode: 0o600 });
         return {
+          server: { httpCheckAddress: '127.0.0.1:0' },
           spicedb: {
             endpoint: `127.0.0.1:${proxy.port}`,
             transport: 'plaintext',
@@ -71,10 +78,17 @@ describe('fault matrix: SpiceDB', () => {
       }),
     );
     port = ingress.port('ingress');
+    ingressHttp = await startEnvoy(
+      renderEnvoyConfig('envoy/ingress-http.yaml', {
+        clusters: { jwtexchange: t.app.httpCheckPort!, app: app.port },
+      }),
+    );
+    httpPort = ingressHttp.port('ingress');
   });
 
   afterAll(async () => {
     await ingress?.stop();
+    await ingressHttp?.stop();
     await app?.close();
     await t?.app.shutdown();
     await proxy?.close();
@@ -97,10 +111,10 @@ describe('fault matrix: SpiceDB', () => {
     if (stopped) await startDb();
   });
 
-  /** POST /v2/namespaces/cl0 as `sub`, past the decision cache's TTL. */
-  const create = async (sub: string): Promise<Answer> => {
+  /** POST /v2/namespaces/cl0 as `sub`, past the decision cache's TTL, over gRPC or HTTP. */
+  const create = async (sub: string, via: 'grpc' | 'http' = 'grpc'): Promise<Answer> => {
     clock.advance(2_001);
-    return send(port, {
+    return send(via === 'grpc' ? port : httpPort, {
       method: 'POST',
       path: '/v2/namespaces/cl0',
       headers: { authorization: `Bearer ${await t.issuer.mint({ sub })}` },
@@ -110,11 +124,19 @@ describe('fault matrix: SpiceDB', () => {
   const metric = (name: string, labels: Record<string, string> = {}) =>
     metricValue(t.app.metrics, name, labels);
   const readyz = async () => (await fetch(`http://127.0.0.1:${t.app.httpPort}/readyz`)).status;
+  /** Envoy's count of ext_authz errors (a 5xx from the HTTP authorization service is one). */
+  const httpExtAuthzErrors = async () =>
+    Number(
+      /http\.ingress\.ext_authz\.error: (\d+)/.exec(
+        await ingressHttp.stats('http.ingress.ext_authz.error'),
+      )?.[1] ?? NaN,
+    );
 
   /**
    * The row's script: during the fault the permitted user and the unpermitted one both get a
-   * retriable 503 (never a 403 that SpiceDB did not say, never a 2xx); the sidecar stays ready;
-   * after `heal` a retrying caller succeeds without a restart, and the 403 comes back.
+   * retriable 503 (never a 403 that SpiceDB did not say, never a 2xx) over either transport; the
+   * sidecar stays ready; after `heal` a retrying caller on each transport succeeds without a
+   * restart, and the 403 comes back.
    */
   async function outage(o: {
     fault: () => void | Promise<void>;
@@ -123,7 +145,12 @@ describe('fault matrix: SpiceDB', () => {
     logged: RegExp;
   }): Promise<void> {
     await waitFor(async () => (await create(TELEPORT_USER)).status === 200, 'a healthy check');
+    await waitFor(
+      async () => (await create(TELEPORT_USER, 'http')).status === 200,
+      'a healthy check over HTTP',
+    );
     const errors = await metric('jwtexchange_spicedb_checks_total', { result: 'error' });
+    const envoyErrors = await httpExtAuthzErrors();
     const logsBefore = t.logs.length;
     const seen = app.seen.length;
     await o.fault();
@@ -136,8 +163,14 @@ describe('fault matrix: SpiceDB', () => {
         error: 'spicedb_unavailable',
         message: CALLER_MESSAGES.spicedb_unavailable,
       });
+      // Over HTTP the 503 is Envoy's: nothing of ours, not even the reason, reaches the caller.
+      const viaHttp = await create(sub, 'http');
+      expect(viaHttp).toMatchObject({ status: 503, reason: undefined });
+      expect(viaHttp.body).not.toContain('spicedb');
     }
+    expect(await httpExtAuthzErrors()).toBe(envoyErrors + 2);
     const denials = logLines(t.logs.slice(logsBefore), 'deny');
+    expect(denials.filter((d) => d.reason === 'spicedb_unavailable')).toHaveLength(4);
     expect(denials.at(-1)).toMatchObject({
       reason: 'spicedb_unavailable',
       message: `SpiceDB check failed (${o.kind})`,
@@ -152,16 +185,27 @@ describe('fault matrix: SpiceDB', () => {
     expect(String(logged[0]!.error)).toMatch(o.logged);
 
     const saga = startSaga(() => create(TELEPORT_USER));
-    await waitFor(() => saga.answers.length >= 2, 'failed attempts');
+    const sagaHttp = startSaga(() => create(TELEPORT_USER, 'http'));
+    await waitFor(
+      () => saga.answers.length >= 2 && sagaHttp.answers.length >= 2,
+      'failed attempts on both transports',
+    );
     await o.heal();
     expect((await saga.done(20_000)).status).toBe('succeeded');
+    expect((await sagaHttp.done(20_000)).status).toBe('succeeded');
     expect(
       saga.answers
         .slice(0, -1)
         .every((a) => a.status === 503 && a.reason === 'spicedb_unavailable'),
     ).toBe(true);
+    expect(sagaHttp.answers.slice(0, -1).every((a) => a.status === 503)).toBe(true);
     expect(app.seen.at(-1)!.headers['x-jwtauth-subject']).toBe(TELEPORT_USER);
-    expect(await create('mallory')).toMatchObject({ status: 403, reason: 'permission_denied' });
+    for (const via of ['grpc', 'http'] as const) {
+      expect(await create('mallory', via)).toMatchObject({
+        status: 403,
+        reason: 'permission_denied',
+      });
+    }
     expect(leakedSecrets(t.logs)).toEqual([]);
     expect(t.logs.join('\n')).not.toContain(db.presharedKey);
   }

@@ -32,7 +32,13 @@ import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token
  *
  * Every row: healthy → fault → (warm: cached token still injected; cold or past its margin: 503
  * with the reason) → heal → a saga started during the fault succeeds, having seen only 503s.
+ *
+ * Each row runs over both transports: the same sidecar also serves an egress and an ingress
+ * Envoy in HTTP mode (envoy/egress-http.yaml, envoy/ingress-http.yaml). Over HTTP a 5xx denial is
+ * an ext_authz error, so the caller gets Envoy's own 503 (status_on_error), without our reason.
  */
+type Transport = 'grpc' | 'http';
+const TRANSPORTS: readonly Transport[] = ['grpc', 'http'];
 const TTL_S = 300;
 
 describe('fault matrix: token-exchange', () => {
@@ -43,10 +49,10 @@ describe('fault matrix: token-exchange', () => {
   let t: TestApp;
   let vmcontroller: EchoUpstream;
   let app: EchoUpstream;
-  let egress: RunningEnvoy;
-  let ingress: RunningEnvoy;
-  let egressPort: number;
-  let ingressPort: number;
+  /** Egress and ingress of each transport. */
+  const envoys: Record<Transport, RunningEnvoy[]> = { grpc: [], http: [] };
+  const egressPort = { grpc: 0, http: 0 };
+  const ingressPort = { grpc: 0, http: 0 };
 
   beforeAll(async () => {
     sts = await startTestTokenExchange({
@@ -59,6 +65,7 @@ describe('fault matrix: token-exchange', () => {
     const gw = sts.pki.clients.gateway!;
     t = await startTestApp(
       () => ({
+        server: { httpCheckAddress: '127.0.0.1:0' },
         outbound: {
           tokenExchange: {
             tokenUrl: `https://127.0.0.1:${proxy.port}/token`,
@@ -88,23 +95,27 @@ describe('fault matrix: token-exchange', () => {
       { clock, timers },
     );
     [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
-    egress = await startEnvoy(
-      renderEnvoyConfig('envoy/egress.yaml', {
-        clusters: { jwtexchange: t.app.grpcPort, vmcontroller: vmcontroller.port },
-      }),
-    );
-    egressPort = egress.port('egress');
-    ingress = await startEnvoy(
-      renderEnvoyConfig('envoy/ingress.yaml', {
-        clusters: { jwtexchange: t.app.grpcPort, app: app.port },
-      }),
-    );
-    ingressPort = ingress.port('ingress');
+    for (const via of TRANSPORTS) {
+      const [suffix, check] =
+        via === 'grpc' ? ['', t.app.grpcPort] : ['-http', t.app.httpCheckPort!];
+      const egress = await startEnvoy(
+        renderEnvoyConfig(`envoy/egress${suffix}.yaml`, {
+          clusters: { jwtexchange: check, vmcontroller: vmcontroller.port },
+        }),
+      );
+      const ingress = await startEnvoy(
+        renderEnvoyConfig(`envoy/ingress${suffix}.yaml`, {
+          clusters: { jwtexchange: check, app: app.port },
+        }),
+      );
+      envoys[via].push(egress, ingress);
+      egressPort[via] = egress.port('egress');
+      ingressPort[via] = ingress.port('ingress');
+    }
   });
 
   afterAll(async () => {
-    await egress?.stop();
-    await ingress?.stop();
+    for (const envoy of [...envoys.grpc, ...envoys.http]) await envoy.stop();
     await vmcontroller?.close();
     await app?.close();
     await t?.app.shutdown();
@@ -119,8 +130,8 @@ describe('fault matrix: token-exchange', () => {
   });
 
   /** The saga's call: gateway → egress → vmcontroller, tagged by x-saga-id. */
-  const sagaCall = () =>
-    send(egressPort, {
+  const sagaCall = (via: Transport = 'grpc') =>
+    send(egressPort[via], {
       method: 'POST',
       path: '/v1/namespaces',
       host: 'vmcontroller',
@@ -128,8 +139,8 @@ describe('fault matrix: token-exchange', () => {
     });
 
   /** A user's call into the gateway with a fresh auth.service token (never an exchange-cache hit). */
-  const userCall = async () =>
-    send(ingressPort, {
+  const userCall = async (via: Transport = 'grpc') =>
+    send(ingressPort[via], {
       path: '/v2/namespaces',
       headers: {
         authorization: `Bearer ${await sts.devAuth!.mint({ sub: 'cloud-teleport-aleksander.rykalin' })}`,
@@ -181,8 +192,10 @@ describe('fault matrix: token-exchange', () => {
 
     // Warm: the refresh fails in the background, the cached token is still injected.
     await nextRefresh('failure');
-    expect((await sagaCall()).status).toBe(200);
-    expect(lastInjected()).toEqual({ sub: 'gateway', aud: 'vmcontroller' });
+    for (const via of TRANSPORTS) {
+      expect((await sagaCall(via)).status, via).toBe(200);
+      expect(lastInjected()).toEqual({ sub: 'gateway', aud: 'vmcontroller' });
+    }
     expect(await metric('jwtexchange_service_token_served_stale_total')).toBeGreaterThan(stale);
 
     // Past exp − margin the token is never used (retries fail on the way): a retriable 503
@@ -192,6 +205,12 @@ describe('fault matrix: token-exchange', () => {
     expect(outbound).toMatchObject({ status: 503, reason: 'service_token_unavailable' });
     const inbound = await userCall();
     expect(inbound).toMatchObject({ status: 503, reason: 'token_exchange_unavailable' });
+    // Over HTTP the same denials are Envoy's 503: nothing of ours reaches the caller.
+    for (const call of [sagaCall, userCall]) {
+      const viaHttp = await call('http');
+      expect(viaHttp).toMatchObject({ status: 503, reason: undefined });
+      expect(viaHttp.body).not.toMatch(/token|deadline|timed out|127\.0\.0\.1/);
+    }
     expect(
       await metric('jwtexchange_service_token_exchanges_total', { result: 'error' }),
     ).toBeGreaterThan(errors);
@@ -201,16 +220,22 @@ describe('fault matrix: token-exchange', () => {
     expect(logged[0]).toMatchObject({ level: 'warn', audience: 'vmcontroller', result: 'error' });
     expect(leakedSecrets(t.logs)).toEqual([]);
 
-    // A saga (and a retrying user) started during the fault; nothing is restarted.
-    const saga = startSaga(sagaCall);
-    const user = startSaga(userCall);
-    await waitFor(() => saga.answers.length >= 2 && user.answers.length >= 2, 'failed attempts');
+    // Sagas (and retrying users) started during the fault, over each transport; nothing is
+    // restarted.
+    const retrying = TRANSPORTS.flatMap((via) => [
+      { via, run: startSaga(() => sagaCall(via)) },
+      { via, run: startSaga(() => userCall(via)) },
+    ]);
+    await waitFor(() => retrying.every((r) => r.run.answers.length >= 2), 'failed attempts');
     await o.heal();
-    for (const s of [saga, user]) {
-      const state = await s.done();
+    for (const { via, run } of retrying) {
+      const state = await run.done();
       expect(state.status).toBe('succeeded');
-      const failed = s.answers.slice(0, -1);
-      expect(failed.every((a) => a.status === 503 && a.reason !== undefined)).toBe(true);
+      const failed = run.answers.slice(0, -1);
+      // Over gRPC each 503 carries its reason; over HTTP it is Envoy's, without one.
+      expect(
+        failed.every((a) => a.status === 503 && (via === 'http') === (a.reason === undefined)),
+      ).toBe(true);
     }
     expect(lastInjected()).toEqual({ sub: 'gateway', aud: 'vmcontroller' });
     // The background refresh is healthy again too.
@@ -235,7 +260,7 @@ describe('fault matrix: token-exchange', () => {
     });
   });
 
-  it('token-exchange slow past the timeout: 503 before Envoy gives up, with the reason', async () => {
+  it('token-exchange slow past tokenExchange.timeoutMs: 503 with the reason', async () => {
     const { outbound, inbound } = await outage({
       fault: faultTo({ latencyMs: 2_500 }),
       heal: healed,
