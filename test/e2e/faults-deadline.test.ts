@@ -2,11 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, ManualTimers } from '../helpers/manual-time.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
-import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { leakedSecrets, logLines, send, type Answer } from '../helpers/faults.js';
+import type { RunningEnvoy } from '../helpers/envoy.js';
+import type { FaultProxy } from '../helpers/fault-proxy.js';
+import {
+  leakedSecrets,
+  logLines,
+  send,
+  startFaultedTokenExchange,
+  startGatewayEnvoys,
+  stopGatewayEnvoys,
+  TRANSPORTS,
+  type Answer,
+  type GatewayEnvoys,
+  type Transport,
+} from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
-import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
+import type { TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * "Envoy gets our reason, not its own timeout" (docs/reliability.md), against real Envoys whose
@@ -21,8 +32,6 @@ import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token
  */
 const TTL_S = 300;
 const EXT_AUTHZ_TIMEOUT_MS = 3_000;
-type Transport = 'grpc' | 'http';
-const TRANSPORTS: readonly Transport[] = ['grpc', 'http'];
 
 describe("fault matrix: Envoy's deadline, kept", () => {
   const clock = new ManualClock(Date.now());
@@ -32,72 +41,22 @@ describe("fault matrix: Envoy's deadline, kept", () => {
   let t: TestApp;
   let vmcontroller: EchoUpstream;
   let app: EchoUpstream;
-  const envoys: Record<Transport, { egress: RunningEnvoy; ingress: RunningEnvoy }> = {} as never;
+  let envoys: Record<Transport, GatewayEnvoys>;
 
   beforeAll(async () => {
-    sts = await startTestTokenExchange({
-      services: ['gateway', 'vmcontroller'],
-      ttlSeconds: TTL_S,
-      devAuth: true,
-      clock,
-    });
-    proxy = await startFaultProxy(sts.port);
-    const gw = sts.pki.clients.gateway!;
-    t = await startTestApp(
-      () => ({
-        server: { httpCheckAddress: '127.0.0.1:0' },
-        outbound: {
-          tokenExchange: {
-            tokenUrl: `https://127.0.0.1:${proxy.port}/token`,
-            certFile: gw.certFile,
-            keyFile: gw.keyFile,
-            caFile: sts.pki.caFile,
-            timeoutMs: 10_000,
-          },
-          audiences: [{ audience: 'vmcontroller' }],
-        },
-        inbound: {
-          issuers: [
-            {
-              issuer: sts.devAuth!.issuer,
-              jwksUri: sts.devAuth!.jwksUrl,
-              audiences: ['token-exchange'],
-              exchange: { audience: 'gateway' },
-            },
-            {
-              issuer: sts.issuer,
-              jwksUri: sts.jwksUrl, // keys straight from token-exchange: only /token is faulted
-              jwksCaFile: sts.pki.caFile,
-              audiences: ['gateway'],
-            },
-          ],
-        },
-      }),
-      { clock, timers },
-    );
+    const faulted = await startFaultedTokenExchange({ clock, ttlSeconds: TTL_S });
+    ({ sts, proxy } = faulted);
+    t = await startTestApp(() => faulted.sidecarConfig({ timeoutMs: 10_000 }), { clock, timers });
     [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
-    for (const via of TRANSPORTS) {
-      const [suffix, check] =
-        via === 'grpc' ? ['', t.app.grpcPort] : ['-http', t.app.httpCheckPort!];
-      const render = (file: string, upstream: Record<string, number>) =>
-        renderEnvoyConfig(file, {
-          clusters: { jwtexchange: check, ...upstream },
-          extAuthzTimeout: `${EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
-        });
-      envoys[via] = {
-        egress: await startEnvoy(
-          render(`envoy/egress${suffix}.yaml`, { vmcontroller: vmcontroller.port }),
-        ),
-        ingress: await startEnvoy(render(`envoy/ingress${suffix}.yaml`, { app: app.port })),
-      };
-    }
+    envoys = await startGatewayEnvoys(
+      t,
+      { vmcontroller: vmcontroller.port, app: app.port },
+      `${EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
+    );
   });
 
   afterAll(async () => {
-    for (const via of TRANSPORTS) {
-      await envoys[via]?.egress.stop();
-      await envoys[via]?.ingress.stop();
-    }
+    await stopGatewayEnvoys(envoys);
     await vmcontroller?.close();
     await app?.close();
     await t?.app.shutdown();

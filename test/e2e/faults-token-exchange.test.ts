@@ -6,8 +6,7 @@ import { ManualClock, ManualTimers } from '../helpers/manual-time.js';
 import { createCa, issueLeaf, loadCa } from '../../src/pki/certificates.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
-import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { startFaultProxy, type Fault, type FaultProxy } from '../helpers/fault-proxy.js';
+import type { Fault, FaultProxy } from '../helpers/fault-proxy.js';
 import {
   garbageServer,
   httpsAnswering,
@@ -15,11 +14,17 @@ import {
   logLines,
   metricValue,
   send,
+  startFaultedTokenExchange,
+  startGatewayEnvoys,
   startSaga,
+  stopGatewayEnvoys,
+  TRANSPORTS,
   type Answer,
+  type GatewayEnvoys,
+  type Transport,
 } from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
-import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
+import type { TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * Fault matrix (docs/reliability.md), token-exchange rows, end to end: a saga's call leaves
@@ -37,8 +42,6 @@ import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token
  * Envoy in HTTP mode (envoy/egress-http.yaml, envoy/ingress-http.yaml). Over HTTP a 5xx denial is
  * an ext_authz error, so the caller gets Envoy's own 503 (status_on_error), without our reason.
  */
-type Transport = 'grpc' | 'http';
-const TRANSPORTS: readonly Transport[] = ['grpc', 'http'];
 const TTL_S = 300;
 
 describe('fault matrix: token-exchange', () => {
@@ -49,73 +52,18 @@ describe('fault matrix: token-exchange', () => {
   let t: TestApp;
   let vmcontroller: EchoUpstream;
   let app: EchoUpstream;
-  /** Egress and ingress of each transport. */
-  const envoys: Record<Transport, RunningEnvoy[]> = { grpc: [], http: [] };
-  const egressPort = { grpc: 0, http: 0 };
-  const ingressPort = { grpc: 0, http: 0 };
+  let envoys: Record<Transport, GatewayEnvoys>;
 
   beforeAll(async () => {
-    sts = await startTestTokenExchange({
-      services: ['gateway', 'vmcontroller'],
-      ttlSeconds: TTL_S,
-      devAuth: true,
-      clock,
-    });
-    proxy = await startFaultProxy(sts.port);
-    const gw = sts.pki.clients.gateway!;
-    t = await startTestApp(
-      () => ({
-        server: { httpCheckAddress: '127.0.0.1:0' },
-        outbound: {
-          tokenExchange: {
-            tokenUrl: `https://127.0.0.1:${proxy.port}/token`,
-            certFile: gw.certFile,
-            keyFile: gw.keyFile,
-            caFile: sts.pki.caFile,
-          },
-          audiences: [{ audience: 'vmcontroller' }],
-        },
-        inbound: {
-          issuers: [
-            {
-              issuer: sts.devAuth!.issuer,
-              jwksUri: sts.devAuth!.jwksUrl,
-              audiences: ['token-exchange'],
-              exchange: { audience: 'gateway' },
-            },
-            {
-              issuer: sts.issuer,
-              jwksUri: sts.jwksUrl, // keys straight from token-exchange: only /token is faulted
-              jwksCaFile: sts.pki.caFile,
-              audiences: ['gateway'],
-            },
-          ],
-        },
-      }),
-      { clock, timers },
-    );
+    const faulted = await startFaultedTokenExchange({ clock, ttlSeconds: TTL_S });
+    ({ sts, proxy } = faulted);
+    t = await startTestApp(() => faulted.sidecarConfig(), { clock, timers });
     [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
-    for (const via of TRANSPORTS) {
-      const [suffix, check] =
-        via === 'grpc' ? ['', t.app.grpcPort] : ['-http', t.app.httpCheckPort!];
-      const egress = await startEnvoy(
-        renderEnvoyConfig(`envoy/egress${suffix}.yaml`, {
-          clusters: { jwtexchange: check, vmcontroller: vmcontroller.port },
-        }),
-      );
-      const ingress = await startEnvoy(
-        renderEnvoyConfig(`envoy/ingress${suffix}.yaml`, {
-          clusters: { jwtexchange: check, app: app.port },
-        }),
-      );
-      envoys[via].push(egress, ingress);
-      egressPort[via] = egress.port('egress');
-      ingressPort[via] = ingress.port('ingress');
-    }
+    envoys = await startGatewayEnvoys(t, { vmcontroller: vmcontroller.port, app: app.port });
   });
 
   afterAll(async () => {
-    for (const envoy of [...envoys.grpc, ...envoys.http]) await envoy.stop();
+    await stopGatewayEnvoys(envoys);
     await vmcontroller?.close();
     await app?.close();
     await t?.app.shutdown();
@@ -131,7 +79,7 @@ describe('fault matrix: token-exchange', () => {
 
   /** The saga's call: gateway → egress → vmcontroller, tagged by x-saga-id. */
   const sagaCall = (via: Transport = 'grpc') =>
-    send(egressPort[via], {
+    send(envoys[via].egress.port('egress'), {
       method: 'POST',
       path: '/v1/namespaces',
       host: 'vmcontroller',
@@ -140,7 +88,7 @@ describe('fault matrix: token-exchange', () => {
 
   /** A user's call into the gateway with a fresh auth.service token (never an exchange-cache hit). */
   const userCall = async (via: Transport = 'grpc') =>
-    send(ingressPort[via], {
+    send(envoys[via].ingress.port('ingress'), {
       path: '/v2/namespaces',
       headers: {
         authorization: `Bearer ${await sts.devAuth!.mint({ sub: 'cloud-teleport-aleksander.rykalin' })}`,

@@ -4,7 +4,12 @@ import net from 'node:net';
 import type { SidecarMetrics } from '../../src/metrics/sidecar.js';
 import { SagaExecutor, type SagaState } from '../../demo/apps/saga-executor.js';
 import { systemClock } from '../../src/clock.js';
+import type { Clock } from '../../src/clock.js';
+import type { TestApp } from './app.js';
+import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from './envoy.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { waitFor } from './ports.js';
+import { startTestTokenExchange, type TestTokenExchange } from './token-exchange.js';
 
 /** What a client behind Envoy saw: the status and the reason header of a denial. */
 export interface Answer {
@@ -125,4 +130,86 @@ export function garbageServer(bytes = Buffer.from('\u0000\u00ffnot a protocol\r\
     socket.resume(); // read to the end, so the client's close is seen
     socket.end(bytes);
   });
+}
+
+/**
+ * The token-exchange of the fault rows: a real server (clients gateway and vmcontroller, a dev
+ * auth.service) behind a fault proxy, and the config of a sidecar (both check listeners) whose
+ * /token calls go through that proxy, with `tokenExchange` settings on top.
+ */
+export async function startFaultedTokenExchange(o: { clock: Clock; ttlSeconds: number }): Promise<{
+  sts: TestTokenExchange;
+  proxy: FaultProxy;
+  sidecarConfig(tokenExchange?: Record<string, unknown>): Record<string, unknown>;
+}> {
+  const sts = await startTestTokenExchange({
+    services: ['gateway', 'vmcontroller'],
+    ttlSeconds: o.ttlSeconds,
+    devAuth: true,
+    clock: o.clock,
+  });
+  const proxy = await startFaultProxy(sts.port);
+  return {
+    sts,
+    proxy,
+    sidecarConfig: (tokenExchange = {}) => ({
+      server: { httpCheckAddress: '127.0.0.1:0' },
+      outbound: {
+        tokenExchange: {
+          ...sts.clientSettings('gateway'),
+          tokenUrl: `https://127.0.0.1:${proxy.port}/token`,
+          ...tokenExchange,
+        },
+        audiences: [{ audience: 'vmcontroller' }],
+      },
+      // Only /token is faulted: keys come straight from token-exchange.
+      inbound: { issuers: sts.exchangingIssuers() },
+    }),
+  };
+}
+
+export type Transport = 'grpc' | 'http';
+export const TRANSPORTS: readonly Transport[] = ['grpc', 'http'];
+
+/** The gateway's Envoys for one ext_authz transport: egress (to vmcontroller) and ingress. */
+export interface GatewayEnvoys {
+  readonly egress: RunningEnvoy;
+  readonly ingress: RunningEnvoy;
+}
+
+/**
+ * The shipped egress and ingress configs of both transports (envoy/egress.yaml, ingress.yaml and
+ * their -http twins) in front of one sidecar; `extAuthzTimeout` as in renderEnvoyConfig.
+ */
+export async function startGatewayEnvoys(
+  t: TestApp,
+  upstreams: { vmcontroller: number; app: number },
+  extAuthzTimeout?: string,
+): Promise<Record<Transport, GatewayEnvoys>> {
+  const started: Partial<Record<Transport, GatewayEnvoys>> = {};
+  for (const via of TRANSPORTS) {
+    const [suffix, check] = via === 'grpc' ? ['', t.app.grpcPort] : ['-http', t.app.httpCheckPort!];
+    const start = (file: string, upstream: Record<string, number>) =>
+      startEnvoy(
+        renderEnvoyConfig(file, {
+          clusters: { jwtexchange: check, ...upstream },
+          ...(extAuthzTimeout ? { extAuthzTimeout } : {}),
+        }),
+      );
+    started[via] = {
+      egress: await start(`envoy/egress${suffix}.yaml`, { vmcontroller: upstreams.vmcontroller }),
+      ingress: await start(`envoy/ingress${suffix}.yaml`, { app: upstreams.app }),
+    };
+  }
+  return started as Record<Transport, GatewayEnvoys>;
+}
+
+/** Stops what startGatewayEnvoys started (any part of it). */
+export async function stopGatewayEnvoys(
+  envoys: Partial<Record<Transport, GatewayEnvoys>> | undefined,
+): Promise<void> {
+  for (const via of TRANSPORTS) {
+    await envoys?.[via]?.egress.stop();
+    await envoys?.[via]?.ingress.stop();
+  }
 }

@@ -59,6 +59,11 @@ export interface TestTokenExchange {
     keyFile: string;
     caFile: string;
   };
+  /**
+   * `inbound.issuers` of a sidecar (audience `gateway`) that exchanges dev auth.service tokens
+   * here (needs `devAuth`) and accepts the tokens this server issues, keys fetched from it.
+   */
+  exchangingIssuers(): Record<string, unknown>[];
   /** Stops the listener; the keys are kept. */
   stop(): Promise<void>;
   /** Starts it again on the same port with the same keys. */
@@ -151,6 +156,23 @@ export async function startTestTokenExchange(
       if (!client) throw new Error(`no client certificate for ${service}: add it to services`);
       const { certFile, keyFile } = client;
       return { tokenUrl: `${url}/token`, certFile, keyFile, caFile: pki.caFile };
+    },
+    exchangingIssuers() {
+      if (!devAuth) throw new Error('exchangingIssuers needs devAuth: true');
+      return [
+        {
+          issuer: devAuth.issuer,
+          jwksUri: devAuth.jwksUrl,
+          audiences: ['token-exchange'],
+          exchange: { audience: 'gateway' },
+        },
+        {
+          issuer: url,
+          jwksUri: `${url}/.well-known/jwks.json`,
+          jwksCaFile: pki.caFile,
+          audiences: ['gateway'],
+        },
+      ];
     },
     stop,
     start,

@@ -34,22 +34,7 @@ function startExchangingSidecar(
   gw = sts.pki.clients.gateway!,
 ): Promise<TestApp> {
   return startTestApp(() => ({
-    inbound: {
-      issuers: [
-        {
-          issuer: sts.devAuth!.issuer,
-          jwksUri: sts.devAuth!.jwksUrl,
-          audiences: ['token-exchange'],
-          exchange: { audience: 'gateway' },
-        },
-        {
-          issuer: sts.issuer,
-          jwksUri: sts.jwksUrl,
-          jwksCaFile: sts.pki.caFile,
-          audiences: ['gateway'],
-        },
-      ],
-    },
+    inbound: { issuers: sts.exchangingIssuers() },
     outbound: {
       tokenExchange: {
         tokenUrl,
