@@ -97,9 +97,14 @@ export async function startBareServer(
     logFile,
     pid: child.pid!,
     async stats() {
+      // A server that died under load makes its case FAILED (with why), not the whole run.
+      const dead = () => new Error(`${name} is not running\n${logTail(logFile)}`);
+      if (!child.connected) throw dead();
       const reply = nextMessage(child, 'stats');
-      child.send({ type: 'stats' });
-      return (await reply).stats;
+      await new Promise<void>((resolve, reject) =>
+        child.send({ type: 'stats' }, (err) => (err ? reject(dead()) : resolve())),
+      );
+      return (await unlessExited(child, name, reply)).stats;
     },
     stop: () => stopChild(child),
   };

@@ -35,6 +35,8 @@ server.on('stream', (stream, headers) => {
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => {
+    // Envoy cancels a check it stopped waiting for (RST_STREAM): there is no one to answer.
+    if (stream.destroyed || stream.closed) return;
     decodeCheckRequest(Buffer.concat(chunks).subarray(5));
     calls++;
     stream.respond(GRPC, { waitForTrailers: true });
