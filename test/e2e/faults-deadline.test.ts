@@ -5,6 +5,7 @@ import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.j
 import type { RunningEnvoy } from '../helpers/envoy.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 import {
+  checkPorts,
   leakedSecrets,
   logLines,
   send,
@@ -49,7 +50,7 @@ describe("fault matrix: Envoy's deadline, kept", () => {
     t = await startTestApp(() => faulted.sidecarConfig({ timeoutMs: 10_000 }), { clock, timers });
     [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
     envoys = await startGatewayEnvoys(
-      t,
+      checkPorts(t),
       { vmcontroller: vmcontroller.port, app: app.port },
       `${EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
     );

@@ -7,22 +7,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
 import { cli } from '../helpers/cli.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
-import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from '../helpers/envoy.js';
-import { send, type Answer } from '../helpers/faults.js';
+import {
+  send,
+  startGatewayEnvoys,
+  stopGatewayEnvoys,
+  TRANSPORTS,
+  type Answer,
+  type GatewayEnvoys,
+  type Transport,
+} from '../helpers/faults.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { startTestTokenExchange, type TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * Fault matrix (docs/reliability.md), SIGTERM under load: a real `jwtexchange serve` process
- * behind the real Envoy ingress and egress (envoy/*.yaml, with their ext_authz retry policy)
- * serves users (a new token per request) and sagas; it is sent SIGTERM mid-load and the
- * container "restarts" (a new process on the same ports). Every answer is either right — 200
- * with the caller's own identity, or the saga's service token — or a retriable 503; each request
- * that got a 503 succeeds when retried once the new process is up. Nothing else, ever.
+ * behind the real Envoy ingress and egress of both transports (envoy/*.yaml, with their ext_authz
+ * retry policies: gRPC, and HTTP/1.1 with its kept-alive connections) serves users (a new token
+ * per request) and sagas; it is sent SIGTERM mid-load and the container "restarts" (a new process
+ * on the same ports). Every answer is either right — 200 with the caller's own identity, or the
+ * saga's service token — or a retriable 503; each request that got a 503 succeeds when retried
+ * once the new process is up. Nothing else, ever.
  */
 interface Sent {
+  readonly via: Transport;
   readonly kind: 'user' | 'saga';
   readonly sub: string;
+  /** When the request was sent, and when its answer came. */
+  readonly sentAt: number;
   readonly at: number;
   readonly answer: Answer;
 }
@@ -32,28 +43,23 @@ describe('fault matrix: SIGTERM under load', () => {
   let issuer: DevIssuer;
   let vmcontroller: EchoUpstream;
   let gateway: EchoUpstream;
-  let ingress: RunningEnvoy;
-  let egress: RunningEnvoy;
+  let envoys: Record<Transport, GatewayEnvoys>;
   let config: string;
-  let ports: { grpc: number; http: number; ingress: number; egress: number };
+  let ports: { grpc: number; httpCheck: number; http: number };
   const processes: ChildProcess[] = [];
 
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-sigterm-'));
     issuer = await ensureDevIssuer(dir);
     sts = await startTestTokenExchange({ services: ['gateway', 'vmcontroller'] });
-    ports = {
-      grpc: await freePort(),
-      http: await freePort(),
-      ingress: await freePort(),
-      egress: await freePort(),
-    };
+    ports = { grpc: await freePort(), httpCheck: await freePort(), http: await freePort() };
     config = path.join(dir, 'config.yaml');
     writeFileSync(
       config,
       stringify({
         server: {
           grpcAddress: `127.0.0.1:${ports.grpc}`,
+          httpCheckAddress: `127.0.0.1:${ports.httpCheck}`,
           httpAddress: `127.0.0.1:${ports.http}`,
           drainDelayMs: 500,
           shutdownGraceMs: 2_000,
@@ -70,24 +76,15 @@ describe('fault matrix: SIGTERM under load', () => {
       }),
     );
     [vmcontroller, gateway] = [await startEchoUpstream(), await startEchoUpstream()];
-    ingress = await startEnvoy(
-      renderEnvoyConfig('envoy/ingress.yaml', {
-        listeners: { ingress: ports.ingress },
-        clusters: { jwtexchange: ports.grpc, app: gateway.port },
-      }),
-    );
-    egress = await startEnvoy(
-      renderEnvoyConfig('envoy/egress.yaml', {
-        listeners: { egress: ports.egress },
-        clusters: { jwtexchange: ports.grpc, vmcontroller: vmcontroller.port },
-      }),
+    envoys = await startGatewayEnvoys(
+      { grpc: ports.grpc, http: ports.httpCheck },
+      { vmcontroller: vmcontroller.port, app: gateway.port },
     );
   });
 
   afterAll(async () => {
     for (const p of processes) if (p.exitCode === null) p.kill('SIGKILL');
-    await ingress?.stop();
-    await egress?.stop();
+    await stopGatewayEnvoys(envoys);
     await gateway?.close();
     await vmcontroller?.close();
     await sts?.close();
@@ -115,13 +112,13 @@ describe('fault matrix: SIGTERM under load', () => {
     return { child, logs: () => logs, exit };
   }
 
-  const userCall = async (sub: string) =>
-    send(ports.ingress, {
+  const userCall = async (sub: string, via: Transport) =>
+    send(envoys[via].ingress.port('ingress'), {
       path: '/v2/namespaces',
       headers: { authorization: `Bearer ${await issuer.mint({ sub })}` },
     });
-  const sagaCall = (sagaId: string) =>
-    send(ports.egress, {
+  const sagaCall = (sagaId: string, via: Transport) =>
+    send(envoys[via].egress.port('egress'), {
       method: 'POST',
       path: '/v1/namespaces',
       host: 'vmcontroller',
@@ -153,14 +150,16 @@ describe('fault matrix: SIGTERM under load', () => {
     let n = 0;
     let stop = false;
     const worker = async (w: number) => {
+      const via = TRANSPORTS[w % TRANSPORTS.length]!;
       while (!stop) {
         const i = n++;
         const kind = (i + w) % 3 === 0 ? 'saga' : 'user';
         const sub = kind === 'user' ? `user-${i}` : `saga-${i}`;
-        const answer = await (kind === 'user' ? userCall(sub) : sagaCall(sub)).catch(
+        const sentAt = Date.now();
+        const answer = await (kind === 'user' ? userCall(sub, via) : sagaCall(sub, via)).catch(
           (err: unknown) => ({ status: 0, reason: String(err), body: '' }),
         );
-        sent.push({ kind, sub, at: Date.now(), answer });
+        sent.push({ via, kind, sub, sentAt, at: Date.now(), answer });
         // A refused caller backs off before its next request, as a saga does.
         if (answer.status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
@@ -184,8 +183,11 @@ describe('fault matrix: SIGTERM under load', () => {
     const wrong = sent.filter((s) => !isRight(s) && s.answer.status !== 503);
     expect(wrong).toEqual([]);
     // While it drained (NOT_SERVING, listener still open) checks were answered, and right.
-    const draining = sent.filter((s) => s.at > sigterm && s.at < exited);
-    expect(draining.filter(isRight).length).toBeGreaterThan(0);
+    // Sent after SIGTERM and answered before the process exited: not checks already in flight.
+    const draining = sent.filter((s) => s.sentAt > sigterm && s.at < exited);
+    for (const via of TRANSPORTS) {
+      expect(draining.filter((s) => s.via === via && isRight(s)).length, via).toBeGreaterThan(0);
+    }
     expect(first.logs()).toContain('"msg":"draining"');
     expect(first.logs()).toContain('"msg":"stopped"');
     // Refused requests are Envoy's 503 (it could not reach the sidecar), and nothing is lost:
@@ -197,7 +199,7 @@ describe('fault matrix: SIGTERM under load', () => {
       for (let r = refused.pop(); r; r = refused.pop()) {
         retried.push({
           ...r,
-          answer: await (r.kind === 'user' ? userCall(r.sub) : sagaCall(r.sub)),
+          answer: await (r.kind === 'user' ? userCall(r.sub, r.via) : sagaCall(r.sub, r.via)),
         });
       }
     };
@@ -206,11 +208,17 @@ describe('fault matrix: SIGTERM under load', () => {
     expect(retried).toHaveLength(refusedCount);
     expect(retried.filter((r) => !isRight(r))).toEqual([]);
     // Envoy's own view: not a single denial; errors only where it could not reach the sidecar.
-    const stats = (await ingress.stats('ext_authz')) + (await egress.stats('ext_authz'));
-    expect(stats).toMatch(/http\.ingress\.ext_authz\.denied: 0\b/);
-    expect(stats).toMatch(/http\.egress\.ext_authz\.denied: 0\b/);
-    const errors = [...stats.matchAll(/http\.(?:ingress|egress)\.ext_authz\.error: (\d+)/g)];
-    expect(errors.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(refusedCount);
+    let errors = 0;
+    for (const via of TRANSPORTS) {
+      const { ingress, egress } = envoys[via];
+      const stats = (await ingress.stats('ext_authz')) + (await egress.stats('ext_authz'));
+      expect(stats).toMatch(/http\.ingress\.ext_authz\.denied: 0\b/);
+      expect(stats).toMatch(/http\.egress\.ext_authz\.denied: 0\b/);
+      for (const m of stats.matchAll(/http\.(?:ingress|egress)\.ext_authz\.error: (\d+)/g)) {
+        errors += Number(m[1]);
+      }
+    }
+    expect(errors).toBe(refusedCount);
     second.child.kill('SIGTERM');
     expect(await second.exit).toBe(0);
   }, 90_000);

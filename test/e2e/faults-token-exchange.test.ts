@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
 import type { Fault, FaultProxy } from '../helpers/fault-proxy.js';
 import {
+  checkPorts,
   garbageServer,
   httpsAnswering,
   leakedSecrets,
@@ -59,7 +60,10 @@ describe('fault matrix: token-exchange', () => {
     ({ sts, proxy } = faulted);
     t = await startTestApp(() => faulted.sidecarConfig(), { clock, timers });
     [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
-    envoys = await startGatewayEnvoys(t, { vmcontroller: vmcontroller.port, app: app.port });
+    envoys = await startGatewayEnvoys(checkPorts(t), {
+      vmcontroller: vmcontroller.port,
+      app: app.port,
+    });
   });
 
   afterAll(async () => {

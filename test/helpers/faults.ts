@@ -177,22 +177,29 @@ export interface GatewayEnvoys {
   readonly ingress: RunningEnvoy;
 }
 
+/** The check ports of a sidecar started in-process, for startGatewayEnvoys. */
+export const checkPorts = (t: TestApp): Record<Transport, number> => ({
+  grpc: t.app.grpcPort,
+  http: t.app.httpCheckPort!,
+});
+
 /**
  * The shipped egress and ingress configs of both transports (envoy/egress.yaml, ingress.yaml and
- * their -http twins) in front of one sidecar; `extAuthzTimeout` as in renderEnvoyConfig.
+ * their -http twins) in front of one sidecar's check ports; `extAuthzTimeout` as in
+ * renderEnvoyConfig.
  */
 export async function startGatewayEnvoys(
-  t: TestApp,
+  check: Record<Transport, number>,
   upstreams: { vmcontroller: number; app: number },
   extAuthzTimeout?: string,
 ): Promise<Record<Transport, GatewayEnvoys>> {
   const started: Partial<Record<Transport, GatewayEnvoys>> = {};
   for (const via of TRANSPORTS) {
-    const [suffix, check] = via === 'grpc' ? ['', t.app.grpcPort] : ['-http', t.app.httpCheckPort!];
+    const suffix = via === 'grpc' ? '' : '-http';
     const start = (file: string, upstream: Record<string, number>) =>
       startEnvoy(
         renderEnvoyConfig(file, {
-          clusters: { jwtexchange: check, ...upstream },
+          clusters: { jwtexchange: check[via], ...upstream },
           ...(extAuthzTimeout ? { extAuthzTimeout } : {}),
         }),
       );
