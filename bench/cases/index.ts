@@ -10,6 +10,7 @@ import { opaDistinctCase } from './opa-distinct.js';
 import { outboundWarmCase } from './outbound-warm.js';
 import { spicedbCachedCase, spicedbUsersCase } from './spicedb-cached.js';
 import { envoyReferenceCase, throughEnvoyCase } from './through-envoy.js';
+import { warmPairedCase, warmPairedHttpCase } from './warm-paired.js';
 
 /**
  * Per load, the variants back to back, so each comparison sees the same background; then the
@@ -40,6 +41,8 @@ export const CASES: readonly BenchCase[] = [
   vegetaCeilingCase,
   inboundWarmCase,
   inboundWarmHttpCase,
+  warmPairedCase,
+  warmPairedHttpCase,
   inboundDistinctCase,
   inboundDistinctHttpCase,
   opaDistinctCase,

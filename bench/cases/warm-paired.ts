@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
+import { measure, type LoadPlan, type Measurement } from '../lib/measure.js';
+import { startBareServer, type ServerUnderTest } from '../lib/servers.js';
+import { measured, type BenchCase, type CaseContext, type CaseResult } from './case.js';
+import { startJwtexchange, warmLoad } from './jwtexchange-server.js';
+
+/** Pairs of slices per case, and one slice's load: long enough for h2load, short against drift. */
+const PAIRS = 5;
+const SLICE = { warmupSeconds: 1, durationSeconds: 2 };
+
+/**
+ * The warm goal measured in pairs. `bare` / `inbound-warm` run one after the other for 12 s each,
+ * and this machine's speed drifts by a third between such runs (bench/README.md), so one round's
+ * ratio says as much about the machine as about the check. Here the bare ceiling and jwtexchange
+ * run side by side, pinned to the same CPU, and the same load alternates between them in short
+ * slices (bare first in even pairs, jwtexchange first in odd ones, so a trend cancels out). Each
+ * pair's ratio compares two slices a few seconds apart. The bare server runs with the server's V8
+ * flags (src/server/node-flags.ts), so a pair differs by the check alone. Every slice's answers
+ * are checked as in any case.
+ */
+function warmPaired(name: string, transport: 'grpc' | 'http', summary: string): BenchCase {
+  return { name, summary, run: (ctx) => runPaired({ name, summary }, transport, ctx) };
+}
+
+export const warmPairedCase = warmPaired(
+  'warm-paired',
+  'grpc',
+  `inbound-warm against bare in ${PAIRS} pairs of alternating ${SLICE.durationSeconds} s slices, both pinned to the same CPU (h2load)`,
+);
+export const warmPairedHttpCase = warmPaired(
+  'warm-paired-http',
+  'http',
+  `inbound-warm-http against bare-http the same way (h2load --h1)`,
+);
+
+async function runPaired(
+  c: { name: string; summary: string },
+  transport: 'grpc' | 'http',
+  ctx: CaseContext,
+): Promise<CaseResult> {
+  const load = await warmLoad(ctx, transport);
+  const log = path.join(ctx.resultsDir, `${c.name}-bare.log`);
+  const bare = await startBareServer(
+    log,
+    SERVER_NODE_FLAGS,
+    transport === 'http' ? 'http' : 'generic',
+    ctx.cpus.server,
+  );
+  try {
+    const app = await startJwtexchange(ctx, c.name);
+    try {
+      return paired(c, await slices(ctx, load, bare, app.server));
+    } finally {
+      await app.stop();
+    }
+  } finally {
+    await bare.stop();
+  }
+}
+
+interface Pair {
+  readonly bare: Measurement;
+  readonly jwtexchange: Measurement;
+}
+
+async function slices(
+  ctx: CaseContext,
+  load: LoadPlan,
+  bare: ServerUnderTest,
+  jwtexchange: ServerUnderTest,
+): Promise<Pair[]> {
+  const slice = (server: ServerUnderTest) =>
+    measure({
+      server,
+      ...load,
+      expect: { ok: true, setsHeaders: ['x-jwtauth-subject'] },
+      settings: { ...ctx.settings, ...SLICE },
+      scratchDir: ctx.resultsDir,
+      generatorCpus: ctx.cpus.generator,
+    });
+  const pairs: Pair[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    if (i % 2 === 0) {
+      const b = await slice(bare);
+      pairs.push({ bare: b, jwtexchange: await slice(jwtexchange) });
+    } else {
+      const j = await slice(jwtexchange);
+      pairs.push({ bare: await slice(bare), jwtexchange: j });
+    }
+  }
+  return pairs;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The case's figures are those of the median pair's jwtexchange slice; extras hold every pair's
+ * ratio (checks/s, jwtexchange ÷ bare), their median and minimum, both servers' CPU per check in
+ * every pair, and the median CPU-per-check ratio.
+ */
+function paired(c: { name: string; summary: string }, pairs: readonly Pair[]): CaseResult {
+  const ratios = pairs.map((p) => p.jwtexchange.load.rps / p.bare.load.rps);
+  const cpu = pairs.map((p) => p.jwtexchange.serverCpuUsPerCall / p.bare.serverCpuUsPerCall);
+  const mid = ratios.indexOf(median(ratios));
+  const result = measured(c, pairs[mid]!.jwtexchange, {
+    pairRatios: ratios.map((r) => r.toFixed(2)).join(' / '),
+    medianRatio: Number(median(ratios).toFixed(3)),
+    minRatio: Number(Math.min(...ratios).toFixed(3)),
+    medianCpuRatio: Number(median(cpu).toFixed(3)),
+    cpuUsPerCheck: pairs.map((p) => p.jwtexchange.serverCpuUsPerCall.toFixed(1)).join(' / '),
+    bareCpuUsPerCheck: pairs.map((p) => p.bare.serverCpuUsPerCall.toFixed(1)).join(' / '),
+  });
+  const problems = pairs.flatMap((p, i) => [
+    ...p.bare.problems.map((x) => `pair ${i + 1}, bare: ${x}`),
+    ...p.jwtexchange.problems.map((x) => `pair ${i + 1}: ${x}`),
+  ]);
+  return { ...result, problems };
+}
