@@ -23,7 +23,7 @@ export type AuthzServer = 'jwtexchange' | 'opa' | `bare-${BareReference}`;
 type BareReference = Extract<BareKind, 'http' | 'lean' | 'h2'>;
 
 /** The transport a reference speaks: the bare HTTP server HTTP, the others gRPC. */
-export const referenceTransport = (authz: Exclude<AuthzServer, 'jwtexchange'>): CheckTransport =>
+const referenceTransport = (authz: Exclude<AuthzServer, 'jwtexchange'>): CheckTransport =>
   authz === 'bare-http' ? 'http' : 'grpc';
 
 const PATH = '/v2/namespaces';
@@ -214,9 +214,8 @@ function rateProblems(r: HttpLoadResult, rate: number, seconds: number): string[
  * Envoy's own count of ext_authz errors (timeouts, RPC failures: 503 to the client) on the
  * ingress listener, warm-up included (the answers counted above are the measured window's).
  */
-async function extAuthzErrors(envoy: RunningEnvoy): Promise<number> {
-  const text = await envoy.stats('http.ingress.ext_authz.error');
-  return Number(/http\.ingress\.ext_authz\.error: (\d+)/.exec(text)?.[1] ?? NaN);
+function extAuthzErrors(envoy: RunningEnvoy): Promise<number> {
+  return envoy.counter('http.ingress.ext_authz.error');
 }
 
 function toCase(

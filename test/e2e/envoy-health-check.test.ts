@@ -60,10 +60,7 @@ describe('Envoy grpc_health_check against the sidecar', () => {
     return line?.split('::health_flags::')[1];
   }
 
-  const counter = async (name: string) => {
-    const stats = await envoy.stats(`^cluster\\.jwtexchange\\.health_check\\.${name}$`);
-    return Number(/: (\d+)/.exec(stats)?.[1] ?? 0);
-  };
+  const counter = (name: string) => envoy.counter(`cluster.jwtexchange.health_check.${name}`);
 
   it('unhealthy while NOT_SERVING, healthy once SERVING, unhealthy again when readiness drops', async () => {
     await waitFor(async () => (await hostFlags()) === '/failed_active_hc', 'unhealthy at first');

@@ -98,6 +98,8 @@ export interface RunningEnvoy {
   port(listener: string): number;
   readonly logs: () => string;
   stats(filter?: string): Promise<string>;
+  /** One counter or gauge by its full name (e.g. `http.ingress.ext_authz.error`); NaN if absent. */
+  counter(name: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -169,6 +171,12 @@ export async function startEnvoy(
   }
   // The config folder goes with the process (the bench runs Envoys outside a test run's TMPDIR).
   void exited.then(() => rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
+  const stats = async (filter?: string) => {
+    const res = await fetch(
+      `${admin}/stats${filter ? `?filter=${encodeURIComponent(filter)}` : ''}`,
+    );
+    return res.text();
+  };
   return {
     adminPort: Number(new URL(admin).port),
     ports,
@@ -178,11 +186,11 @@ export async function startEnvoy(
       return p;
     },
     logs: () => output,
-    async stats(filter) {
-      const res = await fetch(
-        `${admin}/stats${filter ? `?filter=${encodeURIComponent(filter)}` : ''}`,
-      );
-      return res.text();
+    stats,
+    async counter(name) {
+      const text = await stats(`^${name.replace(/[.]/g, '\\.')}$`);
+      const line = text.split('\n').find((l) => l.startsWith(`${name}: `));
+      return Number(line?.slice(name.length + 2) ?? NaN);
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
