@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, ManualTimers } from '../helpers/manual-time.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
+import type { TestApp } from '../helpers/app.js';
 import type { RunningEnvoy } from '../helpers/envoy.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 import {
-  checkPorts,
   leakedSecrets,
   logLines,
   send,
-  startFaultedTokenExchange,
-  startGatewayEnvoys,
-  stopGatewayEnvoys,
+  startTokenExchangeScene,
   TRANSPORTS,
   type Answer,
   type GatewayEnvoys,
+  type TokenExchangeScene,
   type Transport,
 } from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
@@ -37,33 +34,24 @@ const EXT_AUTHZ_TIMEOUT_MS = 3_000;
 describe("fault matrix: Envoy's deadline, kept", () => {
   const clock = new ManualClock(Date.now());
   const timers = new ManualTimers(clock);
+  let scene: TokenExchangeScene | undefined;
   let sts: TestTokenExchange;
   let proxy: FaultProxy;
   let t: TestApp;
-  let vmcontroller: EchoUpstream;
-  let app: EchoUpstream;
   let envoys: Record<Transport, GatewayEnvoys>;
 
   beforeAll(async () => {
-    const faulted = await startFaultedTokenExchange({ clock, ttlSeconds: TTL_S });
-    ({ sts, proxy } = faulted);
-    t = await startTestApp(() => faulted.sidecarConfig({ timeoutMs: 10_000 }), { clock, timers });
-    [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
-    envoys = await startGatewayEnvoys(
-      checkPorts(t),
-      { vmcontroller: vmcontroller.port, app: app.port },
-      `${EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
-    );
+    scene = await startTokenExchangeScene({
+      clock,
+      timers,
+      ttlSeconds: TTL_S,
+      tokenExchange: { timeoutMs: 10_000 },
+      extAuthzTimeout: `${EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
+    });
+    ({ sts, proxy, t, envoys } = scene);
   });
 
-  afterAll(async () => {
-    await stopGatewayEnvoys(envoys);
-    await vmcontroller?.close();
-    await app?.close();
-    await t?.app.shutdown();
-    await proxy?.close();
-    await sts?.close();
-  });
+  afterAll(() => scene?.close());
 
   /** The saga's call through the egress of a transport: it needs a service token. */
   const sagaCall = (via: Transport) =>

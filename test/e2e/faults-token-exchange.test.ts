@@ -4,24 +4,22 @@ import type http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, ManualTimers } from '../helpers/manual-time.js';
 import { createCa, issueLeaf, loadCa } from '../../src/pki/certificates.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { startEchoUpstream, type EchoUpstream } from '../helpers/echo-upstream.js';
+import type { TestApp } from '../helpers/app.js';
+import type { EchoUpstream } from '../helpers/echo-upstream.js';
 import type { Fault, FaultProxy } from '../helpers/fault-proxy.js';
 import {
-  checkPorts,
   garbageServer,
   httpsAnswering,
   leakedSecrets,
   logLines,
   metricValue,
   send,
-  startFaultedTokenExchange,
-  startGatewayEnvoys,
   startSaga,
-  stopGatewayEnvoys,
+  startTokenExchangeScene,
   TRANSPORTS,
   type Answer,
   type GatewayEnvoys,
+  type TokenExchangeScene,
   type Transport,
 } from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
@@ -52,28 +50,15 @@ describe('fault matrix: token-exchange', () => {
   let proxy: FaultProxy;
   let t: TestApp;
   let vmcontroller: EchoUpstream;
-  let app: EchoUpstream;
   let envoys: Record<Transport, GatewayEnvoys>;
+  let scene: TokenExchangeScene | undefined;
 
   beforeAll(async () => {
-    const faulted = await startFaultedTokenExchange({ clock, ttlSeconds: TTL_S });
-    ({ sts, proxy } = faulted);
-    t = await startTestApp(() => faulted.sidecarConfig(), { clock, timers });
-    [vmcontroller, app] = [await startEchoUpstream(), await startEchoUpstream()];
-    envoys = await startGatewayEnvoys(checkPorts(t), {
-      vmcontroller: vmcontroller.port,
-      app: app.port,
-    });
+    scene = await startTokenExchangeScene({ clock, timers, ttlSeconds: TTL_S });
+    ({ sts, proxy, t, vmcontroller, envoys } = scene);
   });
 
-  afterAll(async () => {
-    await stopGatewayEnvoys(envoys);
-    await vmcontroller?.close();
-    await app?.close();
-    await t?.app.shutdown();
-    await proxy?.close();
-    await sts?.close();
-  });
+  afterAll(() => scene?.close());
 
   // A failed row must not leave its fault behind for the next one.
   afterEach(async () => {

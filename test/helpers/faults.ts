@@ -4,8 +4,9 @@ import net from 'node:net';
 import type { SidecarMetrics } from '../../src/metrics/sidecar.js';
 import { SagaExecutor, type SagaState } from '../../demo/apps/saga-executor.js';
 import { systemClock } from '../../src/clock.js';
-import type { Clock } from '../../src/clock.js';
-import type { TestApp } from './app.js';
+import type { Clock, Timers } from '../../src/clock.js';
+import { startTestApp, type TestApp } from './app.js';
+import { startEchoUpstream, type EchoUpstream } from './echo-upstream.js';
 import { renderEnvoyConfig, startEnvoy, type RunningEnvoy } from './envoy.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { waitFor } from './ports.js';
@@ -132,42 +133,6 @@ export function garbageServer(bytes = Buffer.from('\u0000\u00ffnot a protocol\r\
   });
 }
 
-/**
- * The token-exchange of the fault rows: a real server (clients gateway and vmcontroller, a dev
- * auth.service) behind a fault proxy, and the config of a sidecar (both check listeners) whose
- * /token calls go through that proxy, with `tokenExchange` settings on top.
- */
-export async function startFaultedTokenExchange(o: { clock: Clock; ttlSeconds: number }): Promise<{
-  sts: TestTokenExchange;
-  proxy: FaultProxy;
-  sidecarConfig(tokenExchange?: Record<string, unknown>): Record<string, unknown>;
-}> {
-  const sts = await startTestTokenExchange({
-    services: ['gateway', 'vmcontroller'],
-    ttlSeconds: o.ttlSeconds,
-    devAuth: true,
-    clock: o.clock,
-  });
-  const proxy = await startFaultProxy(sts.port);
-  return {
-    sts,
-    proxy,
-    sidecarConfig: (tokenExchange = {}) => ({
-      server: { httpCheckAddress: '127.0.0.1:0' },
-      outbound: {
-        tokenExchange: {
-          ...sts.clientSettings('gateway'),
-          tokenUrl: `https://127.0.0.1:${proxy.port}/token`,
-          ...tokenExchange,
-        },
-        audiences: [{ audience: 'vmcontroller' }],
-      },
-      // Only /token is faulted: keys come straight from token-exchange.
-      inbound: { issuers: sts.exchangingIssuers() },
-    }),
-  };
-}
-
 export type Transport = 'grpc' | 'http';
 export const TRANSPORTS: readonly Transport[] = ['grpc', 'http'];
 
@@ -218,5 +183,81 @@ export async function stopGatewayEnvoys(
   for (const via of TRANSPORTS) {
     await envoys?.[via]?.egress.stop();
     await envoys?.[via]?.ingress.stop();
+  }
+}
+
+/** What the token-exchange fault rows run against (startTokenExchangeScene). */
+export interface TokenExchangeScene {
+  /** A real token-exchange (clients gateway and vmcontroller, a dev auth.service)… */
+  readonly sts: TestTokenExchange;
+  /** …and the fault proxy the sidecar's /token calls go through. */
+  readonly proxy: FaultProxy;
+  /** The sidecar, in-process, with both check listeners. */
+  readonly t: TestApp;
+  readonly vmcontroller: EchoUpstream;
+  /** The gateway's egress and ingress Envoys of both transports. */
+  readonly envoys: Record<Transport, GatewayEnvoys>;
+  /** Stops everything, in reverse order. */
+  close(): Promise<void>;
+}
+
+/**
+ * The scene of the token-exchange fault rows: token-exchange behind a fault proxy, the sidecar
+ * exchanging through it (`tokenExchange` settings on top of the client's), echo upstreams for
+ * vmcontroller and the gateway app, and the gateway's Envoys of both transports in front (with
+ * `extAuthzTimeout` as in renderEnvoyConfig). A part that fails to start stops the ones before it.
+ */
+export async function startTokenExchangeScene(o: {
+  clock: Clock;
+  timers: Timers;
+  ttlSeconds: number;
+  tokenExchange?: Record<string, unknown>;
+  extAuthzTimeout?: string;
+}): Promise<TokenExchangeScene> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    const sts = await startTestTokenExchange({
+      services: ['gateway', 'vmcontroller'],
+      ttlSeconds: o.ttlSeconds,
+      devAuth: true,
+      clock: o.clock,
+    });
+    closers.push(() => sts.close());
+    const proxy = await startFaultProxy(sts.port);
+    closers.push(() => proxy.close());
+    const t = await startTestApp(
+      () => ({
+        server: { httpCheckAddress: '127.0.0.1:0' },
+        outbound: {
+          tokenExchange: {
+            ...sts.clientSettings('gateway'),
+            tokenUrl: `https://127.0.0.1:${proxy.port}/token`,
+            ...o.tokenExchange,
+          },
+          audiences: [{ audience: 'vmcontroller' }],
+        },
+        // Only /token is faulted: keys come straight from token-exchange.
+        inbound: { issuers: sts.exchangingIssuers() },
+      }),
+      { clock: o.clock, timers: o.timers },
+    );
+    closers.push(() => t.app.shutdown());
+    const vmcontroller = await startEchoUpstream();
+    closers.push(() => vmcontroller.close());
+    const app = await startEchoUpstream();
+    closers.push(() => app.close());
+    const envoys = await startGatewayEnvoys(
+      checkPorts(t),
+      { vmcontroller: vmcontroller.port, app: app.port },
+      o.extAuthzTimeout,
+    );
+    closers.push(() => stopGatewayEnvoys(envoys));
+    return { sts, proxy, t, vmcontroller, envoys, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }

@@ -139,11 +139,12 @@ export async function startTestTokenExchange(
     reserved.release();
     throw err;
   }
+  const jwksUrl = `${url}/.well-known/jwks.json`;
   return {
     pki,
     url,
     tokenUrl: `${url}/token`,
-    jwksUrl: `${url}/.well-known/jwks.json`,
+    jwksUrl,
     issuer: url,
     port,
     config,
@@ -168,7 +169,7 @@ export async function startTestTokenExchange(
         },
         {
           issuer: url,
-          jwksUri: `${url}/.well-known/jwks.json`,
+          jwksUri: jwksUrl,
           jwksCaFile: pki.caFile,
           audiences: ['gateway'],
         },
