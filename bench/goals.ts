@@ -157,10 +157,12 @@ function distinct(find: Find, t: GoalTransport): Goal {
   };
 }
 
-/** Each transport against its own ceiling: grpc-js for gRPC, the node:http listener for HTTP. */
+/** Each transport's warm ceiling: grpc-js for gRPC, the node:http listener for HTTP. */
+const ceilingOf = (t: GoalTransport) => (t === 'HTTP' ? 'bare-http' : 'bare');
+
+/** Each transport against its own ceiling (ceilingOf). */
 function warm(find: Find, t: GoalTransport): Goal {
-  const [name, ceiling] =
-    t === 'HTTP' ? ['inbound-warm-http', 'bare-http'] : ['inbound-warm', 'bare'];
+  const [name, ceiling] = [named(t)('inbound-warm'), ceilingOf(t)];
   const [w, b] = [find(name), find(ceiling)];
   const goal = 'warm checks, one pinned core';
   const target = `≥ 0.9× ${ceiling} (median), no round < 0.85`;
@@ -185,8 +187,7 @@ function warm(find: Find, t: GoalTransport): Goal {
  * them in short slices, so the machine's drift between two long runs does not enter the ratio.
  */
 function warmInPairs(find: Find, t: GoalTransport): Goal {
-  const name = named(t)('warm-paired');
-  const ceiling = t === 'HTTP' ? 'bare-http' : 'bare';
+  const [name, ceiling] = [named(t)('warm-paired'), ceilingOf(t)];
   const goal = 'warm checks, one pinned core, in pairs';
   const target = `≥ 0.9× ${ceiling} (median pair), no pair < 0.85`;
   const p = find(name);

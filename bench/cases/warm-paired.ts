@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
 import { measure, type LoadPlan, type Measurement } from '../lib/measure.js';
-import { startBareServer, type ServerUnderTest } from '../lib/servers.js';
+import { startBareServer, withServer, type ServerUnderTest } from '../lib/servers.js';
 import { measured, type BenchCase, type CaseContext, type CaseResult } from './case.js';
-import { startJwtexchange, warmLoad } from './jwtexchange-server.js';
+import { warmLoad, withJwtexchange } from './jwtexchange-server.js';
 
 /** Pairs of slices per case, and one slice's load: long enough for h2load, short against drift. */
 const PAIRS = 5;
@@ -41,22 +41,12 @@ async function runPaired(
 ): Promise<CaseResult> {
   const load = await warmLoad(ctx, transport);
   const log = path.join(ctx.resultsDir, `${c.name}-bare.log`);
-  const bare = await startBareServer(
-    log,
-    SERVER_NODE_FLAGS,
-    transport === 'http' ? 'http' : 'generic',
-    ctx.cpus.server,
+  const kind = transport === 'http' ? 'http' : 'generic';
+  const { result } = await withServer(
+    startBareServer(log, SERVER_NODE_FLAGS, kind, ctx.cpus.server),
+    (bare) => withJwtexchange(ctx, c.name, {}, (app) => slices(ctx, load, bare, app)),
   );
-  try {
-    const app = await startJwtexchange(ctx, c.name);
-    try {
-      return paired(c, await slices(ctx, load, bare, app.server));
-    } finally {
-      await app.stop();
-    }
-  } finally {
-    await bare.stop();
-  }
+  return paired(c, result);
 }
 
 interface Pair {
@@ -79,15 +69,14 @@ async function slices(
       scratchDir: ctx.resultsDir,
       generatorCpus: ctx.cpus.generator,
     });
+  const servers = { bare, jwtexchange };
   const pairs: Pair[] = [];
   for (let i = 0; i < PAIRS; i++) {
-    if (i % 2 === 0) {
-      const b = await slice(bare);
-      pairs.push({ bare: b, jwtexchange: await slice(jwtexchange) });
-    } else {
-      const j = await slice(jwtexchange);
-      pairs.push({ bare: await slice(bare), jwtexchange: j });
-    }
+    const order =
+      i % 2 === 0 ? (['bare', 'jwtexchange'] as const) : (['jwtexchange', 'bare'] as const);
+    const pair: Partial<Record<keyof Pair, Measurement>> = {};
+    for (const who of order) pair[who] = await slice(servers[who]);
+    pairs.push(pair as Pair);
   }
   return pairs;
 }
