@@ -2,11 +2,11 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { VerifiedIdentity } from './identity.js';
 
-/** Per-entry overhead besides the strings: the identity and claims objects, LRU bookkeeping. */
+/** Per-entry overhead besides the strings: the entry, identity and claims objects, LRU bookkeeping. */
 const ENTRY_OVERHEAD = 768;
 
 /**
- * Estimated bytes an entry holds: the token (the key) and the strings of the identity. The claims
+ * Estimated bytes an entry holds: the token (and its key) and the strings of the identity. The claims
  * object is counted by its header value (base64url of its JSON, a little larger than the JSON).
  */
 export function identityBytes(token: string, identity: VerifiedIdentity): number {
@@ -16,12 +16,30 @@ export function identityBytes(token: string, identity: VerifiedIdentity): number
 }
 
 /**
+ * How much of a token keys its entry: its last characters, the end of the signature. A lookup
+ * hashes the key, and hashing a whole token (hundreds of characters, a new string per request)
+ * was the largest single cost of a warm check; 32 base64url characters are 192 bits of the
+ * signature. A hit still compares the whole token, so a different token that ends the same way is
+ * a miss, never someone else's identity; at worst, once verified, it takes that entry's place.
+ */
+export const KEY_CHARS = 32;
+
+function keyOf(token: string): string {
+  return token.length <= KEY_CHARS ? token : token.slice(-KEY_CHARS);
+}
+
+interface Entry {
+  readonly token: string;
+  readonly identity: VerifiedIdentity;
+}
+
+/**
  * Tokens that already verified, so the hot path does not verify the same token twice. Bounded in
  * entries and in bytes (identityBytes), so large tokens cannot grow it past its memory budget; an
  * entry never outlives the token's exp (checked on read against the injected clock, too).
  */
 export class VerifiedTokenCache {
-  private readonly lru: LRUCache<string, VerifiedIdentity> | undefined;
+  private readonly lru: LRUCache<string, Entry> | undefined;
 
   constructor(
     max: number,
@@ -30,10 +48,10 @@ export class VerifiedTokenCache {
   ) {
     this.lru =
       max > 0
-        ? new LRUCache<string, VerifiedIdentity>({
+        ? new LRUCache<string, Entry>({
             max,
             maxSize: maxBytes,
-            sizeCalculation: (identity, token) => identityBytes(token, identity),
+            sizeCalculation: (entry) => identityBytes(entry.token, entry.identity),
             ttlAutopurge: false,
             perf: { now: () => clock.now() },
           })
@@ -41,17 +59,19 @@ export class VerifiedTokenCache {
   }
 
   get(token: string): VerifiedIdentity | undefined {
-    const hit = this.lru?.get(token);
-    if (hit && hit.expiresAtMs <= this.clock.now()) {
-      this.lru?.delete(token);
+    const key = keyOf(token);
+    const hit = this.lru?.get(key);
+    if (hit === undefined || hit.token !== token) return undefined;
+    if (hit.identity.expiresAtMs <= this.clock.now()) {
+      this.lru?.delete(key);
       return undefined;
     }
-    return hit;
+    return hit.identity;
   }
 
   set(token: string, identity: VerifiedIdentity): void {
     const ttl = identity.expiresAtMs - this.clock.now();
-    if (ttl > 0) this.lru?.set(token, identity, { ttl });
+    if (ttl > 0) this.lru?.set(keyOf(token), { token, identity }, { ttl });
   }
 
   get size(): number {

@@ -4,7 +4,7 @@ import type { TokenVerifier } from '../../jwt/verifier.js';
 import type { Decision } from '../decision.js';
 import { denialOf } from '../failure.js';
 import type { CheckState, Phase } from '../pipeline.js';
-import { bearerToken } from './bearer.js';
+import { assertOneCredential, bearerCredential } from './bearer.js';
 
 export interface CacheObserver {
   (result: 'hit' | 'miss'): void;
@@ -45,18 +45,26 @@ export function authenticatePhase(
     run(ev) {
       let token: string;
       try {
-        token = bearerToken(ev.request.headers.authorization);
+        token = bearerCredential(ev.request.headers.authorization);
       } catch (err) {
         return refused(ev, err);
       }
+      // A hit is the very token that passed assertOneCredential when it was verified, so the
+      // scan of its characters is left to a miss.
       const cached = cache.get(token);
-      observeCache?.(cached ? 'hit' : 'miss');
       if (cached) {
+        observeCache?.('hit');
         ev.identity = cached;
         ev.credential = token;
         if (ev.explain) explainVerified(ev, cached, 'hit');
         return undefined;
       }
+      try {
+        assertOneCredential(token);
+      } catch (err) {
+        return refused(ev, err);
+      }
+      observeCache?.('miss');
       return verifier.verify(token).then(
         (identity) => {
           cache.set(token, identity);

@@ -1,7 +1,11 @@
 import { JwtxError } from '../../errors.js';
 
-/** RFC 6750 §2.1: `Authorization: Bearer <token68>`; the scheme is case-insensitive. */
-export function bearerToken(authorization: string | undefined): string {
+/**
+ * RFC 6750 §2.1: `Authorization: Bearer <token68>`; the scheme is case-insensitive. The credential
+ * as sent; whether it is one credential is `assertOneCredential`'s to say, which a token already
+ * in the verified cache (compared whole) has passed before.
+ */
+export function bearerCredential(authorization: string | undefined): string {
   if (authorization === undefined || authorization.length === 0) {
     throw new JwtxError('missing_token', 'no bearer token in the authorization header');
   }
@@ -11,8 +15,19 @@ export function bearerToken(authorization: string | undefined): string {
   }
   const token = authorization.slice(space + 1).trim();
   if (token.length === 0) throw new JwtxError('missing_token', 'the Bearer credential is empty');
+  return token;
+}
+
+/** Envoy joins repeated headers with commas; a token68 has neither commas nor whitespace. */
+export function assertOneCredential(token: string): void {
   if (/[\s,]/.test(token)) {
     throw new JwtxError('malformed_token', 'the authorization header carries more than one value');
   }
+}
+
+/** The bearer token of an authorization header, or a JwtxError saying why there is none. */
+export function bearerToken(authorization: string | undefined): string {
+  const token = bearerCredential(authorization);
+  assertOneCredential(token);
   return token;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../helpers/manual-time.js';
 import { buildIdentity } from '../../../src/jwt/identity.js';
-import { identityBytes, VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
+import { identityBytes, KEY_CHARS, VerifiedTokenCache } from '../../../src/jwt/verified-cache.js';
 
 const identity = (clock: ManualClock, ttlSeconds: number, sub = 'alice') =>
   buildIdentity('https://issuer', {
@@ -50,6 +50,24 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')?.subject).toBe('a');
     expect(cache.get('c')?.subject).toBe('c');
+  });
+
+  it('compares the whole token: one that ends like a cached one is a miss, then takes its place', () => {
+    const clock = new ManualClock();
+    const cache = new VerifiedTokenCache(10, clock);
+    const tail = '.'.concat('s'.repeat(KEY_CHARS));
+    const alice = identity(clock, 60, 'alice');
+    const bob = identity(clock, 60, 'bob');
+    cache.set(`header.alice${tail}`, alice);
+    expect(cache.get(`header.bob${tail}`)).toBeUndefined();
+    // A token shorter than the key, or a prefix of the cached one, is no hit either.
+    expect(cache.get(tail.slice(1))).toBeUndefined();
+    expect(cache.get(`alice${tail}`)).toBeUndefined();
+    expect(cache.get(`header.alice${tail}`)).toBe(alice);
+    cache.set(`header.bob${tail}`, bob);
+    expect(cache.size).toBe(1);
+    expect(cache.get(`header.bob${tail}`)).toBe(bob);
+    expect(cache.get(`header.alice${tail}`)).toBeUndefined();
   });
 
   it('caches nothing when its size is 0', () => {

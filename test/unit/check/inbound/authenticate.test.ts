@@ -59,6 +59,29 @@ describe('authenticate phase', () => {
     expect(calls).toEqual([]);
   });
 
+  it('still refuses a second credential after the first one is cached', async () => {
+    const { phase, calls, observed } = setup();
+    await phase.run(evaluation('Bearer good-alice'));
+    for (const header of ['Bearer good-alice, Bearer good-bob', 'Bearer good-alice,good-alice']) {
+      expect(await phase.run(evaluation(header))).toMatchObject({ reason: 'malformed_token' });
+    }
+    expect(calls).toEqual(['good-alice']);
+    expect(observed).toEqual(['miss']);
+  });
+
+  it('never answers a token with the identity of another that ends the same way', async () => {
+    const { phase, calls, observed } = setup();
+    const tail = 'T'.repeat(40);
+    const first = evaluation(`Bearer good-alice${tail}`);
+    const second = evaluation(`Bearer good-bob${tail}`);
+    await phase.run(first);
+    await phase.run(second);
+    expect(first.identity?.subject).toBe(`alice${tail}`);
+    expect(second.identity?.subject).toBe(`bob${tail}`);
+    expect(calls).toEqual([`good-alice${tail}`, `good-bob${tail}`]);
+    expect(observed).toEqual(['miss', 'miss']);
+  });
+
   it('lets an unexpected verifier error propagate (the handler denies it as internal)', async () => {
     const boom = {
       verify: async () => Promise.reject(new Error('bug')),
