@@ -73,7 +73,7 @@ export function createPipeline(
   const runFrom = (ev: CheckState, i: number): Decision | Promise<Decision> => {
     for (; i < phases.length; i++) {
       const phase = phases[i]!;
-      const start = observe ? process.hrtime.bigint() : 0n;
+      const start = observe ? performance.now() : 0;
       const steps = ev.explain?.steps.length ?? 0;
       const result = phase.run(ev);
       if (result instanceof Promise) {
@@ -85,7 +85,7 @@ export function createPipeline(
             ? withinDeadline(result, by, () => deny(late.reason, late.message))
             : result;
         return bounded.then((r) => {
-          observe?.(phase.name, Number(process.hrtime.bigint() - start) / 1e9);
+          observe?.(phase.name, (performance.now() - start) / 1e3);
           if (ev.explain) recordSilentPhase(ev, phase.name, steps, r);
           return r ?? runFrom(ev, next);
         });

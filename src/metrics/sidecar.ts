@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type LabelValues } from 'prom-client';
 import type { ReasonCode } from '../errors.js';
+import { PlainHistogram, type PlainObserver } from './plain-histogram.js';
 import { CHECK_BUCKETS, MetricsRegistry, REMOTE_BUCKETS } from './registry.js';
 import { ScrapeCounts, type ScrapeCount } from './scrape-counts.js';
 
@@ -11,7 +12,7 @@ export type CheckDecisionLabel = 'allow' | 'deny' | 'dry_run';
  */
 export class SidecarMetrics extends MetricsRegistry {
   readonly checks: Counter<'direction' | 'decision' | 'reason'>;
-  readonly checkDuration: Histogram<'direction'>;
+  readonly checkDuration: PlainHistogram<'direction'>;
   readonly phaseDuration: Histogram<'phase'>;
   readonly checksInFlight: Gauge;
   readonly verifiedCache: Counter<'result'>;
@@ -37,7 +38,14 @@ export class SidecarMetrics extends MetricsRegistry {
   readonly verifiedCacheCounts: ScrapeCounts<'result'>;
   private readonly checkCounts: ScrapeCounts<'direction' | 'decision' | 'reason'>;
   private readonly checkChildren = new Map<string, ScrapeCount>();
-  private readonly durationChildren = new Map<string, { observe(seconds: number): void }>();
+  /** The label set counted last: checks in a row mostly share one (a warm run of allows). */
+  private lastCount: { direction: string; decision: string; reason: string; child: ScrapeCount } = {
+    direction: '',
+    decision: '',
+    reason: '',
+    child: { inc() {} },
+  };
+  private readonly durationChildren = new Map<string, PlainObserver>();
 
   constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
     super(options);
@@ -50,7 +58,7 @@ export class SidecarMetrics extends MetricsRegistry {
       collect: () => this.checkCounts.flush(),
     });
     this.checkCounts = new ScrapeCounts(this.checks);
-    this.checkDuration = new Histogram({
+    this.checkDuration = new PlainHistogram({
       name: 'jwtexchange_check_duration_seconds',
       help: 'Time from CheckRequest received to CheckResponse sent, by direction.',
       labelNames: ['direction'],
@@ -190,6 +198,11 @@ export class SidecarMetrics extends MetricsRegistry {
 
   /** Counts one check: a plain number per label set, handed to the counter when scraped. */
   countCheck(direction: string, decision: CheckDecisionLabel, reason: ReasonCode): void {
+    const last = this.lastCount;
+    if (last.direction === direction && last.decision === decision && last.reason === reason) {
+      last.child.inc();
+      return;
+    }
     const key = `${direction}|${decision}|${reason}`;
     let child = this.checkChildren.get(key);
     if (!child) {
@@ -198,14 +211,15 @@ export class SidecarMetrics extends MetricsRegistry {
       >);
       this.checkChildren.set(key, child);
     }
+    this.lastCount = { direction, decision, reason, child };
     child.inc();
   }
 
-  /** Observes one check's duration, through a cached labelled child of the histogram. */
+  /** Observes one check's duration in seconds, through its direction's child. */
   observeCheckDuration(direction: string, seconds: number): void {
     let child = this.durationChildren.get(direction);
     if (!child) {
-      child = this.checkDuration.labels({ direction });
+      child = this.checkDuration.child({ direction });
       this.durationChildren.set(direction, child);
     }
     child.observe(seconds);

@@ -19,13 +19,16 @@ describe('Metrics', () => {
     m.countCheck('inbound', 'deny', 'token_expired');
     m.countCheck('inbound', 'deny', 'token_expired');
     m.countCheck('outbound', 'allow', 'injected');
+    m.countCheck('inbound', 'deny', 'token_expired');
+    m.countCheck('inbound', 'deny', 'invalid_signature');
     expect(
       await sample(m, 'jwtexchange_checks_total', {
         direction: 'inbound',
         decision: 'deny',
         reason: 'token_expired',
       }),
-    ).toBe(2);
+    ).toBe(3);
+    expect(await sample(m, 'jwtexchange_checks_total', { reason: 'invalid_signature' })).toBe(1);
     expect(
       await sample(m, 'jwtexchange_checks_total', { direction: 'outbound', reason: 'injected' }),
     ).toBe(1);
@@ -77,7 +80,7 @@ describe('Metrics', () => {
 
   it('uses sub-millisecond buckets for the check histogram', async () => {
     const m = new SidecarMetrics({ defaultMetrics: false });
-    m.checkDuration.observe({ direction: 'inbound' }, 0.0002);
+    m.observeCheckDuration('inbound', 0.0002);
     const text = await m.registry.getSingleMetricAsString('jwtexchange_check_duration_seconds');
     expect(text).toContain('le="0.00025",direction="inbound"} 1');
     expect(text).toContain('le="0.0001",direction="inbound"} 0');
