@@ -36,7 +36,8 @@ interface Entry {
 /**
  * Tokens that already verified, so the hot path does not verify the same token twice. Bounded in
  * entries and in bytes (identityBytes), so large tokens cannot grow it past its memory budget; an
- * entry never outlives the token's exp (checked on read against the injected clock, too).
+ * entry is never used past the token's exp: get() checks it against the injected clock and drops
+ * the entry. (No TTL in the LRU as well: that would read the clock a second time per hit.)
  */
 export class VerifiedTokenCache {
   private readonly lru: LRUCache<string, Entry> | undefined;
@@ -52,8 +53,6 @@ export class VerifiedTokenCache {
             max,
             maxSize: maxBytes,
             sizeCalculation: (entry) => identityBytes(entry.token, entry.identity),
-            ttlAutopurge: false,
-            perf: { now: () => clock.now() },
           })
         : undefined;
   }
@@ -70,8 +69,7 @@ export class VerifiedTokenCache {
   }
 
   set(token: string, identity: VerifiedIdentity): void {
-    const ttl = identity.expiresAtMs - this.clock.now();
-    if (ttl > 0) this.lru?.set(keyOf(token), { token, identity }, { ttl });
+    if (identity.expiresAtMs > this.clock.now()) this.lru?.set(keyOf(token), { token, identity });
   }
 
   get size(): number {
