@@ -73,7 +73,7 @@ export function buildIdentity(
     claims,
     expiresAtMs: (claims.exp as number) * 1000,
     keyId,
-    // Frozen: they live as long as the cached identity, so the response reuses their options.
+    // Frozen: every check that carries the token shares them with the cached identity.
     headers: Object.freeze(
       [
         [`${IDENTITY_HEADER_PREFIX}subject`, encodeHeaderValue(subject)] as const,
