@@ -148,6 +148,8 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
     [
       ...SERVER_NODE_FLAGS,
       ...(options.nodeFlags ?? []),
+      // Experiments only (bench/README.md): e.g. --trace-gc, or V8 heap flags to compare.
+      ...(process.env.JWTX_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       CLI,
       'serve',
       '--config',
