@@ -13,7 +13,7 @@ export type CheckDecisionLabel = 'allow' | 'deny' | 'dry_run';
 export class SidecarMetrics extends MetricsRegistry {
   readonly checks: Counter<'direction' | 'decision' | 'reason'>;
   readonly checkDuration: PlainHistogram<'direction'>;
-  readonly phaseDuration: Histogram<'phase'>;
+  readonly phaseDuration: PlainHistogram<'phase'>;
   readonly checksInFlight: Gauge;
   readonly verifiedCache: Counter<'result'>;
   readonly jwksAge: Gauge<'issuer'>;
@@ -46,6 +46,7 @@ export class SidecarMetrics extends MetricsRegistry {
     child: { inc() {} },
   };
   private readonly durationChildren = new Map<string, PlainObserver>();
+  private readonly phaseChildren = new Map<string, PlainObserver>();
 
   constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
     super(options);
@@ -65,7 +66,7 @@ export class SidecarMetrics extends MetricsRegistry {
       buckets: CHECK_BUCKETS,
       registers: r,
     });
-    this.phaseDuration = new Histogram({
+    this.phaseDuration = new PlainHistogram({
       name: 'jwtexchange_phase_duration_seconds',
       help: 'Time spent in each pipeline phase.',
       labelNames: ['phase'],
@@ -221,6 +222,16 @@ export class SidecarMetrics extends MetricsRegistry {
     if (!child) {
       child = this.checkDuration.child({ direction });
       this.durationChildren.set(direction, child);
+    }
+    child.observe(seconds);
+  }
+
+  /** Observes one phase's wait in seconds (pipeline.ts times a phase only once it waits). */
+  observePhaseDuration(phase: string, seconds: number): void {
+    let child = this.phaseChildren.get(phase);
+    if (!child) {
+      child = this.phaseDuration.child({ phase });
+      this.phaseChildren.set(phase, child);
     }
     child.observe(seconds);
   }

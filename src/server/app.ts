@@ -76,7 +76,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     inbound,
     authorization: authzSetup?.parts,
     outbound: outbound.tokens,
-    observe: (phase, seconds) => metrics.phaseDuration.observe({ phase }, seconds),
+    observe: (phase, seconds) => metrics.observePhaseDuration(phase, seconds),
   });
 
   // Background work, SpiceDB's setup, then the listeners.

@@ -86,6 +86,17 @@ describe('Metrics', () => {
     expect(text).toContain('le="0.0001",direction="inbound"} 0');
   });
 
+  it('observes the phases that waited, by phase', async () => {
+    const m = new SidecarMetrics({ defaultMetrics: false });
+    m.observePhaseDuration('authenticate', 0.003);
+    m.observePhaseDuration('authorize', 0.02);
+    m.observePhaseDuration('authenticate', 0.0004);
+    const text = await m.registry.getSingleMetricAsString('jwtexchange_phase_duration_seconds');
+    expect(text).toContain('jwtexchange_phase_duration_seconds_count{phase="authenticate"} 2');
+    expect(text).toContain('_bucket{le="0.0005",phase="authenticate"} 1');
+    expect(text).toContain('_bucket{le="0.025",phase="authorize"} 1');
+  });
+
   it("registers each process's own families: no token-exchange family in the sidecar, and back", async () => {
     const sidecar = await new SidecarMetrics({ defaultMetrics: false }).registry.metrics();
     const sts = await new TokenExchangeMetrics({ defaultMetrics: false }).registry.metrics();
