@@ -34,6 +34,7 @@ export class PlainHistogram<L extends string> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly series: Series[] = [];
+  private readonly byValue = new Map<string, PlainObserver>();
 
   readonly name: string;
   readonly help: string;
@@ -74,6 +75,16 @@ export class PlainHistogram<L extends string> {
         s.count++;
       },
     };
+  }
+
+  /** The child of a one-label histogram for that label's value, made on first use. */
+  labelled(value: string): PlainObserver {
+    let child = this.byValue.get(value);
+    if (!child) {
+      child = this.child({ [this.labelNames[0]!]: value } as LabelValues<L>);
+      this.byValue.set(value, child);
+    }
+    return child;
   }
 
   get(): HistogramValues {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type LabelValues } from 'prom-client';
 import type { ReasonCode } from '../errors.js';
-import { PlainHistogram, type PlainObserver } from './plain-histogram.js';
+import { PlainHistogram } from './plain-histogram.js';
 import { CHECK_BUCKETS, MetricsRegistry, REMOTE_BUCKETS } from './registry.js';
 import { ScrapeCounts, type ScrapeCount } from './scrape-counts.js';
 
@@ -45,8 +45,6 @@ export class SidecarMetrics extends MetricsRegistry {
     reason: '',
     child: { inc() {} },
   };
-  private readonly durationChildren = new Map<string, PlainObserver>();
-  private readonly phaseChildren = new Map<string, PlainObserver>();
 
   constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
     super(options);
@@ -216,23 +214,13 @@ export class SidecarMetrics extends MetricsRegistry {
     child.inc();
   }
 
-  /** Observes one check's duration in seconds, through its direction's child. */
+  /** Observes one check's duration in seconds. */
   observeCheckDuration(direction: string, seconds: number): void {
-    let child = this.durationChildren.get(direction);
-    if (!child) {
-      child = this.checkDuration.child({ direction });
-      this.durationChildren.set(direction, child);
-    }
-    child.observe(seconds);
+    this.checkDuration.labelled(direction).observe(seconds);
   }
 
   /** Observes one phase's wait in seconds (pipeline.ts times a phase only once it waits). */
   observePhaseDuration(phase: string, seconds: number): void {
-    let child = this.phaseChildren.get(phase);
-    if (!child) {
-      child = this.phaseDuration.child({ phase });
-      this.phaseChildren.set(phase, child);
-    }
-    child.observe(seconds);
+    this.phaseDuration.labelled(phase).observe(seconds);
   }
 }
