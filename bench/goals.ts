@@ -193,11 +193,17 @@ function warmInPairs(find: Find, t: GoalTransport): Goal {
   const p = find(name);
   if (!p) return missing(goal, t, target, `${name} not run or invalid`);
   const [medianRatio, minRatio] = [Number(p.extras.medianRatio), Number(p.extras.minRatio)];
+  // Two identical bare servers paired the same way: what the machine alone does to a pair.
+  const floor = find(`${name}-floor`);
   return {
     goal,
     transport: t,
     value: `${f2(medianRatio)}× (pairs ${String(p.extras.pairRatios)})`,
-    reference: `CPU per check ${f2(Number(p.extras.medianCpuRatio))}× ${ceiling}'s (median pair)`,
+    reference:
+      `CPU per check ${f2(Number(p.extras.medianCpuRatio))}× ${ceiling}'s (median pair)` +
+      (floor
+        ? `; ${ceiling} against itself: median ${f2(Number(floor.extras.medianRatio))}×, lowest pair ${f2(Number(floor.extras.minRatio))}`
+        : ''),
     target,
     met: medianRatio >= 0.9 && minRatio >= 0.85,
   };

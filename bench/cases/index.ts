@@ -10,7 +10,12 @@ import { opaDistinctCase } from './opa-distinct.js';
 import { outboundWarmCase } from './outbound-warm.js';
 import { spicedbCachedCase, spicedbUsersCase } from './spicedb-cached.js';
 import { envoyReferenceCase, throughEnvoyCase } from './through-envoy.js';
-import { warmPairedCase, warmPairedHttpCase } from './warm-paired.js';
+import {
+  warmPairedCase,
+  warmPairedFloorCase,
+  warmPairedHttpCase,
+  warmPairedHttpFloorCase,
+} from './warm-paired.js';
 
 /**
  * Per load, the variants back to back, so each comparison sees the same background; then the
@@ -43,6 +48,8 @@ export const CASES: readonly BenchCase[] = [
   inboundWarmHttpCase,
   warmPairedCase,
   warmPairedHttpCase,
+  warmPairedFloorCase,
+  warmPairedHttpFloorCase,
   inboundDistinctCase,
   inboundDistinctHttpCase,
   opaDistinctCase,
