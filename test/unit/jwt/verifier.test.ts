@@ -241,6 +241,9 @@ describe('TokenVerifier', () => {
     expect(await reason(a.token({}, { typ: 'application/AT+JWT' }))).toBe('allowed');
     expect(await reason(a.token({}, { typ: 'JWT' }))).toBe('invalid_claims');
     expect(await reason(a.token({}, { typ: undefined }))).toBe('invalid_claims');
+    // Each typ's header is built once and reused: the second time gives the same answers.
+    expect(await reason(a.token({}, { typ: 'JWT' }))).toBe('invalid_claims');
+    expect(await reason(a.token({}, { typ: 'at+jwt' }))).toBe('allowed');
   });
 
   it('enforces configured required claims', async () => {
