@@ -32,32 +32,33 @@ export class HeaderValueError extends Error {
 const HEX = '0123456789ABCDEF';
 const LONE_SURROGATE = /\p{Cs}/u;
 
-function isKept(byte: number): boolean {
-  return (
-    (byte >= 0x30 && byte <= 0x39) || // 0-9
-    (byte >= 0x41 && byte <= 0x5a) || // A-Z
-    (byte >= 0x61 && byte <= 0x7a) || // a-z
-    "-._~!$&'()*+=:@/".includes(String.fromCharCode(byte))
-  );
+/** Bytes (ASCII) that travel as themselves; every other byte is percent-encoded. */
+const KEPT = new Uint8Array(128);
+for (const c of "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-._~!$&'()*+=:@/") {
+  KEPT[c.charCodeAt(0)] = 1;
 }
 
-/** Encodes a claim value for an identity header; throws HeaderValueError on lone surrogates. */
+function isKept(byte: number): boolean {
+  return byte < 0x80 && KEPT[byte] === 1;
+}
+
+const ENCODER = new TextEncoder();
+
 export function encodeHeaderValue(value: string): string {
+  // Most values (subjects, issuers, kinds) need no escape at all: then the value is its encoding.
+  let i = 0;
+  while (i < value.length && isKept(value.charCodeAt(i))) i++;
+  if (i === value.length) return value;
   if (LONE_SURROGATE.test(value)) {
     throw new HeaderValueError('value is not well-formed Unicode');
   }
-  let out = '';
-  for (const byte of new TextEncoder().encode(value)) {
+  let out = value.slice(0, i);
+  for (const byte of ENCODER.encode(value.slice(i))) {
     out += isKept(byte) ? String.fromCharCode(byte) : '%' + HEX[byte >> 4]! + HEX[byte & 0x0f]!;
   }
   return out;
 }
 
-/**
- * The inverse of encodeHeaderValue. Only canonical encodings are accepted (upper-case hex, no
- * escaped kept byte, nothing outside the kept set, UTF-8), so decode(x) succeeds exactly when
- * x = encode(decode(x)); anything else throws HeaderValueError.
- */
 export function decodeHeaderValue(encoded: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < encoded.length; i++) {
