@@ -44,6 +44,7 @@ function isKept(byte: number): boolean {
 
 const ENCODER = new TextEncoder();
 
+/** Encodes a claim value for an identity header; throws HeaderValueError on lone surrogates. */
 export function encodeHeaderValue(value: string): string {
   // Most values (subjects, issuers, kinds) need no escape at all: then the value is its encoding.
   let i = 0;
@@ -59,6 +60,11 @@ export function encodeHeaderValue(value: string): string {
   return out;
 }
 
+/**
+ * The inverse of encodeHeaderValue. Only canonical encodings are accepted (upper-case hex, no
+ * escaped kept byte, nothing outside the kept set, UTF-8), so decode(x) succeeds exactly when
+ * x = encode(decode(x)); anything else throws HeaderValueError.
+ */
 export function decodeHeaderValue(encoded: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < encoded.length; i++) {
