@@ -26,10 +26,6 @@ function overwrite(key: string, value: string): HeaderValueOption {
   };
 }
 
-function optionFor(pair: readonly [string, string]): HeaderValueOption {
-  return overwrite(pair[0], pair[1]);
-}
-
 export const REASON_HEADER = 'x-jwtauth-reason';
 
 function quoted(text: string): string {
@@ -65,7 +61,7 @@ export function toCheckResponse(
     return {
       status: { code: 0 },
       ok_response: {
-        headers: decision.setHeaders.map(optionFor),
+        headers: decision.setHeaders.map(([key, value]) => overwrite(key, value)),
         headers_to_remove: decision.removeHeaders as string[],
         response_headers_to_add: [],
       },
