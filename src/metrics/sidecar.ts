@@ -39,12 +39,8 @@ export class SidecarMetrics extends MetricsRegistry {
   private readonly checkCounts: ScrapeCounts<'direction' | 'decision' | 'reason'>;
   private readonly checkChildren = new Map<string, ScrapeCount>();
   /** The label set counted last: checks in a row mostly share one (a warm run of allows). */
-  private lastCount: { direction: string; decision: string; reason: string; child: ScrapeCount } = {
-    direction: '',
-    decision: '',
-    reason: '',
-    child: { inc() {} },
-  };
+  private lastCount:
+    { direction: string; decision: string; reason: string; child: ScrapeCount } | undefined;
 
   constructor(options: { defaultMetrics?: boolean; version?: string } = {}) {
     super(options);
@@ -198,7 +194,7 @@ export class SidecarMetrics extends MetricsRegistry {
   /** Counts one check: a plain number per label set, handed to the counter when scraped. */
   countCheck(direction: string, decision: CheckDecisionLabel, reason: ReasonCode): void {
     const last = this.lastCount;
-    if (last.direction === direction && last.decision === decision && last.reason === reason) {
+    if (last?.direction === direction && last.decision === decision && last.reason === reason) {
       last.child.inc();
       return;
     }
