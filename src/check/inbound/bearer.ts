@@ -24,10 +24,3 @@ export function assertOneCredential(token: string): void {
     throw new JwtxError('malformed_token', 'the authorization header carries more than one value');
   }
 }
-
-/** The bearer token of an authorization header, or a JwtxError saying why there is none. */
-export function bearerToken(authorization: string | undefined): string {
-  const token = bearerCredential(authorization);
-  assertOneCredential(token);
-  return token;
-}

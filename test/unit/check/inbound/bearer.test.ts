@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken } from '../../../../src/check/inbound/bearer.js';
+import { assertOneCredential, bearerCredential } from '../../../../src/check/inbound/bearer.js';
 import { JwtxError } from '../../../../src/errors.js';
 
 function outcome(header: string | undefined): string {
   try {
-    return `token:${bearerToken(header)}`;
+    // As the authenticate phase reads a token it has not cached: the credential, then the scan.
+    const token = bearerCredential(header);
+    assertOneCredential(token);
+    return `token:${token}`;
   } catch (err) {
     expect(err).toBeInstanceOf(JwtxError);
     return (err as JwtxError).code;
   }
 }
 
-describe('bearerToken (RFC 6750 §2.1)', () => {
+describe('bearer credentials (RFC 6750 §2.1)', () => {
   it.each([
     ['a Bearer credential', 'Bearer abc.def.ghi', 'token:abc.def.ghi'],
     ['the scheme in lower case', 'bearer abc', 'token:abc'],
