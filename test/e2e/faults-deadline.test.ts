@@ -6,7 +6,6 @@ import type { FaultProxy } from '../helpers/fault-proxy.js';
 import {
   leakedSecrets,
   logLines,
-  send,
   startTokenExchangeScene,
   TRANSPORTS,
   type Answer,
@@ -15,7 +14,6 @@ import {
   type Transport,
 } from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
-import type { TestTokenExchange } from '../helpers/token-exchange.js';
 
 /**
  * "Envoy gets our reason, not its own timeout" (docs/reliability.md), against real Envoys whose
@@ -35,10 +33,11 @@ describe("fault matrix: Envoy's deadline, kept", () => {
   const clock = new ManualClock(Date.now());
   const timers = new ManualTimers(clock);
   let scene: TokenExchangeScene | undefined;
-  let sts: TestTokenExchange;
   let proxy: FaultProxy;
   let t: TestApp;
   let envoys: Record<Transport, GatewayEnvoys>;
+  let sagaCall: TokenExchangeScene['sagaCall'];
+  let userCall: TokenExchangeScene['userCall'];
 
   beforeAll(async () => {
     scene = await startTokenExchangeScene({
@@ -48,28 +47,10 @@ describe("fault matrix: Envoy's deadline, kept", () => {
       tokenExchange: { timeoutMs: 10_000 },
       extAuthzTimeout: `${EXT_AUTHZ_TIMEOUT_MS / 1000}s`,
     });
-    ({ sts, proxy, t, envoys } = scene);
+    ({ proxy, t, envoys, sagaCall, userCall } = scene);
   });
 
   afterAll(() => scene?.close());
-
-  /** The saga's call through the egress of a transport: it needs a service token. */
-  const sagaCall = (via: Transport) =>
-    send(envoys[via].egress.port('egress'), {
-      method: 'POST',
-      path: '/v1/namespaces',
-      host: 'vmcontroller',
-      headers: { 'x-saga-id': 's-1' },
-    });
-
-  /** A user's call with a fresh auth.service token: it needs an exchange. */
-  const userCall = async (via: Transport) =>
-    send(envoys[via].ingress.port('ingress'), {
-      path: '/v2/namespaces',
-      headers: {
-        authorization: `Bearer ${await sts.devAuth!.mint({ sub: 'cloud-teleport-aleksander.rykalin' })}`,
-      },
-    });
 
   /** A counter of Envoy's cluster `jwtexchange` (the ext_authz cluster of every config). */
   const clusterStat = (envoy: RunningEnvoy, stat: string) =>

@@ -13,14 +13,11 @@ import {
   leakedSecrets,
   logLines,
   metricValue,
-  send,
   startSaga,
   startTokenExchangeScene,
   TRANSPORTS,
   type Answer,
-  type GatewayEnvoys,
   type TokenExchangeScene,
-  type Transport,
 } from '../helpers/faults.js';
 import { waitFor } from '../helpers/ports.js';
 import type { TestTokenExchange } from '../helpers/token-exchange.js';
@@ -50,12 +47,13 @@ describe('fault matrix: token-exchange', () => {
   let proxy: FaultProxy;
   let t: TestApp;
   let vmcontroller: EchoUpstream;
-  let envoys: Record<Transport, GatewayEnvoys>;
+  let sagaCall: TokenExchangeScene['sagaCall'];
+  let userCall: TokenExchangeScene['userCall'];
   let scene: TokenExchangeScene | undefined;
 
   beforeAll(async () => {
     scene = await startTokenExchangeScene({ clock, timers, ttlSeconds: TTL_S });
-    ({ sts, proxy, t, vmcontroller, envoys } = scene);
+    ({ sts, proxy, t, vmcontroller, sagaCall, userCall } = scene);
   });
 
   afterAll(() => scene?.close());
@@ -65,24 +63,6 @@ describe('fault matrix: token-exchange', () => {
     proxy.set('pass');
     await sts.start();
   });
-
-  /** The saga's call: gateway → egress → vmcontroller, tagged by x-saga-id. */
-  const sagaCall = (via: Transport = 'grpc') =>
-    send(envoys[via].egress.port('egress'), {
-      method: 'POST',
-      path: '/v1/namespaces',
-      host: 'vmcontroller',
-      headers: { 'x-saga-id': 's-1' },
-    });
-
-  /** A user's call into the gateway with a fresh auth.service token (never an exchange-cache hit). */
-  const userCall = async (via: Transport = 'grpc') =>
-    send(envoys[via].ingress.port('ingress'), {
-      path: '/v2/namespaces',
-      headers: {
-        authorization: `Bearer ${await sts.devAuth!.mint({ sub: 'cloud-teleport-aleksander.rykalin' })}`,
-      },
-    });
 
   const metric = (name: string, labels: Record<string, string> = {}) =>
     metricValue(t.app.metrics, name, labels);

@@ -197,6 +197,10 @@ export interface TokenExchangeScene {
   readonly vmcontroller: EchoUpstream;
   /** The gateway's egress and ingress Envoys of both transports. */
   readonly envoys: Record<Transport, GatewayEnvoys>;
+  /** The saga's call: gateway → egress → vmcontroller, tagged by x-saga-id (needs a service token). */
+  sagaCall(via?: Transport): Promise<Answer>;
+  /** A user's call into the gateway with a fresh auth.service token: it needs an exchange. */
+  userCall(via?: Transport): Promise<Answer>;
   /** Stops everything, in reverse order. */
   close(): Promise<void>;
 }
@@ -255,7 +259,21 @@ export async function startTokenExchangeScene(o: {
       o.extAuthzTimeout,
     );
     closers.push(() => stopGatewayEnvoys(envoys));
-    return { sts, proxy, t, vmcontroller, envoys, close };
+    const sagaCall = (via: Transport = 'grpc') =>
+      send(envoys[via].egress.port('egress'), {
+        method: 'POST',
+        path: '/v1/namespaces',
+        host: 'vmcontroller',
+        headers: { 'x-saga-id': 's-1' },
+      });
+    const userCall = async (via: Transport = 'grpc') =>
+      send(envoys[via].ingress.port('ingress'), {
+        path: '/v2/namespaces',
+        headers: {
+          authorization: `Bearer ${await sts.devAuth!.mint({ sub: 'cloud-teleport-aleksander.rykalin' })}`,
+        },
+      });
+    return { sts, proxy, t, vmcontroller, envoys, sagaCall, userCall, close };
   } catch (err) {
     await close();
     throw err;
