@@ -4,14 +4,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { v1 } from '@authzed/authzed-node';
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import {
+  parseRelationship,
   parseRelationships,
   relationshipLines,
   touchAll,
 } from '../../src/spicedb/relationship-text.js';
 import { parse, stringify } from 'yaml';
+import { indexSchema } from '../../src/spicedb/schema-text.js';
 import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
 import { unlessExited } from './processes.js';
@@ -92,6 +94,42 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
   }
 }
 
+type Check = (req: v1.CheckPermissionRequest) => Promise<v1.CheckPermissionResponse>;
+
+/**
+ * Resolves once what the bootstrap file loaded is visible to a minimize_latency check, the read
+ * the sidecar makes: the last relationship written, or without relationships the schema (a
+ * check on its first definition stops failing with FAILED_PRECONDITION).
+ */
+async function untilBootVisible(
+  check: Check,
+  schema: string | undefined,
+  written: readonly string[],
+): Promise<void> {
+  const last = relationshipLines(written.join('\n')).at(-1);
+  if (last !== undefined) return untilVisible(check, parseRelationship(last));
+  const [type, members] = [...indexSchema(schema ?? EXAMPLE_SCHEMA)].find(([, m]) => m.size) ?? [];
+  if (type === undefined) return;
+  const probe = { objectType: type, objectId: 'boot-probe' };
+  const req = v1.CheckPermissionRequest.create({
+    consistency: { requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } },
+    resource: probe,
+    permission: [...members!][0]!,
+    subject: { object: probe, optionalRelation: '' },
+  });
+  await waitFor(
+    () =>
+      check(req).then(
+        () => true,
+        (err: { code?: number }) => {
+          if (err.code === status.FAILED_PRECONDITION) return false;
+          throw err;
+        },
+      ),
+    'the bootstrap schema to be visible to minimize_latency checks',
+  );
+}
+
 function tlsFlags(tls: SpiceDbOptions['tls']): string[] {
   if (!tls) return [];
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtx-spicedb-tls-'));
@@ -142,6 +180,8 @@ async function startSpiceDbOn(
   parseRelationships(written[0]!); // a malformed line fails here, clearly, not in SpiceDB's bootstrap
   let child: ChildProcess | undefined;
   let output = '';
+  const check = (req: v1.CheckPermissionRequest) =>
+    client.promises.checkPermission(req, md(), { deadline: Date.now() + 15_000 });
 
   const spawnServer = async () => {
     writeFileSync(
@@ -162,7 +202,8 @@ async function startSpiceDbOn(
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const serving = waitFor(
       async () => {
-        // The bootstrap file is loaded before SpiceDB listens: once it answers, the schema is there.
+        // The bootstrap file is loaded before SpiceDB listens: once it answers, the schema is there
+        // at the head revision (ReadSchema reads there; checks may not yet, see below).
         try {
           await client.promises.readSchema({}, md(), { deadline: Date.now() + 2_000 });
           return true;
@@ -176,9 +217,15 @@ async function startSpiceDbOn(
     await unlessExited(proc, 'spicedb', () => output, serving).catch((err: unknown) => {
       throw output.includes('address already in use') ? new PortTaken(String(err)) : err;
     });
+    // Serving is not enough: a minimize_latency check reads at a revision rounded down to the
+    // quantization window, which may predate the bootstrap ("object definition not found").
+    await unlessExited(
+      proc,
+      'spicedb',
+      () => output,
+      untilBootVisible(check, opts.schema, written),
+    );
   };
-  const check = (req: v1.CheckPermissionRequest) =>
-    client.promises.checkPermission(req, md(), { deadline: Date.now() + 15_000 });
 
   const stop = async () => {
     const proc = child;
