@@ -13,6 +13,7 @@ import {
   touchAll,
 } from '../../src/spicedb/relationship-text.js';
 import { parse, stringify } from 'yaml';
+import { sleep } from '../../src/clock.js';
 import { indexSchema } from '../../src/spicedb/schema-text.js';
 import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
@@ -99,16 +100,18 @@ type Check = (req: v1.CheckPermissionRequest) => Promise<v1.CheckPermissionRespo
 /**
  * Resolves once what the bootstrap file loaded is visible to a minimize_latency check, the read
  * the sidecar makes: the last relationship written, or without relationships the schema (a
- * check on its first definition stops failing with FAILED_PRECONDITION).
+ * check on its first definition that has a relation or permission stops failing with
+ * FAILED_PRECONDITION). Any other failure is thrown at once.
  */
-async function untilBootVisible(
+export async function untilBootVisible(
   check: Check,
-  schema: string | undefined,
+  schema: string,
   written: readonly string[],
+  timeoutMs = 60_000,
 ): Promise<void> {
   const last = relationshipLines(written.join('\n')).at(-1);
-  if (last !== undefined) return untilVisible(check, parseRelationship(last));
-  const [type, members] = [...indexSchema(schema ?? EXAMPLE_SCHEMA)].find(([, m]) => m.size) ?? [];
+  if (last !== undefined) return untilVisible(check, parseRelationship(last), timeoutMs);
+  const [type, members] = [...indexSchema(schema)].find(([, m]) => m.size > 0) ?? [];
   if (type === undefined) return;
   const probe = { objectType: type, objectId: 'boot-probe' };
   const req = v1.CheckPermissionRequest.create({
@@ -117,17 +120,21 @@ async function untilBootVisible(
     permission: [...members!][0]!,
     subject: { object: probe, optionalRelation: '' },
   });
-  await waitFor(
-    () =>
-      check(req).then(
-        () => true,
-        (err: { code?: number }) => {
-          if (err.code === status.FAILED_PRECONDITION) return false;
-          throw err;
-        },
-      ),
-    'the bootstrap schema to be visible to minimize_latency checks',
-  );
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const visible = await check(req).then(
+      () => true,
+      (err: { code?: number }) => {
+        if (err.code === status.FAILED_PRECONDITION) return false;
+        throw err;
+      },
+    );
+    if (visible) return;
+    if (Date.now() > deadline) {
+      throw new Error(`SpiceDB's bootstrap schema is still not visible after ${timeoutMs} ms`);
+    }
+    await sleep(100);
+  }
 }
 
 function tlsFlags(tls: SpiceDbOptions['tls']): string[] {
@@ -223,7 +230,7 @@ async function startSpiceDbOn(
       proc,
       'spicedb',
       () => output,
-      untilBootVisible(check, opts.schema, written),
+      untilBootVisible(check, opts.schema ?? EXAMPLE_SCHEMA, written),
     );
   };
 
