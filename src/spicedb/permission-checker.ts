@@ -38,7 +38,8 @@ export interface PermissionChecker {
   cached?(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): boolean | undefined;
 }
 
-const MINIMIZE_LATENCY = v1.Consistency.create({
+/** SpiceDB's cache-friendly read, the consistency of every check without a ZedToken. */
+export const MINIMIZE_LATENCY = v1.Consistency.create({
   requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true },
 });
 

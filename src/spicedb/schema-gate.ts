@@ -1,13 +1,18 @@
 import { deadlineIn } from '../clock.js';
+import { v1 } from '@authzed/authzed-node';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { GateStatus } from '../readiness.js';
 import type { ZedClient } from './client.js';
 import { classifyFailure } from './failure.js';
+import { MINIMIZE_LATENCY } from './permission-checker.js';
 import { ruleSchemaProblems } from './rule-schema.js';
 import type { CompiledRule } from '../config/rules.js';
 import { indexSchema } from './schema-text.js';
+
+/** The object id of the gate's probe checks (resource and subject); never granted anything. */
+const PROBE_ID = 'jwtexchange-readiness-probe';
 
 export interface SchemaGateOptions {
   readonly client: ZedClient;
@@ -19,9 +24,10 @@ export interface SchemaGateOptions {
 }
 
 /**
- * The `spicedb` readiness gate: ready once SpiceDB answered ReadSchema with the preshared key and
- * every rule's definition and permission exists in the live schema. Until then its detail names
- * the cause (unreachable, key rejected, no schema yet, or which rule does not fit the schema).
+ * The `spicedb` readiness gate: ready once SpiceDB answered ReadSchema with the preshared key,
+ * every rule's definition and permission exists in the live schema, and a check of each is
+ * answered. Until then its detail names the cause (unreachable, key rejected, no schema yet,
+ * which rule does not fit the schema, or a schema not yet visible to checks).
  */
 export class SchemaGate {
   private state: GateStatus;
@@ -56,7 +62,10 @@ export class SchemaGate {
       if (problems.length > 0 && strict) throw new ConfigError(problems);
       next = problems.length
         ? { ready: false, detail: problems.map((p) => `${p.path}: ${p.message}`).join('; ') }
-        : { ready: true, detail: `${this.opts.rules.length} rules fit the schema at ${endpoint}` };
+        : ((await this.notYetCheckable()) ?? {
+            ready: true,
+            detail: `${this.opts.rules.length} rules fit the schema at ${endpoint}`,
+          });
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       next =
@@ -69,6 +78,48 @@ export class SchemaGate {
     }
     this.transition(next);
     return next;
+  }
+
+  /**
+   * ReadSchema reads at the head revision, but checks use minimize_latency, which reads at a
+   * revision rounded down to SpiceDB's quantization window (5 s by default): for that long after
+   * a schema is written, checks of its new definitions fail with FAILED_PRECONDITION. So each
+   * rule's resource type and permission is checked once, as the authorize phase will, before the
+   * gate is ready. The answer itself (a probe subject has no permission) does not matter.
+   */
+  private async notYetCheckable(): Promise<GateStatus | undefined> {
+    const { client, endpoint, timeoutMs } = this.opts;
+    const targets = new Map(this.opts.rules.map((r) => [`${r.resourceType}#${r.permission}`, r]));
+    const subject = { objectType: this.opts.subjectTypes.user!, objectId: PROBE_ID };
+    const failures = await Promise.all(
+      [...targets.values()].map((rule) =>
+        client.promises
+          .checkPermission(
+            v1.CheckPermissionRequest.create({
+              consistency: MINIMIZE_LATENCY,
+              resource: { objectType: rule.resourceType, objectId: PROBE_ID },
+              permission: rule.permission,
+              subject: { object: subject, optionalRelation: '' },
+            }),
+            new Metadata(),
+            { deadline: deadlineIn(timeoutMs) },
+          )
+          .then(
+            () => undefined,
+            (err: unknown) => ({ rule, err }),
+          ),
+      ),
+    );
+    const failed = failures.find((f) => f !== undefined);
+    if (!failed) return undefined;
+    const { rule, err } = failed;
+    if ((err as { code?: unknown }).code === status.FAILED_PRECONDITION) {
+      return {
+        ready: false,
+        detail: `the schema at ${endpoint} is not visible to checks yet (rule ${rule.name}: ${String((err as { details?: unknown }).details ?? err)}); SpiceDB's minimize_latency reads lag a schema write by up to its quantization window`,
+      };
+    }
+    return { ready: false, detail: classifyFailure(err, endpoint, timeoutMs).message };
   }
 
   private transition(next: GateStatus): void {

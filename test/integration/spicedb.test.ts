@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { v1 } from '@authzed/authzed-node';
+import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ensureDevIssuer, type DevIssuer } from '../../src/dev/dev-issuer.js';
@@ -12,6 +14,7 @@ import { encodeObjectId } from '../../src/spicedb/object-id.js';
 import { waitFor } from '../helpers/ports.js';
 import {
   EXAMPLE_RELATIONSHIPS,
+  EXAMPLE_SCHEMA,
   exampleRule,
   startSpiceDb,
   stopSpiceDb,
@@ -215,6 +218,53 @@ describe('SpiceDB authorization against a real spicedb serve', () => {
     const bad = [{ ...RULES[0]!, resource: { type: 'planet', id: { param: 'cluster' } } }];
     const err = await startAuthzApp(db, { rules: bad }).catch((e: unknown) => e);
     expect((err as Error).message).toContain('definition "planet" is not in the SpiceDB schema');
+  });
+
+  it('is ready only once checks see a schema written moments ago, so its first check is answered', async () => {
+    // ReadSchema reads at head; a minimize_latency check sees a schema write only from SpiceDB's
+    // next quantization boundary on (up to 5 s), failing with FAILED_PRECONDITION until then.
+    // So first a definition that ReadSchema shows and checks do not see yet.
+    let n = 0;
+    const type = await waitFor(async () => {
+      const name = `project${++n}`;
+      const schema = `${EXAMPLE_SCHEMA}\ndefinition ${name} {\n  relation viewer: user\n  permission view = viewer\n}\n`;
+      await db.client.promises.writeSchema({ schema }, new Metadata(), {
+        deadline: Date.now() + 15_000,
+      });
+      const hidden = await db.client.promises
+        .checkPermission(
+          v1.CheckPermissionRequest.create({
+            consistency: { requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } },
+            resource: { objectType: name, objectId: 'p1' },
+            permission: 'view',
+            subject: { object: { objectType: 'user', objectId: 'alice' }, optionalRelation: '' },
+          }),
+          new Metadata(),
+          { deadline: Date.now() + 15_000 },
+        )
+        .then(
+          () => false,
+          (err: { code?: number }) => err.code === status.FAILED_PRECONDITION,
+        );
+      return hidden && name;
+    }, 'a schema write that checks do not see yet');
+    const rules = [
+      {
+        name: 'view-project',
+        match: { http: 'POST /v2/namespaces/{cluster}' },
+        resource: { type, id: { param: 'cluster' } },
+        permission: 'view',
+      },
+    ];
+    const p = await startAuthzApp(db, { rules });
+    try {
+      await p.app.whenReady(60_000);
+      // Answered by SpiceDB (nobody views it), not spicedb_unavailable.
+      expect(reason(await createNamespace(p, 'alice'))).toBe('permission_denied');
+    } finally {
+      p.client.close();
+      await p.app.shutdown();
+    }
   });
 
   it('with a wrong preshared key: not ready, the gate names the cause, checks deny 503', async () => {

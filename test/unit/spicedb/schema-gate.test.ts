@@ -1,9 +1,11 @@
+import { v1 } from '@authzed/authzed-node';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import type { ZedClient } from '../../../src/spicedb/client.js';
 import { compileRule } from '../../../src/config/rules.js';
+import { MINIMIZE_LATENCY } from '../../../src/spicedb/permission-checker.js';
 import { SchemaGate } from '../../../src/spicedb/schema-gate.js';
 import { compileHttpMatch } from '../../../src/config/route-match.js';
 
@@ -12,40 +14,56 @@ const SPEC = 'POST /v2/namespaces/{cluster}';
 const SCHEMA =
   'definition user {}\ndefinition service {}\ndefinition cloud {\n\trelation member: user\n\tpermission create_saga = member\n}';
 
-/** A client whose readSchema answers from a script: a schema text or a gRPC error code. */
-function fakeClient(answers: (string | number)[]) {
+type Answer = string | number;
+
+/**
+ * A client whose readSchema answers from a script (a schema text or a gRPC error code), and
+ * whose checkPermission answers from another (a gRPC error code, or NO_PERMISSION for 0).
+ */
+function fakeClient(answers: Answer[], checkAnswers: number[] = [0]) {
   let calls = 0;
+  const checks: v1.CheckPermissionRequest[] = [];
+  const fail = (code: number) => Object.assign(new Error('x'), { code, details: `code ${code}` });
   const client = {
     promises: {
       readSchema: async () => {
         const a = answers[Math.min(calls++, answers.length - 1)]!;
-        if (typeof a === 'number')
-          throw Object.assign(new Error('x'), { code: a, details: `code ${a}` });
+        if (typeof a === 'number') throw fail(a);
         return { schemaText: a };
+      },
+      checkPermission: async (req: v1.CheckPermissionRequest) => {
+        const code = checkAnswers[Math.min(checks.length, checkAnswers.length - 1)]!;
+        checks.push(req);
+        if (code !== 0) throw fail(code);
+        return v1.CheckPermissionResponse.create({
+          permissionship: v1.CheckPermissionResponse_Permissionship.NO_PERMISSION,
+        });
       },
     },
   } as unknown as ZedClient;
-  return { client, calls: () => calls };
+  return { client, calls: () => calls, checks };
 }
 
-const gate = (answers: (string | number)[], permission = 'create_saga') => {
-  const fake = fakeClient(answers);
+const rule = (permission: string, name?: string) =>
+  compileRule({
+    ...(name ? { name } : {}),
+    match: { http: SPEC, matcher: compileHttpMatch(SPEC) },
+    resource: { type: 'cloud', id: { param: 'cluster' } },
+    permission,
+    dryRun: false,
+  });
+
+const gate = (answers: Answer[], permission = 'create_saga', checkAnswers?: number[]) => {
+  const fake = fakeClient(answers, checkAnswers);
   const g = new SchemaGate({
     client: fake.client,
     endpoint: 'spicedb:50051',
     timeoutMs: 100,
-    rules: [
-      compileRule({
-        match: { http: SPEC, matcher: compileHttpMatch(SPEC) },
-        resource: { type: 'cloud', id: { param: 'cluster' } },
-        permission,
-        dryRun: false,
-      }),
-    ],
+    rules: [rule(permission)],
     subjectTypes: { user: 'user', service: 'service' },
     logger: silentLogger,
   });
-  return { g, calls: fake.calls };
+  return { g, calls: fake.calls, checks: fake.checks };
 };
 
 describe('SchemaGate', () => {
@@ -76,5 +94,41 @@ describe('SchemaGate', () => {
     const { g, calls } = gate([SCHEMA]);
     await Promise.all([g.probe(), g.probe(), g.probe()]);
     expect(calls()).toBe(1);
+  });
+
+  it('is not ready while checks cannot see the schema ReadSchema shows (quantization window)', async () => {
+    const { g, checks } = gate([SCHEMA], 'create_saga', [status.FAILED_PRECONDITION, 0]);
+    // Strict (at start) too: a schema not yet visible is transient, not a configuration error.
+    const first = await g.probe(true);
+    expect(first.ready).toBe(false);
+    expect(first.detail).toContain('not visible to checks yet');
+    expect(first.detail).toContain('quantization window');
+    expect((await g.probe()).ready).toBe(true);
+    // The probe is the authorize phase's check: minimize_latency, the rule's type and permission.
+    expect(checks[0]!.consistency).toEqual(MINIMIZE_LATENCY);
+    expect(checks[0]!.resource!.objectType).toBe('cloud');
+    expect(checks[0]!.permission).toBe('create_saga');
+    expect(checks[0]!.subject!.object!.objectType).toBe('user');
+  });
+
+  it('names the cause when the probe check fails otherwise', async () => {
+    const { g } = gate([SCHEMA], 'create_saga', [status.UNAVAILABLE]);
+    const s = await g.probe();
+    expect(s.ready).toBe(false);
+    expect(s.detail).toContain('SpiceDB at spicedb:50051 is unreachable');
+  });
+
+  it('checks each resource type and permission once, however many rules share it', async () => {
+    const fake = fakeClient([SCHEMA]);
+    const g = new SchemaGate({
+      client: fake.client,
+      endpoint: 'spicedb:50051',
+      timeoutMs: 100,
+      rules: [rule('create_saga', 'a'), rule('create_saga', 'b'), rule('member', 'c')],
+      subjectTypes: { user: 'user', service: 'service' },
+      logger: silentLogger,
+    });
+    expect((await g.probe()).ready).toBe(true);
+    expect(fake.checks.map((c) => c.permission).sort()).toEqual(['create_saga', 'member']);
   });
 });
