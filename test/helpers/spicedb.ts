@@ -225,7 +225,8 @@ async function startSpiceDbOn(
       throw output.includes('address already in use') ? new PortTaken(String(err)) : err;
     });
     // Serving is not enough: a minimize_latency check reads at a revision rounded down to the
-    // quantization window, which may predate the bootstrap ("object definition not found").
+    // quantization window, which in v1.56's memory datastore may land before the bootstrap
+    // ("object definition not found" for up to 5 s; fixed upstream in authzed/spicedb#3366).
     await unlessExited(
       proc,
       'spicedb',
