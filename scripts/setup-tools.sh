@@ -7,13 +7,16 @@
 #   promtool Go module proxy: go install github.com/prometheus/prometheus/cmd/promtool (alert tests)
 #   keycloak Maven Central org.keycloak:keycloak-quarkus-dist (zip, ~180 MB; interop tests), run
 #            with the machine's Java (17+), pre-built for the tests: in-memory H2, local caches
+#   node-image  npm registry node-linux-<arch> (the Node binary the `node` package installs), at
+#            the major of the container image's node:NN-slim, so the bundle is also tested on the
+#            Node the image runs, with its ENTRYPOINT flags
 #   h2load   Debian nghttp2-client (benchmarks only)
 #   vegeta   Go module proxy: go install github.com/tsenart/vegeta/v12 (benchmarks only: open-loop
 #            fixed-rate load through Envoy)
 #   opa-ref  bench/opa-ext-authz built with go build against OPA from the Go module proxy
 #            (benchmarks only: the OPA reference of the distinct-token case)
-# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [h2load] [vegeta]
-#        [opa-ref]   (default: envoy spicedb helm promtool keycloak)
+# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [node-image]
+#        [h2load] [vegeta] [opa-ref]   (default: envoy spicedb helm promtool keycloak node-image)
 set -euo pipefail
 
 ENVOY_VERSION=1.40.0
@@ -22,6 +25,8 @@ HELM_VERSION=v3.22.0
 PROMETHEUS_VERSION=v0.316.0
 KEYCLOAK_VERSION=26.7.3
 VEGETA_VERSION=v12.13.0
+# Its major is the Dockerfile's NODE_IMAGE (node:26-slim); test/unit/dockerfile.test.ts keeps them in step.
+NODE_IMAGE_VERSION=26.12.1
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -79,6 +84,27 @@ install_keycloak() {
   log "keycloak: $KEYCLOAK_VERSION ($(java -version 2>&1 | head -n1))"
 }
 
+# Only the binary is kept (the package also holds headers and docs, ~90 MB more).
+install_node_image() {
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) log "node-image: no node-linux package for $(uname -m)" && exit 2 ;;
+  esac
+  local dir="$tools/node-$NODE_IMAGE_VERSION"
+  if [ ! -x "$dir/bin/node" ]; then
+    log "node $NODE_IMAGE_VERSION from the npm registry (node-linux-$arch, ~55 MB)"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    (cd "$dir.tmp" && npm pack --silent "node-linux-$arch@$NODE_IMAGE_VERSION" >/dev/null \
+      && tar xzf "node-linux-$arch-$NODE_IMAGE_VERSION.tgz" package/bin/node \
+      && mv package/bin . && rm -rf package "node-linux-$arch-$NODE_IMAGE_VERSION.tgz")
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  link "$dir/bin/node" node-image
+  log "node-image: $("$tools/bin/node-image" --version)"
+}
+
 install_h2load() {
   if ! command -v h2load >/dev/null 2>&1; then
     log "h2load from Debian (nghttp2-client)"
@@ -109,7 +135,7 @@ install_opa_ref() {
 }
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool keycloak)
+[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool keycloak node-image)
 for t in "${wanted[@]}"; do
   case "$t" in
     envoy) install_envoy ;;
@@ -117,6 +143,7 @@ for t in "${wanted[@]}"; do
     helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
     keycloak) install_keycloak ;;
+    node-image) install_node_image ;;
     h2load) install_h2load ;;
     vegeta) go_install vegeta github.com/tsenart/vegeta/v12 "$VEGETA_VERSION" ;;
     opa-ref) install_opa_ref ;;

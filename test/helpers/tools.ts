@@ -13,7 +13,9 @@ export function toolsDir(): string {
 }
 
 /** A binary installed by scripts/setup-tools.sh into .tools/bin. */
-export function tool(name: 'envoy' | 'spicedb' | 'helm' | 'promtool' | 'h2load'): string {
+export function tool(
+  name: 'envoy' | 'spicedb' | 'helm' | 'promtool' | 'h2load' | 'node-image',
+): string {
   const p = path.join(toolsDir(), name);
   if (!existsSync(p)) {
     const where = process.env.JWTEXCHANGE_TOOLS_DIR

@@ -20,7 +20,8 @@ import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/clie
 import { reservePort, waitFor, type ReservedPort } from '../helpers/ports.js';
 import { exitOf, unlessExited } from '../helpers/processes.js';
 import { captureChildOutput } from '../helpers/run-logs.js';
-import { ROOT } from '../helpers/tools.js';
+import { ROOT, tool } from '../helpers/tools.js';
+import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
 
 /**
  * The shipped CLI: bin/jwtexchange.js runs the one-file bundle that `npm run build` writes
@@ -130,12 +131,20 @@ interface Running {
   stop(): Promise<number | string>;
 }
 
-/** `node bin/jwtexchange.js ARGS --addresses-file F` from the package; resolves once it listens. */
-async function runFromPackage(args: string[]): Promise<Running> {
+/** The Node that runs the package, and its flags before the script. */
+interface Runtime {
+  readonly node: string;
+  readonly flags: readonly string[];
+}
+
+/**
+ * `node bin/jwtexchange.js ARGS --addresses-file F` from the package; resolves once it listens.
+ */
+async function runFromPackage(runtime: Runtime, args: string[]): Promise<Running> {
   const file = path.join(mkdtempSync(path.join(dir, 'run-')), 'addresses.json');
   const child = spawn(
-    process.execPath,
-    [path.join(pkg, 'bin', 'jwtexchange.js'), ...args, '--addresses-file', file],
+    runtime.node,
+    [...runtime.flags, path.join(pkg, 'bin', 'jwtexchange.js'), ...args, '--addresses-file', file],
     {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -201,66 +210,88 @@ async function healthStatus(address: string): Promise<number | undefined> {
 }
 const SERVING = 1;
 
-describe('bin/jwtexchange.js from a package holding only the bundle', () => {
-  it('serve with server.workers: 2 starts both workers from the bundle, SERVING, exit 0', async () => {
-    const config = path.join(dir, 'workers.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', workers: 2 },
-      }),
-    );
-    // Nothing the bundle could fall back on: no tsc output, no sources, no worker-main file.
-    expect(existsSync(path.join(pkg, 'dist', 'cli'))).toBe(false);
-    expect(existsSync(path.join(pkg, 'src'))).toBe(false);
-    const s = await runFromPackage(['serve', '--config', config]);
-    try {
-      await waitFor(
-        async () => (await healthStatus(s.addresses.grpc!)) === SERVING,
-        'gRPC health SERVING',
-      );
-      const ready = (await (await fetch(`http://${s.addresses.http}/readyz`)).json()) as {
-        gates: Record<string, { detail?: string }>;
-      };
-      expect(ready.gates.workers?.detail).toContain('2/2 workers ready');
-      // Two clients: node:cluster gives their connections to the two workers in turn.
-      const clients = [0, 1].map(() => new AuthorizationClient(s.addresses.grpc!));
-      try {
-        const answers = await Promise.all(clients.map((c) => c.check(syntheticCheckRequest({}))));
-        // No issuer configured, no token: each worker denies it UNAUTHENTICATED.
-        expect(answers.map((a) => a.status?.code)).toEqual([16, 16]);
-      } finally {
-        clients.forEach((c) => c.close());
-      }
-      const metrics = await (await fetch(`http://${s.addresses.http}/metrics`)).text();
-      // build_info reads the version from the package's package.json, next to dist/.
-      expect(metrics).toContain(`jwtexchange_build_info{version="${manifest.version}"} 1`);
-    } finally {
-      expect(await s.stop()).toBe(0);
-    }
-  }, 120_000);
+/**
+ * The package runs on the Node running the tests, and on the container image's Node (the
+ * Dockerfile's node:NN-slim major, .tools/bin/node-image) with the image's ENTRYPOINT flags: the
+ * same bundle, cluster workers, the embedded engine's native addon and the V8 flags on the runtime
+ * that ships.
+ */
+const RUNTIMES: [string, () => Runtime][] = [
+  [`this Node (${process.version})`, () => ({ node: process.execPath, flags: [] })],
+  [
+    "the image's Node, with the ENTRYPOINT flags",
+    () => ({ node: tool('node-image'), flags: SERVER_NODE_FLAGS }),
+  ],
+];
 
-  it('dev (the embedded default: SpiceDB engine, token-exchange, auth.service) gets ready', async () => {
-    const ports: ReservedPort[] = await Promise.all([1, 2, 3, 4].map(() => reservePort()));
-    try {
-      const flags = ['--grpc-port', '--http-port', '--sts-port', '--auth-port'];
-      const s = await runFromPackage([
-        'dev',
-        '--dir',
-        mkdtempSync(path.join(dir, 'dev-')),
-        ...flags.flatMap((f, i) => [f, String(ports[i]!.port)]),
-      ]);
+describe.each(RUNTIMES)(
+  'bin/jwtexchange.js from a package holding only the bundle, on %s',
+  (_, runtimeOf) => {
+    let runtime: Runtime;
+    beforeAll(() => {
+      runtime = runtimeOf();
+    });
+
+    it('serve with server.workers: 2 starts both workers from the bundle, SERVING, exit 0', async () => {
+      const config = path.join(mkdtempSync(path.join(dir, 'workers-')), 'workers.yaml');
+      writeFileSync(
+        config,
+        stringify({
+          server: { grpcAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', workers: 2 },
+        }),
+      );
+      // Nothing the bundle could fall back on: no tsc output, no sources, no worker-main file.
+      expect(existsSync(path.join(pkg, 'dist', 'cli'))).toBe(false);
+      expect(existsSync(path.join(pkg, 'src'))).toBe(false);
+      const s = await runFromPackage(runtime, ['serve', '--config', config]);
       try {
         await waitFor(
-          async () => (await fetch(`http://${s.addresses.http}/readyz`)).status === 200,
-          'dev to be ready',
+          async () => (await healthStatus(s.addresses.grpc!)) === SERVING,
+          'gRPC health SERVING',
         );
-        expect(await healthStatus(s.addresses.grpc!)).toBe(SERVING);
+        const ready = (await (await fetch(`http://${s.addresses.http}/readyz`)).json()) as {
+          gates: Record<string, { detail?: string }>;
+        };
+        expect(ready.gates.workers?.detail).toContain('2/2 workers ready');
+        // Two clients: node:cluster gives their connections to the two workers in turn.
+        const clients = [0, 1].map(() => new AuthorizationClient(s.addresses.grpc!));
+        try {
+          const answers = await Promise.all(clients.map((c) => c.check(syntheticCheckRequest({}))));
+          // No issuer configured, no token: each worker denies it UNAUTHENTICATED.
+          expect(answers.map((a) => a.status?.code)).toEqual([16, 16]);
+        } finally {
+          clients.forEach((c) => c.close());
+        }
+        const metrics = await (await fetch(`http://${s.addresses.http}/metrics`)).text();
+        // build_info reads the version from the package's package.json, next to dist/.
+        expect(metrics).toContain(`jwtexchange_build_info{version="${manifest.version}"} 1`);
       } finally {
         expect(await s.stop()).toBe(0);
       }
-    } finally {
-      ports.forEach((p) => p.release());
-    }
-  }, 120_000);
-});
+    }, 120_000);
+
+    it('dev (the embedded default: SpiceDB engine, token-exchange, auth.service) gets ready', async () => {
+      const ports: ReservedPort[] = await Promise.all([1, 2, 3, 4].map(() => reservePort()));
+      try {
+        const flags = ['--grpc-port', '--http-port', '--sts-port', '--auth-port'];
+        const s = await runFromPackage(runtime, [
+          'dev',
+          '--dir',
+          mkdtempSync(path.join(dir, 'dev-')),
+          ...flags.flatMap((f, i) => [f, String(ports[i]!.port)]),
+        ]);
+        try {
+          await waitFor(
+            async () => (await fetch(`http://${s.addresses.http}/readyz`)).status === 200,
+            'dev to be ready',
+          );
+          expect(await healthStatus(s.addresses.grpc!)).toBe(SERVING);
+        } finally {
+          expect(await s.stop()).toBe(0);
+        }
+      } finally {
+        ports.forEach((p) => p.release());
+      }
+    }, 120_000);
+  },
+);

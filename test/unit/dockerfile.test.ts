@@ -149,6 +149,16 @@ describe('Dockerfile', () => {
     for (const stage of stages) expect(stage[0]!.args).toMatch(/^\$\{NODE_IMAGE\}/);
   });
 
+  it('is tested on its own Node major: setup-tools installs that Node for the bundle tests', () => {
+    const image = /ARG NODE_IMAGE=node:(\d+)-slim/.exec(
+      readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'),
+    );
+    const tested = /^NODE_IMAGE_VERSION=(\d+)\.\d+\.\d+$/m.exec(
+      readFileSync(path.join(ROOT, 'scripts', 'setup-tools.sh'), 'utf8'),
+    );
+    expect(tested?.[1], 'NODE_IMAGE_VERSION in scripts/setup-tools.sh').toBe(image?.[1]);
+  });
+
   it('installs production dependencies only into the final image, from the lockfile', () => {
     const copied = args('COPY');
     const deps = copied.find((c) => c.includes('node_modules'));
