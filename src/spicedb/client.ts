@@ -3,6 +3,7 @@ import { v1 } from '@authzed/authzed-node';
 import { credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import type { SpicedbConfig } from '../config/sections/spicedb.js';
 import { ConfigError } from '../errors.js';
+import { tlsChannel } from './tls-channel.js';
 
 export type ZedClient = v1.ZedClientInterface;
 
@@ -62,17 +63,19 @@ function presharedKeyInterceptor(key: () => string): Interceptor {
 
 /**
  * The one long-lived SpiceDB client: plaintext only when configured, otherwise TLS verified
- * against caFile or the system roots. (authzed-node's INSECURE_LOCALHOST_ALLOWED sends no key
+ * against caFile or the system roots (tls-channel.ts, which also makes an IP endpoint work). (authzed-node's INSECURE_LOCALHOST_ALLOWED sends no key
  * unless the endpoint literally starts with `localhost:` and crashes grpc-js 1.14 on 127.0.0.1
  * and unix sockets; it is never used.)
  */
 export function createSpicedbClient(cfg: SpicedbConfig, key: string | (() => string)): ZedClient {
-  const channel =
+  const tls =
     cfg.transport === 'plaintext'
-      ? credentials.createInsecure()
-      : credentials.createSsl(cfg.caFile !== undefined ? readFileSync(cfg.caFile) : undefined);
+      ? undefined
+      : tlsChannel(cfg.endpoint, cfg.caFile !== undefined ? readFileSync(cfg.caFile) : undefined);
+  const channel = tls?.credentials ?? credentials.createInsecure();
   return v1.NewClientWithChannelCredentials(cfg.endpoint, channel, PRECONNECT_PERMISSIONS, {
     ...CHANNEL_OPTIONS,
+    ...tls?.options,
     interceptors: [presharedKeyInterceptor(typeof key === 'string' ? () => key : key)],
   });
 }

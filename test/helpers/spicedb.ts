@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { v1 } from '@authzed/authzed-node';
-import { Metadata, status } from '@grpc/grpc-js';
+import { credentials, Metadata, status } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import {
   parseRelationship,
@@ -15,6 +15,7 @@ import {
 import { parse, stringify } from 'yaml';
 import { sleep } from '../../src/clock.js';
 import { indexSchema } from '../../src/spicedb/schema-text.js';
+import { tlsChannel } from '../../src/spicedb/tls-channel.js';
 import { untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
 import { unlessExited } from './processes.js';
@@ -47,8 +48,17 @@ export interface SpiceDbOptions {
   /** Relationships written at every start, as text lines (default: none). */
   readonly relationships?: string;
   readonly presharedKey?: string;
-  /** Serve gRPC over TLS with this PEM certificate and key; `ca` (PEM) is what the client trusts. */
-  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+  /**
+   * Serve gRPC over TLS with this PEM certificate and key; `ca` (PEM) is what the client trusts.
+   * `name`: the name the certificate carries, when it does not name 127.0.0.1 (this helper's own
+   * client then expects that name).
+   */
+  readonly tls?: {
+    readonly cert: string;
+    readonly key: string;
+    readonly ca: string;
+    readonly name?: string;
+  };
 }
 
 export interface RunningSpiceDb {
@@ -93,6 +103,33 @@ export async function startSpiceDb(opts: SpiceDbOptions = {}): Promise<RunningSp
       if (!(err instanceof PortTaken) || attempt >= 3) throw err;
     }
   }
+}
+
+/**
+ * A TLS client sending the preshared key, with the sidecar's TLS settings (tls-channel.ts): the
+ * endpoint is 127.0.0.1, which Node 26 refuses as a TLS server name.
+ */
+function tlsClient(
+  endpoint: string,
+  tlsOptions: NonNullable<SpiceDbOptions['tls']>,
+  presharedKey: string,
+  channel: Record<string, number>,
+): ZedClient {
+  const { name } = tlsOptions;
+  const port = endpoint.slice(endpoint.lastIndexOf(':'));
+  const tls = tlsChannel(name ? `${name}${port}` : endpoint, Buffer.from(tlsOptions.ca));
+  const options = name ? { 'grpc.ssl_target_name_override': name } : tls.options;
+  const key = credentials.createFromMetadataGenerator((_params, callback) => {
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${presharedKey}`);
+    callback(null, metadata);
+  });
+  return v1.NewClientWithChannelCredentials(
+    endpoint,
+    credentials.combineChannelCredentials(tls.credentials, key),
+    1,
+    { ...channel, ...options },
+  );
 }
 
 type Check = (req: v1.CheckPermissionRequest) => Promise<v1.CheckPermissionResponse>;
@@ -160,7 +197,7 @@ async function startSpiceDbOn(
     'grpc.max_reconnect_backoff_ms': 500,
   };
   const client = opts.tls
-    ? v1.NewClientWithCustomCert(presharedKey, endpoint, Buffer.from(opts.tls.ca), 1, channel)
+    ? tlsClient(endpoint, opts.tls, presharedKey, channel)
     : v1.NewClient(
         presharedKey,
         endpoint,

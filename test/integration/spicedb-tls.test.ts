@@ -20,8 +20,18 @@ import { testLogger } from '../helpers/run-logs.js';
 describe('SpiceDB over TLS', () => {
   let db: RunningSpiceDb;
   let dir: string;
+  let caCert: string;
+  let nameOnly: { cert: string; key: string };
+  // Node 26, which the image runs, refuses an IP address as the TLS server name (DEP0123 is an
+  // error there); Node 20 and 22 only warn. SpiceDB listens on 127.0.0.1: the warnings are the
+  // connections Node 26 would have refused.
+  const ipServerNames: string[] = [];
+  const onWarning = (w: Error & { code?: string }) => {
+    if (w.code === 'DEP0123') ipServerNames.push(w.message);
+  };
 
   beforeAll(async () => {
+    process.on('warning', onWarning);
     const ca = await createCa('spicedb test CA');
     const leaf = await issueLeaf(ca, {
       commonName: 'spicedb',
@@ -36,14 +46,24 @@ describe('SpiceDB over TLS', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'jwtx-spicedb-tls-app-'));
     writeFileSync(path.join(dir, 'ca.pem'), ca.cert);
     writeFileSync(path.join(dir, 'other-ca.pem'), (await createCa('someone else')).cert);
+    caCert = ca.cert;
+    nameOnly = await issueLeaf(ca, {
+      commonName: 'spicedb',
+      dnsNames: ['localhost'],
+      usage: 'server',
+    });
     writeFileSync(path.join(dir, 'key'), db.presharedKey);
   });
 
   afterAll(async () => {
     await stopSpiceDb(db);
+    process.off('warning', onWarning);
   });
 
-  async function start(spicedb: Record<string, unknown>): Promise<RunningApp> {
+  async function start(
+    spicedb: Record<string, unknown>,
+    endpoint = db.endpoint,
+  ): Promise<RunningApp> {
     const issuer = await ensureDevIssuer(dir);
     const config = parseConfig(
       {
@@ -51,7 +71,7 @@ describe('SpiceDB over TLS', () => {
         inbound: {
           issuers: [{ issuer: issuer.issuer, jwksFile: issuer.jwksFile, audiences: ['gateway'] }],
         },
-        spicedb: { endpoint: db.endpoint, presharedKeyFile: 'key', timeoutMs: 2_000, ...spicedb },
+        spicedb: { endpoint, presharedKeyFile: 'key', timeoutMs: 2_000, ...spicedb },
         authorization: {
           rules: [
             {
@@ -100,5 +120,31 @@ describe('SpiceDB over TLS', () => {
     } finally {
       await app.shutdown();
     }
+  });
+
+  it('still checks the certificate names the IP address it was reached at', async () => {
+    // The handshake cannot name an IP, but the certificate is still held to it: one from the
+    // right CA for `localhost` only is refused at 127.0.0.1.
+    const other = await startSpiceDb({
+      relationships: EXAMPLE_RELATIONSHIPS,
+      presharedKey: db.presharedKey,
+      tls: { ...nameOnly, ca: caCert, name: 'localhost' },
+    });
+    try {
+      const app = await start({ transport: 'tls', caFile: 'ca.pem' }, other.endpoint);
+      try {
+        const gate = app.readiness.report().gates.spicedb!;
+        expect(gate.ready).toBe(false);
+        expect(gate.detail).toMatch(/is unreachable/);
+      } finally {
+        await app.shutdown();
+      }
+    } finally {
+      await stopSpiceDb(other);
+    }
+  });
+
+  it('named no IP address as the TLS server name, which Node 26 refuses (last: after every connection)', () => {
+    expect(ipServerNames).toEqual([]);
   });
 });
