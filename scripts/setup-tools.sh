@@ -102,6 +102,8 @@ install_node_image() {
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   link "$dir/bin/node" node-image
+  # A folder whose bin/node is this Node, for PATH (`npm run test:image-node`).
+  ln -sfn "$dir" "$tools/image-node"
   log "node-image: $("$tools/bin/node-image" --version)"
 }
 
