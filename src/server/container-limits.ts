@@ -67,7 +67,8 @@ export interface Limits {
 
 /**
  * `server.workers`: a number as configured, or `auto` → the CPU limit, no more than the memory
- * limit holds (a pod limited to 192Mi runs one process however many cores it may use).
+ * limit holds (a pod limited to 256Mi, the chart's default, runs one process however many cores
+ * it may use).
  */
 export function workerCount(
   setting: number | 'auto',
