@@ -63,9 +63,9 @@ function presharedKeyInterceptor(key: () => string): Interceptor {
 
 /**
  * The one long-lived SpiceDB client: plaintext only when configured, otherwise TLS verified
- * against caFile or the system roots (tls-channel.ts, which also makes an IP endpoint work). (authzed-node's INSECURE_LOCALHOST_ALLOWED sends no key
- * unless the endpoint literally starts with `localhost:` and crashes grpc-js 1.14 on 127.0.0.1
- * and unix sockets; it is never used.)
+ * against caFile or the system roots (tls-channel.ts, which also makes an IP endpoint work).
+ * (authzed-node's INSECURE_LOCALHOST_ALLOWED sends no key unless the endpoint literally starts
+ * with `localhost:` and crashes grpc-js 1.14 on 127.0.0.1 and unix sockets; it is never used.)
  */
 export function createSpicedbClient(cfg: SpicedbConfig, key: string | (() => string)): ZedClient {
   const tls =

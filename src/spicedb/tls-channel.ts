@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { credentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { parseHostPort } from '../net/host-port.js';
 
 /**
  * The server name sent in the TLS handshake to an endpoint given as an IP address. RFC 6066
@@ -10,14 +11,6 @@ import { credentials, type ChannelCredentials, type ChannelOptions } from '@grpc
  * the name claims no host.
  */
 export const IP_ENDPOINT_SERVER_NAME = 'spicedb.invalid';
-
-/** The host of `host:port` or `[ipv6]:port`. */
-export function endpointHost(endpoint: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint);
-  if (bracketed) return bracketed[1]!;
-  const colon = endpoint.lastIndexOf(':');
-  return colon === -1 ? endpoint : endpoint.slice(0, colon);
-}
 
 export interface TlsChannel {
   readonly credentials: ChannelCredentials;
@@ -35,7 +28,8 @@ export interface TlsChannel {
  * itself (an IP SAN), exactly as a host name would be.
  */
 export function tlsChannel(endpoint: string, ca?: Buffer): TlsChannel {
-  const identity = endpointHost(endpoint);
+  // The config accepts only host:port or [ipv6]:port for TLS (a unix socket has no name to check).
+  const identity = parseHostPort(endpoint)?.host ?? endpoint;
   const check = (_name: string, cert: PeerCertificate) => checkServerIdentity(identity, cert);
   const byIp = isIP(identity) !== 0;
   return {

@@ -1,11 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createCa, issueLeaf } from '../../../src/pki/certificates.js';
-import {
-  endpointHost,
-  IP_ENDPOINT_SERVER_NAME,
-  tlsChannel,
-} from '../../../src/spicedb/tls-channel.js';
+import { IP_ENDPOINT_SERVER_NAME, tlsChannel } from '../../../src/spicedb/tls-channel.js';
 
 const ca = await createCa('tls-channel test CA');
 const leaf = async (names: { dnsNames?: string[]; ipAddresses?: string[] }) =>
@@ -13,7 +9,7 @@ const leaf = async (names: { dnsNames?: string[]; ipAddresses?: string[] }) =>
     (await issueLeaf(ca, { commonName: 'spicedb', usage: 'server', ...names })).cert,
   ).toLegacyObject();
 
-describe('endpointHost', () => {
+describe("tlsChannel's identity: the endpoint's host", () => {
   it.each([
     ['spicedb.authz.svc:50051', 'spicedb.authz.svc'],
     ['10.0.0.5:50051', '10.0.0.5'],
@@ -21,7 +17,7 @@ describe('endpointHost', () => {
     ['[fd00::5]:443', 'fd00::5'],
     ['spicedb', 'spicedb'],
   ])('%s → %s', (endpoint, host) => {
-    expect(endpointHost(endpoint)).toBe(host);
+    expect(tlsChannel(endpoint).identity).toBe(host);
   });
 });
 
