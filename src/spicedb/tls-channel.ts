@@ -16,8 +16,11 @@ export interface TlsChannel {
   readonly credentials: ChannelCredentials;
   /** Channel options the credentials need (empty for a host name). */
   readonly options: ChannelOptions;
-  /** The name the certificate must carry: the endpoint's host, a DNS name or an IP address. */
-  readonly identity: string;
+  /**
+   * The name the certificate must carry: the host of a host:port endpoint, a DNS name or an IP
+   * address. Undefined for a unix socket: grpc-js names it `localhost` and checks that itself.
+   */
+  readonly identity: string | undefined;
   /** Checks the server's certificate against `identity`, whatever name the handshake sent. */
   readonly checkServerIdentity: (name: string, cert: PeerCertificate) => Error | undefined;
 }
@@ -28,8 +31,15 @@ export interface TlsChannel {
  * itself (an IP SAN), exactly as a host name would be.
  */
 export function tlsChannel(endpoint: string, ca?: Buffer): TlsChannel {
-  // The config accepts only host:port or [ipv6]:port for TLS (a unix socket has no name to check).
-  const identity = parseHostPort(endpoint)?.host ?? endpoint;
+  const identity = parseHostPort(endpoint)?.host;
+  if (identity === undefined) {
+    return {
+      credentials: credentials.createSsl(ca ?? null),
+      options: {},
+      identity,
+      checkServerIdentity,
+    };
+  }
   const check = (_name: string, cert: PeerCertificate) => checkServerIdentity(identity, cert);
   const byIp = isIP(identity) !== 0;
   return {

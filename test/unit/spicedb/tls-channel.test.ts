@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { checkServerIdentity } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { createCa, issueLeaf } from '../../../src/pki/certificates.js';
 import { IP_ENDPOINT_SERVER_NAME, tlsChannel } from '../../../src/spicedb/tls-channel.js';
@@ -15,7 +16,8 @@ describe("tlsChannel's identity: the endpoint's host", () => {
     ['10.0.0.5:50051', '10.0.0.5'],
     ['[::1]:50051', '::1'],
     ['[fd00::5]:443', 'fd00::5'],
-    ['spicedb', 'spicedb'],
+    // A unix socket is left to grpc-js, which names it `localhost` and checks that itself.
+    ['unix:///run/spicedb.sock', undefined],
   ])('%s → %s', (endpoint, host) => {
     expect(tlsChannel(endpoint).identity).toBe(host);
   });
@@ -42,6 +44,11 @@ describe('tlsChannel', () => {
     expect(
       byIp.checkServerIdentity('127.0.0.1', await leaf({ ipAddresses: ['10.0.0.9'] })),
     ).toBeInstanceOf(Error);
+
+    // A unix socket keeps Node's own check (grpc-js calls it with `localhost`), and no override.
+    const bySocket = tlsChannel('unix:///run/spicedb.sock');
+    expect(bySocket.checkServerIdentity).toBe(checkServerIdentity);
+    expect(bySocket.options).toEqual({});
 
     const byName = tlsChannel('localhost:50051');
     expect(byName.checkServerIdentity('localhost', dnsCert)).toBeUndefined();
