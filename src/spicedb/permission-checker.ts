@@ -38,8 +38,7 @@ export interface PermissionChecker {
   cached?(spec: CheckSpec, origin?: (o: AnswerOrigin) => void): boolean | undefined;
 }
 
-/** SpiceDB's cache-friendly read, the consistency of every check without a ZedToken. */
-export const MINIMIZE_LATENCY = v1.Consistency.create({
+const MINIMIZE_LATENCY = v1.Consistency.create({
   requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true },
 });
 
@@ -50,7 +49,8 @@ function consistency(zedToken: string | undefined): v1.Consistency {
   });
 }
 
-function toCheckRequest(spec: CheckSpec): v1.CheckPermissionRequest {
+/** The CheckPermission request for a spec: minimize_latency, or at_least_as_fresh its ZedToken. */
+export function toCheckRequest(spec: CheckSpec): v1.CheckPermissionRequest {
   return v1.CheckPermissionRequest.create({
     consistency: consistency(spec.zedToken),
     resource: { objectType: spec.resourceType, objectId: spec.resourceId },

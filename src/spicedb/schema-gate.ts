@@ -1,12 +1,11 @@
 import { deadlineIn } from '../clock.js';
-import { v1 } from '@authzed/authzed-node';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { GateStatus } from '../readiness.js';
 import type { ZedClient } from './client.js';
 import { classifyFailure } from './failure.js';
-import { MINIMIZE_LATENCY } from './permission-checker.js';
+import { toCheckRequest } from './permission-checker.js';
 import { ruleSchemaProblems } from './rule-schema.js';
 import type { CompiledRule } from '../config/rules.js';
 import { indexSchema } from './schema-text.js';
@@ -90,36 +89,32 @@ export class SchemaGate {
   private async notYetCheckable(): Promise<GateStatus | undefined> {
     const { client, endpoint, timeoutMs } = this.opts;
     const targets = new Map(this.opts.rules.map((r) => [`${r.resourceType}#${r.permission}`, r]));
-    const subject = { objectType: this.opts.subjectTypes.user!, objectId: PROBE_ID };
-    const failures = await Promise.all(
-      [...targets.values()].map((rule) =>
-        client.promises
-          .checkPermission(
-            v1.CheckPermissionRequest.create({
-              consistency: MINIMIZE_LATENCY,
-              resource: { objectType: rule.resourceType, objectId: PROBE_ID },
-              permission: rule.permission,
-              subject: { object: subject, optionalRelation: '' },
-            }),
-            new Metadata(),
-            { deadline: deadlineIn(timeoutMs) },
-          )
-          .then(
-            () => undefined,
-            (err: unknown) => ({ rule, err }),
-          ),
-      ),
-    );
-    const failed = failures.find((f) => f !== undefined);
+    const probe = (rule: CompiledRule) =>
+      client.promises
+        .checkPermission(
+          toCheckRequest({
+            resourceType: rule.resourceType,
+            resourceId: PROBE_ID,
+            permission: rule.permission,
+            subjectType: this.opts.subjectTypes.user!,
+            subjectId: PROBE_ID,
+          }),
+          new Metadata(),
+          { deadline: deadlineIn(timeoutMs) },
+        )
+        .then(
+          () => undefined,
+          (err: unknown) => ({ rule, failure: classifyFailure(err, endpoint, timeoutMs) }),
+        );
+    const failed = (await Promise.all([...targets.values()].map(probe))).find(Boolean);
     if (!failed) return undefined;
-    const { rule, err } = failed;
-    if ((err as { code?: unknown }).code === status.FAILED_PRECONDITION) {
-      return {
-        ready: false,
-        detail: `the schema at ${endpoint} is not visible to checks yet (rule ${rule.name}: ${String((err as { details?: unknown }).details ?? err)}); SpiceDB's minimize_latency reads lag a schema write by up to its quantization window`,
-      };
-    }
-    return { ready: false, detail: classifyFailure(err, endpoint, timeoutMs).message };
+    const { rule, failure } = failed;
+    if (failure.kind !== 'schema_mismatch') return { ready: false, detail: failure.message };
+    const details = (failure.cause as { details?: unknown }).details ?? failure.cause;
+    return {
+      ready: false,
+      detail: `the schema at ${endpoint} is not visible to checks yet (rule ${rule.name}: ${String(details)}); SpiceDB's minimize_latency reads lag a schema write by up to its quantization window`,
+    };
   }
 
   private transition(next: GateStatus): void {

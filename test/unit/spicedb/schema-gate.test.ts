@@ -5,7 +5,6 @@ import { ConfigError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import type { ZedClient } from '../../../src/spicedb/client.js';
 import { compileRule } from '../../../src/config/rules.js';
-import { MINIMIZE_LATENCY } from '../../../src/spicedb/permission-checker.js';
 import { SchemaGate } from '../../../src/spicedb/schema-gate.js';
 import { compileHttpMatch } from '../../../src/config/route-match.js';
 
@@ -105,7 +104,9 @@ describe('SchemaGate', () => {
     expect(first.detail).toContain('quantization window');
     expect((await g.probe()).ready).toBe(true);
     // The probe is the authorize phase's check: minimize_latency, the rule's type and permission.
-    expect(checks[0]!.consistency).toEqual(MINIMIZE_LATENCY);
+    expect(checks[0]!.consistency).toEqual({
+      requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true },
+    });
     expect(checks[0]!.resource!.objectType).toBe('cloud');
     expect(checks[0]!.permission).toBe('create_saga');
     expect(checks[0]!.subject!.object!.objectType).toBe('user');
