@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { v1 } from '@authzed/authzed-node';
-import { credentials, Metadata, status } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import type { ZedClient } from '../../src/spicedb/client.js';
 import {
   parseRelationship,
@@ -13,10 +13,10 @@ import {
   touchAll,
 } from '../../src/spicedb/relationship-text.js';
 import { parse, stringify } from 'yaml';
-import { sleep } from '../../src/clock.js';
+import { toCheckRequest } from '../../src/spicedb/permission-checker.js';
 import { indexSchema } from '../../src/spicedb/schema-text.js';
 import { tlsChannel } from '../../src/spicedb/tls-channel.js';
-import { untilVisible } from '../../src/spicedb/visible.js';
+import { untilAnswered, untilVisible } from '../../src/spicedb/visible.js';
 import { reservePort, waitFor, type ReservedPort } from './ports.js';
 import { unlessExited } from './processes.js';
 import { registerSecret } from './run-logs.js';
@@ -150,28 +150,15 @@ export async function untilBootVisible(
   if (last !== undefined) return untilVisible(check, parseRelationship(last), timeoutMs);
   const [type, members] = [...indexSchema(schema)].find(([, m]) => m.size > 0) ?? [];
   if (type === undefined) return;
-  const probe = { objectType: type, objectId: 'boot-probe' };
-  const req = v1.CheckPermissionRequest.create({
-    consistency: { requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } },
-    resource: probe,
+  const probe = toCheckRequest({
+    resourceType: type,
+    resourceId: 'boot-probe',
     permission: [...members!][0]!,
-    subject: { object: probe, optionalRelation: '' },
+    subjectType: type,
+    subjectId: 'boot-probe',
   });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const visible = await check(req).then(
-      () => true,
-      (err: { code?: number }) => {
-        if (err.code === status.FAILED_PRECONDITION) return false;
-        throw err;
-      },
-    );
-    if (visible) return;
-    if (Date.now() > deadline) {
-      throw new Error(`SpiceDB's bootstrap schema is still not visible after ${timeoutMs} ms`);
-    }
-    await sleep(100);
-  }
+  // Whether the probe has the permission does not matter, only that its type is known.
+  await untilAnswered(check, probe, () => true, "SpiceDB's bootstrap schema", timeoutMs);
 }
 
 function tlsFlags(tls: SpiceDbOptions['tls']): string[] {
