@@ -116,9 +116,11 @@ function tlsClient(
   channel: Record<string, number>,
 ): ZedClient {
   const { name } = tlsOptions;
-  const port = endpoint.slice(endpoint.lastIndexOf(':'));
-  const tls = tlsChannel(name ? `${name}${port}` : endpoint, Buffer.from(tlsOptions.ca));
-  const options = name ? { 'grpc.ssl_target_name_override': name } : tls.options;
+  const ca = Buffer.from(tlsOptions.ca);
+  // A certificate for another name: grpc-js's own override sends that name and checks it.
+  const tls = name
+    ? { credentials: credentials.createSsl(ca), options: { 'grpc.ssl_target_name_override': name } }
+    : tlsChannel(endpoint, ca);
   const key = credentials.createFromMetadataGenerator((_params, callback) => {
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${presharedKey}`);
@@ -128,7 +130,7 @@ function tlsClient(
     endpoint,
     credentials.combineChannelCredentials(tls.credentials, key),
     1,
-    { ...channel, ...options },
+    { ...channel, ...tls.options },
   );
 }
 
