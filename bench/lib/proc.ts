@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { procStat as stat, processTree } from '../../test/helpers/processes.js';
 
 /**
  * CPU time and memory of a server and its child processes (the workers of `server.workers` > 1),
@@ -7,34 +8,6 @@ import { readdirSync, readFileSync } from 'node:fs';
  */
 
 const TICK_US = 10_000; // USER_HZ is 100 on Linux
-
-function stat(pid: number): string[] | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** The process and every descendant, by scanning /proc for parent ids. */
-export function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    const ppid = Number(stat(pid)?.[1]);
-    if (!children.has(ppid)) children.set(ppid, []);
-    children.get(ppid)!.push(pid);
-  }
-  const out: number[] = [];
-  const visit = (pid: number) => {
-    out.push(pid);
-    for (const c of children.get(pid) ?? []) visit(c);
-  };
-  visit(root);
-  return out;
-}
 
 /** User + system CPU time of the tree, in microseconds. */
 export function treeCpuMicros(root: number): number {

@@ -57,6 +57,24 @@ export function exitOf(child: ChildProcess): Promise<number | string> {
   );
 }
 
+/** The fields of /proc/PID/stat after `(comm)`, or undefined once the process is gone. */
+export function procStat(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // exited while we looked
+  }
+}
+
+function commandOf(pid: number): string {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+}
+
+const PIDS = /^\d+$/;
+
 /**
  * Processes alive in a process group (Linux /proc): a child spawned with `detached: true` leads a
  * group of its own, and everything it starts stays in it unless it asks otherwise. Empty after
@@ -65,20 +83,34 @@ export function exitOf(child: ChildProcess): Promise<number | string> {
 export function processesInGroup(pgid: number): { pid: number; command: string }[] {
   const found: { pid: number; command: string }[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
+    if (!PIDS.test(entry)) continue;
+    const [state, , pgrp] = procStat(Number(entry)) ?? [];
+    if (Number(pgrp) !== pgid || state === undefined || state === 'Z') continue;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      found.push({ pid: Number(entry), command: commandOf(Number(entry)) });
     } catch {
-      continue; // exited while we looked
+      continue;
     }
-    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
-    const close = stat.lastIndexOf(')');
-    const [state, , pgrp] = stat.slice(close + 2).split(' ');
-    if (Number(pgrp) !== pgid || state === 'Z') continue;
-    found.push({ pid: Number(entry), command: stat.slice(stat.indexOf('(') + 1, close) });
   }
   return found;
+}
+
+/** The process and every descendant (the workers of `server.workers` > 1), by parent ids. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!PIDS.test(entry)) continue;
+    const ppid = Number(procStat(Number(entry))?.[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid)!.push(Number(entry));
+  }
+  const out: number[] = [];
+  const visit = (pid: number) => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  visit(root);
+  return out;
 }
 
 export interface Finished {
