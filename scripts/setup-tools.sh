@@ -10,13 +10,16 @@
 #   node-image  npm registry node-linux-<arch> (the Node binary the `node` package installs), at
 #            the major of the container image's node:NN-slim, so the bundle is also tested on the
 #            Node the image runs, with its ENTRYPOINT flags
+#   jemalloc Debian libjemalloc2: the malloc the container image preloads (Dockerfile), so the
+#            bundle tests and the benchmarks run the server with the allocator that ships
 #   h2load   Debian nghttp2-client (benchmarks only)
 #   vegeta   Go module proxy: go install github.com/tsenart/vegeta/v12 (benchmarks only: open-loop
 #            fixed-rate load through Envoy)
 #   opa-ref  bench/opa-ext-authz built with go build against OPA from the Go module proxy
 #            (benchmarks only: the OPA reference of the distinct-token case)
 # Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [node-image]
-#        [h2load] [vegeta] [opa-ref]   (default: envoy spicedb helm promtool keycloak node-image)
+#        [jemalloc] [h2load] [vegeta] [opa-ref]
+#        (default: envoy spicedb helm promtool keycloak node-image jemalloc)
 set -euo pipefail
 
 ENVOY_VERSION=1.40.0
@@ -107,14 +110,27 @@ install_node_image() {
   log "node-image: $("$tools/bin/node-image" --version)"
 }
 
+apt_install() { # Debian package
+  local as_root=()
+  [ "$(id -u)" = 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
+# The shared library itself (LD_PRELOAD takes a path): .tools/bin/jemalloc.
+install_jemalloc() {
+  if ! dpkg -s libjemalloc2 >/dev/null 2>&1; then
+    log "jemalloc from Debian (libjemalloc2)"
+    apt_install libjemalloc2
+  fi
+  link "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$' | head -n1)" jemalloc
+  log "jemalloc: $(dpkg-query -W -f '${Version}' libjemalloc2)"
+}
+
 install_h2load() {
   if ! command -v h2load >/dev/null 2>&1; then
     log "h2load from Debian (nghttp2-client)"
-    if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
-    else
-      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
-    fi
+    apt_install nghttp2-client
   fi
   link "$(command -v h2load)" h2load
   log "h2load: $(h2load --version | head -n1)"
@@ -137,7 +153,7 @@ install_opa_ref() {
 }
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool keycloak node-image)
+[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool keycloak node-image jemalloc)
 for t in "${wanted[@]}"; do
   case "$t" in
     envoy) install_envoy ;;
@@ -146,6 +162,7 @@ for t in "${wanted[@]}"; do
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
     keycloak) install_keycloak ;;
     node-image) install_node_image ;;
+    jemalloc) install_jemalloc ;;
     h2load) install_h2load ;;
     vegeta) go_install vegeta github.com/tsenart/vegeta/v12 "$VEGETA_VERSION" ;;
     opa-ref) install_opa_ref ;;

@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_EXTERNAL, BUNDLE_FILE, bundle } from '../../scripts/bundle.js';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
 import { reservePort, waitFor, type ReservedPort } from '../helpers/ports.js';
-import { exitOf, unlessExited } from '../helpers/processes.js';
+import { imageEnv } from '../helpers/image-runtime.js';
+import { exitOf, processTree, unlessExited } from '../helpers/processes.js';
 import { captureChildOutput } from '../helpers/run-logs.js';
 import { ROOT, tool } from '../helpers/tools.js';
 import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
@@ -126,15 +127,17 @@ describe('the bundle', () => {
 });
 
 interface Running {
+  readonly pid: number;
   readonly addresses: Record<string, string>;
   output(): string;
   stop(): Promise<number | string>;
 }
 
-/** The Node that runs the package, and its flags before the script. */
+/** The Node that runs the package, its flags before the script, and what it adds to the env. */
 interface Runtime {
   readonly node: string;
   readonly flags: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /**
@@ -148,7 +151,7 @@ async function runFromPackage(runtime: Runtime, args: string[]): Promise<Running
     {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, JWTEXCHANGE_CONFIG: '' },
+      env: { ...process.env, ...runtime.env, JWTEXCHANGE_CONFIG: '' },
     },
   );
   captureChildOutput(child, `bundle-${args[0]}`, ['stderr']);
@@ -167,7 +170,7 @@ async function runFromPackage(runtime: Runtime, args: string[]): Promise<Running
   );
   try {
     const addresses = await unlessExited(child, `jwtexchange ${args[0]}`, () => output, written);
-    return { addresses, output: () => output, stop };
+    return { pid: child.pid!, addresses, output: () => output, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -212,17 +215,22 @@ const SERVING = 1;
 
 /**
  * The package runs on the Node running the tests, and on the container image's Node (the
- * Dockerfile's node:NN-slim major, .tools/bin/node-image) with the image's ENTRYPOINT flags: the
- * same bundle, cluster workers, the embedded engine's native addon and the V8 flags on the runtime
- * that ships.
+ * Dockerfile's node:NN-slim major, .tools/bin/node-image) with the image's ENTRYPOINT flags and
+ * its preloaded jemalloc: the same bundle, cluster workers, the embedded engine's native addon,
+ * the V8 flags and the allocator of the runtime that ships.
  */
 const RUNTIMES: [string, () => Runtime][] = [
-  [`this Node (${process.version})`, () => ({ node: process.execPath, flags: [] })],
+  [`this Node (${process.version})`, () => ({ node: process.execPath, flags: [], env: {} })],
   [
-    "the image's Node, with the ENTRYPOINT flags",
-    () => ({ node: tool('node-image'), flags: SERVER_NODE_FLAGS }),
+    "the image's Node, with the ENTRYPOINT flags and jemalloc",
+    () => ({ node: tool('node-image'), flags: SERVER_NODE_FLAGS, env: imageEnv() }),
   ],
 ];
+
+/** Whether jemalloc is mapped into the process (LD_PRELOAD took, here or through the primary). */
+function runsJemalloc(pid: number): boolean {
+  return /\/libjemalloc\.so\.2$/m.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));
+}
 
 describe.each(RUNTIMES)(
   'bin/jwtexchange.js from a package holding only the bundle, on %s',
@@ -253,6 +261,10 @@ describe.each(RUNTIMES)(
           gates: Record<string, { detail?: string }>;
         };
         expect(ready.gates.workers?.detail).toContain('2/2 workers ready');
+        // The primary and both workers: cluster's forks inherit the preload with the environment.
+        const tree = processTree(s.pid);
+        expect(tree).toHaveLength(3);
+        expect(tree.map(runsJemalloc)).toEqual(tree.map(() => 'LD_PRELOAD' in runtime.env));
         // Two clients: node:cluster gives their connections to the two workers in turn.
         const clients = [0, 1].map(() => new AuthorizationClient(s.addresses.grpc!));
         try {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
 import { describe, expect, it } from 'vitest';
+import { IMAGE_PRELOAD_LIBRARY } from '../helpers/image-runtime.js';
 import { ROOT } from '../helpers/tools.js';
 
 /**
@@ -200,6 +201,22 @@ describe('Dockerfile', () => {
     ]);
     expect(args('EXPOSE').join(' ').split(/\s+/)).toEqual(
       expect.arrayContaining(['9191', '9192', '9464']),
+    );
+  });
+
+  it('preloads jemalloc, fetched in a stage of its own, as the bundle tests and benchmarks do', () => {
+    const steps = final.map((i) => `${i.op} ${i.args}`);
+    const env = steps.findIndex((l) => /^ENV (.* )?LD_PRELOAD=/.test(l));
+    const preload = /LD_PRELOAD=(\S+)/.exec(steps[env] ?? '')?.[1];
+    expect(path.posix.basename(preload ?? '')).toBe(IMAGE_PRELOAD_LIBRARY);
+    const copy = steps.findIndex((l) => l.startsWith('COPY --from=') && l.endsWith(` ${preload}`));
+    // The file is there before the variable names it: no later step runs with a missing preload.
+    expect(copy).toBeGreaterThan(0);
+    expect(copy).toBeLessThan(env);
+    const from = /--from=(\S+)/.exec(steps[copy]!)![1];
+    const stage = stages.find((s) => s[0]!.args.endsWith(` AS ${from}`));
+    expect(args('RUN', stage).join('\n')).toMatch(
+      /apt-get install -y --no-install-recommends libjemalloc2\b/,
     );
   });
 
