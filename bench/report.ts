@@ -4,6 +4,7 @@ import type { CaseResult, MeasuredCase } from './cases/case.js';
 import type { ProfileSummary } from './lib/cpu-profile.js';
 import type { Goal } from './goals.js';
 import type { BenchOptions } from './options.js';
+import type { Allocator } from './lib/server-env.js';
 
 /** Warm paths must keep at least this share of the bare grpc-js ceiling (issues 2, 4 and 13). */
 export const WARM_TARGET = 0.9;
@@ -31,6 +32,8 @@ export interface Machine {
   readonly cpus: number;
   readonly cpuModel: string;
   readonly node: string;
+  /** The servers' malloc (bench/lib/server-env.ts). */
+  readonly allocator: Allocator;
   readonly loadAverage: { readonly start: number[]; readonly end: number[] };
   readonly commit: string;
 }

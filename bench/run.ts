@@ -11,6 +11,7 @@ import type { BenchCase, CaseContext, CaseResult } from './cases/case.js';
 import { CASES } from './cases/index.js';
 import { evaluateGoals, formatGoals } from './goals.js';
 import { killLiveChildren } from './lib/child.js';
+import { allocator } from './lib/server-env.js';
 import { Fixtures } from './lib/fixtures.js';
 import { h2loadBinary, RESULTS_DIR, ROOT } from './lib/paths.js';
 import { medianRound } from './lib/rounds.js';
@@ -28,6 +29,7 @@ function machineInfo(loadAtStart: number[]): Machine {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     node: process.version,
+    allocator: allocator(),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     commit,
   };
@@ -36,7 +38,7 @@ function machineInfo(loadAtStart: number[]): Machine {
 function describeSetup(options: BenchOptions): string {
   const s = options.settings;
   return [
-    `jwtexchange bench · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}) · node ${process.version}`,
+    `jwtexchange bench · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}) · node ${process.version} · servers' malloc: ${allocator() === 'jemalloc' ? 'jemalloc (preloaded, as the image runs it)' : 'glibc (JWTX_BENCH_MALLOC=glibc)'}`,
     options.pin && os.availableParallelism() >= 2
       ? 'per-core cases: server pinned to CPU 0 (one worker), load generator to CPU 1 (taskset); through-Envoy, scaling and memory cases unpinned'
       : 'nothing is pinned to a core (--no-pin, or one CPU)',

@@ -8,6 +8,7 @@ import { startDevEnvironment } from '../../src/dev/dev-environment.js';
 import { silentLogger } from '../../src/log.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { spawnLogged, stopChild } from '../lib/child.js';
+import { serverEnv } from '../lib/server-env.js';
 import { CLI } from '../lib/paths.js';
 import type { BenchCase, CaseResult } from './case.js';
 
@@ -67,7 +68,7 @@ export const startCase: BenchCase = {
       for (let i = 0; i < STARTS; i++) {
         const logFile = path.join(ctx.resultsDir, 'start.log');
         const t0 = performance.now();
-        const child = spawnLogged([CLI, 'serve', '--config', file], logFile);
+        const child = spawnLogged([CLI, 'serve', '--config', file], logFile, { env: serverEnv() });
         try {
           times.push(await untilServing(`127.0.0.1:${ports.grpc}`, t0));
         } finally {

@@ -6,6 +6,7 @@ import { waitFor } from '../../test/helpers/ports.js';
 import { logTail, spawnLogged, stopChild, unlessExited } from './child.js';
 import { BENCH_DIR, CLI } from './paths.js';
 import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
+import { serverEnv } from './server-env.js';
 import { parsePromText, sumSamples } from './prom-text.js';
 import type { CheckTransport } from './envoy-setup.js';
 import type { ServerMessage, ServerStats } from './server-protocol.js';
@@ -83,7 +84,7 @@ export async function startBareServer(
   const child = spawnLogged(
     [...nodeFlags, '--import', 'tsx', script, '127.0.0.1:0', ...args],
     logFile,
-    { ipc: true, cpus },
+    { ipc: true, cpus, env: serverEnv() },
   );
   const ready = nextMessage(child, 'ready');
   const { port } = await unlessExited(child, name, ready).catch((err: Error) => {
@@ -144,7 +145,7 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
   };
   writeFileSync(configFile, stringify(document));
   const child = spawnLogged(
-    // As the container image runs it (Dockerfile ENTRYPOINT).
+    // As the container image runs it (Dockerfile: ENTRYPOINT, and jemalloc in serverEnv).
     [
       ...SERVER_NODE_FLAGS,
       ...(options.nodeFlags ?? []),
@@ -158,7 +159,7 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
       addressesFile,
     ],
     options.logFile,
-    { cpus: options.cpus },
+    { cpus: options.cpus, env: serverEnv() },
   );
   const ready = (async () => {
     const bound = await waitFor(
