@@ -57,20 +57,21 @@ export function exitOf(child: ChildProcess): Promise<number | string> {
   );
 }
 
-/** The fields of /proc/PID/stat after `(comm)`, or undefined once the process is gone. */
-export function procStat(pid: number): string[] | undefined {
+function statText(pid: number): string | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined; // exited while we looked
   }
 }
 
-function commandOf(pid: number): string {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+/** pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'. */
+const fieldsOf = (text: string) => text.slice(text.lastIndexOf(')') + 2).split(' ');
+
+/** The fields of /proc/PID/stat after `(comm)`, or undefined once the process is gone. */
+export function procStat(pid: number): string[] | undefined {
+  const text = statText(pid);
+  return text === undefined ? undefined : fieldsOf(text);
 }
 
 const PIDS = /^\d+$/;
@@ -84,13 +85,14 @@ export function processesInGroup(pgid: number): { pid: number; command: string }
   const found: { pid: number; command: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!PIDS.test(entry)) continue;
-    const [state, , pgrp] = procStat(Number(entry)) ?? [];
-    if (Number(pgrp) !== pgid || state === undefined || state === 'Z') continue;
-    try {
-      found.push({ pid: Number(entry), command: commandOf(Number(entry)) });
-    } catch {
-      continue;
-    }
+    const text = statText(Number(entry));
+    if (text === undefined) continue;
+    const [state, , pgrp] = fieldsOf(text);
+    if (Number(pgrp) !== pgid || state === 'Z') continue;
+    found.push({
+      pid: Number(entry),
+      command: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
+    });
   }
   return found;
 }
