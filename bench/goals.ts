@@ -209,20 +209,36 @@ function warmInPairs(find: Find, t: GoalTransport): Goal {
   };
 }
 
-function memory(find: Find): Goal {
+const MEMORY_TARGET = 'RSS ≤ 150 MiB';
+
+/** Memory with `server.workers: auto`, the server's default: one process per CPU it may use. */
+function memoryAuto(find: Find): Goal {
   const m = find('memory-churn');
-  const target = 'RSS ≤ 150 MiB';
-  if (!m)
-    return missing('memory after distinct-token churn', 'gRPC', target, 'memory-churn not run');
-  const one = find('memory-churn-1w');
+  const goal = 'memory after distinct-token churn, workers: auto';
+  if (!m) return missing(goal, 'gRPC', MEMORY_TARGET, 'memory-churn not run');
   const e = m.extras;
   return {
-    goal: `memory after distinct-token churn (default: ${e.processes} processes)`,
+    goal: `${goal} (${e.processes} processes here)`,
     transport: 'gRPC',
     value: `RSS ${e.rssMiB} MiB (pod charged ≈ ${e.podChargedMiB} MiB, largest process ${e.largestProcessMiB} MiB)`,
-    reference: one ? `workers: 1 → RSS ${one.extras.rssMiB} MiB` : 'memory-churn-1w not run',
-    target,
+    reference: 'under a memory limit auto forks no more than it holds (256Mi: one process)',
+    target: MEMORY_TARGET,
     met: Number(e.rssMiB) <= 150,
+  };
+}
+
+/** Memory with the Helm chart's default, `jwtexchange.workers: 1`: what a pod of it runs. */
+function memoryChart(find: Find): Goal {
+  const m = find('memory-churn-1w');
+  const goal = "memory after distinct-token churn, the chart's workers: 1";
+  if (!m) return missing(goal, 'gRPC', MEMORY_TARGET, 'memory-churn-1w not run');
+  return {
+    goal,
+    transport: 'gRPC',
+    value: `RSS ${m.extras.rssMiB} MiB`,
+    reference: 'the chart requests 160Mi and limits 256Mi',
+    target: MEMORY_TARGET,
+    met: Number(m.extras.rssMiB) <= 150,
   };
 }
 
@@ -267,7 +283,8 @@ export function evaluateGoals(results: readonly CaseResult[]): Goal[] {
     ...both(distinct),
     ...both(warm),
     ...both(warmInPairs),
-    memory(find),
+    memoryAuto(find),
+    memoryChart(find),
     scaling(find),
     start(find),
   ];
