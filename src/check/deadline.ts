@@ -16,10 +16,18 @@ export function answerBy(deadline: Deadline, now = Date.now()): number | undefin
   return at - Math.min(250, Math.max(10, budget * 0.1));
 }
 
+/**
+ * Node's longest timer (~24.8 days): setTimeout fires a longer delay after 1 ms, so a caller's
+ * far-off deadline (grpc-timeout allows 99999999H) would cut its check short. Past it, no timer.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Settles like `work`, or with `late()` if `work` has not settled by `by` (epoch ms). */
 export function withinDeadline<T>(work: Promise<T>, by: number, late: () => T): Promise<T> {
+  const delay = Math.max(0, by - Date.now());
+  if (delay > MAX_TIMER_MS) return work;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(late()), Math.max(0, by - Date.now()));
+    const timer = setTimeout(() => resolve(late()), delay);
     work.then(
       (v) => {
         clearTimeout(timer);

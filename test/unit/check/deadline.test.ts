@@ -27,6 +27,12 @@ describe('withinDeadline', () => {
     expect(await withinDeadline(never, Date.now() + 5, () => 'late')).toBe('late');
   });
 
+  it('sets no timer for a deadline past the longest one Node keeps (it would fire at once)', async () => {
+    const farOff = Date.now() + 99_999_999 * 3_600_000; // grpc-timeout 99999999H
+    const slow = new Promise<string>((r) => setTimeout(() => r('done'), 20));
+    expect(await withinDeadline(slow, farOff, () => 'late')).toBe('done');
+  });
+
   it('settles with the work when it comes first, and passes errors on', async () => {
     const later = Date.now() + 60_000;
     expect(await withinDeadline(Promise.resolve('done'), later, () => 'late')).toBe('done');
