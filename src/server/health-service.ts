@@ -1,10 +1,6 @@
-import {
-  status as GrpcStatus,
-  type sendUnaryData,
-  type Server,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-} from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Call, GrpcError, ServerStreamCall, UnaryCallback } from '../grpc/calls.js';
+import type { H2GrpcServer } from '../grpc/h2-server.js';
 import {
   healthServiceDefinition,
   type Decoded,
@@ -15,7 +11,7 @@ import {
   type ServingStatus,
 } from './health-codec.js';
 
-type WatchCall = ServerWritableStream<Decoded<HealthCheckRequest>, HealthCheckResponse>;
+type WatchCall = ServerStreamCall<Decoded<HealthCheckRequest>, HealthCheckResponse>;
 
 /** One open Watch stream: what it was last sent, and what waits for the stream to drain. */
 interface Watcher {
@@ -27,7 +23,7 @@ interface Watcher {
 /** Watch streams open at once, and services List answers, before RESOURCE_EXHAUSTED. */
 const DEFAULT_LIMIT = 100;
 
-const fail = (code: GrpcStatus, details: string) => ({ code, details });
+const fail = (code: GrpcStatus, details: string): GrpcError => ({ code, details });
 
 /**
  * grpc.health.v1.Health as https://github.com/grpc/grpc/blob/master/doc/health-checking.md
@@ -75,21 +71,17 @@ export class HealthService {
     }
   }
 
-  addToServer(server: Server): void {
+  addToServer(server: Pick<H2GrpcServer, 'addService'>): void {
     server.addService(healthServiceDefinition(), {
-      Check: (
-        call: ServerUnaryCall<Decoded<HealthCheckRequest>, HealthCheckResponse>,
-        done: sendUnaryData<HealthCheckResponse>,
-      ) => this.check(call.request, done),
+      Check: (call: Call<Decoded<HealthCheckRequest>>, done: UnaryCallback<HealthCheckResponse>) =>
+        this.check(call.request, done),
       Watch: (call: WatchCall) => this.watch(call),
-      List: (
-        call: ServerUnaryCall<Decoded<HealthListRequest>, HealthListResponse>,
-        done: sendUnaryData<HealthListResponse>,
-      ) => this.list(call.request, done),
+      List: (call: Call<Decoded<HealthListRequest>>, done: UnaryCallback<HealthListResponse>) =>
+        this.list(call.request, done),
     });
   }
 
-  private check(req: Decoded<HealthCheckRequest>, done: sendUnaryData<HealthCheckResponse>): void {
+  private check(req: Decoded<HealthCheckRequest>, done: UnaryCallback<HealthCheckResponse>): void {
     if ('invalid' in req) return done(fail(GrpcStatus.INVALID_ARGUMENT, req.invalid));
     const status = this.statuses.get(req.service);
     // The caller's service name is not echoed back: it may be megabytes long.
@@ -97,7 +89,7 @@ export class HealthService {
     done(null, { status });
   }
 
-  private list(req: Decoded<HealthListRequest>, done: sendUnaryData<HealthListResponse>): void {
+  private list(req: Decoded<HealthListRequest>, done: UnaryCallback<HealthListResponse>): void {
     if ('invalid' in req) return done(fail(GrpcStatus.INVALID_ARGUMENT, req.invalid));
     if (this.statuses.size > this.limit) {
       return done(fail(GrpcStatus.RESOURCE_EXHAUSTED, 'too many services to list'));
@@ -140,9 +132,9 @@ export class HealthService {
   }
 }
 
-/** Ends a stream with a status (grpc-js sends the status an 'error' event carries, after what is queued). */
+/** Ends a stream with a status, after what is queued. */
 function end(call: WatchCall, code: GrpcStatus, details: string): void {
-  call.emit('error', fail(code, details));
+  call.end(fail(code, details));
 }
 
 /** Writes a status unless it is the one last sent; while the stream is full, keeps only the latest. */

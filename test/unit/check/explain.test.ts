@@ -1,4 +1,3 @@
-import { Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { allow, deny } from '../../../src/check/decision.js';
 import { Explanation, nameList } from '../../../src/check/explain.js';
@@ -12,6 +11,7 @@ import {
 import type { CheckDeps } from '../../../src/check/decide.js';
 import { createCheckRunner } from '../../../src/check/check-runner.js';
 import { createCheckHandler } from '../../../src/check/handler.js';
+import type { Trailers } from '../../../src/grpc/calls.js';
 import { InFlight } from '../../../src/check/in-flight.js';
 import { authenticatePhase } from '../../../src/check/inbound/authenticate.js';
 import { authorizePhase } from '../../../src/check/inbound/authorize.js';
@@ -296,29 +296,23 @@ describe('the Check handler', () => {
       metrics: new SidecarMetrics(),
       logger: createLogger(opts.level, (l) => logs.push(l)),
     };
-    const metadata = new Metadata();
-    for (const [k, v] of Object.entries(opts.metadata ?? {})) metadata.set(k, v);
+    const metadata = opts.metadata ?? {};
     const request: CheckRequest = syntheticCheckRequest({
       headers: { [EXPLAIN_REQUEST_KEY]: 'true', authorization: 'Bearer eyJh.eyJz.c2ln' },
     });
-    const done = new Promise<{ res: CheckResponse; trailer: Metadata | undefined }>((resolve) => {
-      const callback: sendUnaryData<CheckResponse> = (_err, res, trailer) =>
-        resolve({ res: res!, trailer: trailer ?? undefined });
+    const done = new Promise<{ res: CheckResponse; trailer: Trailers | undefined }>((resolve) => {
       createCheckHandler(createCheckRunner(deps, new InFlight()))(
         // No deadline, like a caller without grpc-timeout.
-        { request, metadata, getDeadline: () => Infinity } as unknown as ServerUnaryCall<
-          CheckRequest,
-          CheckResponse
-        >,
-        callback,
+        { request, header: (name) => metadata[name], deadline: Infinity },
+        (_err, res, trailer) => resolve({ res: res!, trailer }),
       );
     });
     const { res, trailer } = await done;
     return { res, trailer, explain: seen[0], logs };
   }
 
-  const trailerSteps = (t: Metadata | undefined): ExplainStep[] | undefined =>
-    decodeExplanation(t?.get(EXPLAIN_TRAILER_KEY)[0]);
+  const trailerSteps = (t: Trailers | undefined): ExplainStep[] | undefined =>
+    decodeExplanation(t?.[EXPLAIN_TRAILER_KEY]);
 
   it('explains in a trailer only when the call metadata asks, whatever the request headers say', async () => {
     const asked = await call({ level: 'info', metadata: { [EXPLAIN_REQUEST_KEY]: 'true' } });

@@ -1,19 +1,13 @@
 import { EventEmitter } from 'node:events';
-import {
-  status as GrpcStatus,
-  type Server,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import type { ServingStatus } from '../../../src/server/health-codec.js';
 import { HealthService } from '../../../src/server/health-service.js';
 
-/** The handlers HealthService registers, called the way grpc-js calls them. */
+/** The handlers HealthService registers, called the way src/grpc/h2-server.ts calls them. */
 function handlers(health: HealthService) {
-  let impl: UntypedServiceImplementation = {};
-  health.addToServer({
-    addService: (_def: unknown, i: UntypedServiceImplementation) => (impl = i),
-  } as unknown as Server);
+  let impl: Readonly<Record<string, unknown>> = {};
+  health.addToServer({ addService: (_def, i) => (impl = i) });
   const unary = (name: 'Check' | 'List', request: unknown) => {
     let answer: { err: unknown; value: unknown } | undefined;
     (impl[name] as (call: unknown, cb: (err: unknown, value?: unknown) => void) => void)(
@@ -41,7 +35,11 @@ class FakeWatchCall extends EventEmitter {
 
   constructor(readonly request: unknown) {
     super();
-    this.on('error', (e: { code: number; details: string }) => (this.ended = e));
+  }
+
+  end(e: { code: number; details: string } = { code: 0, details: '' }): void {
+    if (this.ended) throw new Error('ended twice');
+    this.ended = e;
   }
 
   write(msg: { status: ServingStatus }): boolean {
