@@ -1,4 +1,4 @@
-import { bareCase, bareH2Case, bareHttpCase, bareLeanCase } from './bare.js';
+import { bareCase, bareGrpcJsCase, bareH2Case, bareHttpCase, bareLeanCase } from './bare.js';
 import type { BenchCase } from './case.js';
 import { cyclerCeilingCase, vegetaCeilingCase } from './cycler-ceiling.js';
 import { inboundDistinctCase, inboundDistinctHttpCase } from './inbound-distinct.js';
@@ -20,7 +20,7 @@ import {
 /**
  * Per load, the variants back to back, so each comparison sees the same background; then the
  * references in jwtexchange's place: bare Node servers answering a fixed allow (the hop alone:
- * over HTTP; over gRPC through grpc-js and through node:http2 without it) and OPA (Go).
+ * over HTTP; over gRPC through the sidecar's listener and through node:http2 alone) and OPA (Go).
  */
 const ENVOY_CASES = (['closed', 1000, 3000] as const).flatMap((load) => [
   throughEnvoyCase('none', load),
@@ -41,6 +41,7 @@ export const CASES: readonly BenchCase[] = [
   bareCase,
   bareLeanCase,
   bareH2Case,
+  bareGrpcJsCase,
   bareHttpCase,
   cyclerCeilingCase,
   vegetaCeilingCase,

@@ -16,8 +16,8 @@ export type EnvoyLoad = 'closed' | number;
 /**
  * The ext_authz server behind Envoy: jwtexchange, or a reference in its place — a bare server
  * answering a fixed allow, what any Node ext_authz server pays for the hop (`bare-http`: Node's
- * HTTP server; `bare-lean`: grpc-js with jwtexchange's own codec; `bare-h2`: node:http2 alone,
- * no grpc-js), or the OPA reference (Go, gRPC, verifying the token).
+ * HTTP server; `bare-lean`: jwtexchange's own gRPC listener and codec; `bare-h2`: node:http2
+ * alone, no gRPC server), or the OPA reference (Go, gRPC, verifying the token).
  */
 export type AuthzServer = 'jwtexchange' | 'opa' | `bare-${BareReference}`;
 type BareReference = Extract<BareKind, 'http' | 'lean' | 'h2'>;
@@ -52,8 +52,8 @@ export function throughEnvoyCase(
   const behind: Record<AuthzServer, string> = {
     jwtexchange: `ext_authz (${transport === 'http' ? 'HTTP' : 'gRPC'}) → jwtexchange`,
     'bare-http': 'ext_authz (HTTP) → bare Node HTTP server (fixed allow)',
-    'bare-lean': 'ext_authz (gRPC) → bare grpc-js server, lean codec (fixed allow)',
-    'bare-h2': 'ext_authz (gRPC) → bare node:http2 server, no grpc-js (fixed allow)',
+    'bare-lean': "ext_authz (gRPC) → the sidecar's bare gRPC listener, lean codec (fixed allow)",
+    'bare-h2': 'ext_authz (gRPC) → bare node:http2 server, no gRPC server (fixed allow)',
     opa: 'ext_authz (gRPC) → OPA reference',
   };
   const auth = { none: 'no auth', 'jwt-authn': 'jwt_authn', 'ext-authz': behind[authz] };

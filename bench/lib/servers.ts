@@ -37,15 +37,16 @@ export interface ServerUnderTest {
 }
 
 /**
- * The bare ceilings: grpc-js with the generic or the lean codec, the HTTP check listener, or
- * node:http2 without grpc-js (`h2`). Each runs a script of bench/servers/ with the address to
- * listen on, then its own arguments.
+ * The bare ceilings: the sidecar's gRPC listener with the generic or the lean codec, grpc-js's
+ * own server (`grpcjs`), the HTTP check listener, or node:http2 without gRPC framing (`h2`). Each
+ * runs a script of bench/servers/ with the address to listen on, then its own arguments.
  */
-export type BareKind = 'generic' | 'lean' | 'http' | 'h2';
+export type BareKind = 'generic' | 'lean' | 'grpcjs' | 'http' | 'h2';
 const server = (file: string) => path.join(BENCH_DIR, 'servers', file);
 const BARE: Record<BareKind, { name: string; script: string; args: string[] }> = {
   generic: { name: 'bare', script: server('bare-server.ts'), args: ['generic'] },
   lean: { name: 'bare-lean', script: server('bare-server.ts'), args: ['lean'] },
+  grpcjs: { name: 'bare-grpcjs', script: server('bare-grpcjs-server.ts'), args: [] },
   http: { name: 'bare-http', script: server('bare-http-server.ts'), args: [] },
   h2: { name: 'bare-h2', script: server('bare-h2-server.ts'), args: [] },
 };
@@ -70,7 +71,7 @@ export function checkPort(s: ServerUnderTest, transport: CheckTransport): number
 }
 
 /**
- * A bare ceiling: the grpc-js one (bench/servers/bare-server.ts) with the generic or the lean
+ * A bare ceiling: the sidecar's gRPC listener (bench/servers/bare-server.ts) with the generic or the lean
  * codec, the HTTP one (bench/servers/bare-http-server.ts) or node:http2 alone
  * (bench/servers/bare-h2-server.ts).
  */

@@ -1,11 +1,11 @@
 /**
- * The ceiling: the same grpc-js listener as the real server (startGrpcServer: same options,
- * health service included) with a handler that does no work and answers one fixed OK
- * CheckResponse shaped like a real inbound allow. argv[3] picks the codec: `generic` (default:
- * grpc-js with proto-loader's full decode and encode, as any grpc-js ext_authz server does — the
- * ceiling the issue names) or `lean` (the real server's own codec, src/envoy/server-codec.ts, to
- * show what is left of the transport itself). Run as a child process with an IPC channel: it
- * sends {type:'ready', port} and answers {type:'stats'} with the number of calls served.
+ * The ceiling: the same gRPC listener as the real server (startGrpcServer: src/grpc/h2-server.ts,
+ * same options, health service included) with a handler that does no work and answers one fixed
+ * OK CheckResponse shaped like a real inbound allow. argv[3] picks the codec: `generic` (default:
+ * proto-loader's full decode and encode) or `lean` (the real server's own codec,
+ * src/envoy/server-codec.ts, to show what is left of the transport itself). grpc-js's own server,
+ * the ceiling issue 13 named, is bare-grpcjs-server.ts. Run as a child process with an IPC
+ * channel: it sends {type:'ready', port} and answers {type:'stats'} with the number of calls served.
  */
 import { authorizationService } from '../../src/envoy/proto.js';
 import { leanAuthorizationService } from '../../src/envoy/server-codec.js';
