@@ -52,3 +52,9 @@ export function sleep(ms: number): Promise<void> {
  * measure deadlines with the system clock, so an injected test clock must not move them.
  */
 export const deadlineIn = (ms: number): number => Date.now() + ms;
+
+/**
+ * Node's longest timer (~24.8 days): setTimeout fires a longer delay after 1 ms, so a caller's
+ * far-off deadline (grpc-timeout allows 99999999H) needs no timer at all.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

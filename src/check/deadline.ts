@@ -1,4 +1,5 @@
 import type { Deadline } from '@grpc/grpc-js';
+import { MAX_TIMER_MS } from '../clock.js';
 
 /**
  * Envoy sends its ext_authz timeout as `grpc-timeout`; past it Envoy answers `status_on_error`
@@ -17,12 +18,9 @@ export function answerBy(deadline: Deadline, now = Date.now()): number | undefin
 }
 
 /**
- * Node's longest timer (~24.8 days): setTimeout fires a longer delay after 1 ms, so a caller's
- * far-off deadline (grpc-timeout allows 99999999H) would cut its check short. Past it, no timer.
+ * Settles like `work`, or with `late()` if `work` has not settled by `by` (epoch ms); a deadline
+ * past Node's longest timer sets none (it would fire at once).
  */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Settles like `work`, or with `late()` if `work` has not settled by `by` (epoch ms). */
 export function withinDeadline<T>(work: Promise<T>, by: number, late: () => T): Promise<T> {
   const delay = Math.max(0, by - Date.now());
   if (delay > MAX_TIMER_MS) return work;

@@ -7,7 +7,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { status } from '@grpc/grpc-js';
-import { MAX_TIMER_MS } from '../check/deadline.js';
+import { MAX_TIMER_MS } from '../clock.js';
 import { listenOn } from '../net/address.js';
 import type {
   GrpcError,
