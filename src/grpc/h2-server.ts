@@ -109,14 +109,15 @@ export class H2GrpcServer {
     stream.on('error', ignore);
     const contentType = headers['content-type'];
     if (typeof contentType !== 'string' || !GRPC_CONTENT_TYPE.test(contentType)) {
+      stream.resume(); // whatever the body, it is dropped
       if (!stream.headersSent) stream.respond({ ':status': 415 }, { endStream: true });
       return;
     }
     const route = this.routes.get(headers[':path'] ?? '');
-    if (!route) return endCall(stream, fail(status.UNIMPLEMENTED, 'method not implemented'));
+    if (!route) return refuse(stream, fail(status.UNIMPLEMENTED, 'method not implemented'));
     const timeout = parseGrpcTimeout(headers['grpc-timeout']);
     if (timeout === 'invalid')
-      return endCall(stream, fail(status.INTERNAL, 'malformed grpc-timeout'));
+      return refuse(stream, fail(status.INTERNAL, 'malformed grpc-timeout'));
     const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
     readBody(stream, this.options.maxMessageBytes + FRAME_HEADER_BYTES, (body) => {
       const message = singleMessage(body);
@@ -131,8 +132,14 @@ export class H2GrpcServer {
         const v = headers[name];
         return typeof v === 'string' ? v : undefined;
       };
-      if (route.unary) unaryCall(stream, route, { request, header, deadline });
-      else route.stream!(new StreamCall(stream, route.method, { request, header, deadline }));
+      const call = { request, header, deadline };
+      try {
+        if (route.unary) unaryCall(stream, route, call);
+        else route.stream!(new StreamCall(stream, route.method, call));
+      } catch {
+        // Handlers are written not to throw; one that does fails its call, never the process.
+        endCall(stream, fail(status.INTERNAL, 'internal error'));
+      }
     });
   }
 }
@@ -179,6 +186,12 @@ function readBody(stream: ServerHttp2Stream, limit: number, onBody: (body: Buffe
 
 function answerable(stream: ServerHttp2Stream): boolean {
   return !stream.destroyed && !stream.closed && !stream.headersSent;
+}
+
+/** Ends a call before reading its body, which is dropped. */
+function refuse(stream: ServerHttp2Stream, err: GrpcError): void {
+  stream.resume();
+  endCall(stream, err);
 }
 
 /** Ends a call that has sent nothing yet with an error: trailers-only. */

@@ -36,6 +36,7 @@ const SERVICE = {
   Echo: method('/test.Test/Echo'),
   Hang: method('/test.Test/Hang'),
   Count: method('/test.Test/Count', true),
+  Throw: method('/test.Test/Throw'),
 };
 
 type TestClient = Client & {
@@ -57,6 +58,9 @@ async function start(maxMessageBytes = 1024): Promise<string> {
     Echo: (call: Call<string>, done: UnaryCallback<string>) =>
       done(null, `${call.request}:${call.header('x-test') ?? ''}`, { 'x-trailer': 'yes' }),
     Hang: (call: Call<string>, done: UnaryCallback<string>) => hung.push({ call, done }),
+    Throw: () => {
+      throw new Error('a handler bug');
+    },
     Count: (call: ServerStreamCall<string, string>) => {
       counting.push(call);
       call.on('cancelled', () => cancelled++);
@@ -144,6 +148,14 @@ describe('H2GrpcServer', () => {
     expect(r.headers[':status']).toBe(200);
     expect(r.headers['grpc-status']).toBe(String(status.UNIMPLEMENTED));
     expect(r.headers['grpc-message']).toBe('method not implemented');
+  });
+
+  it('INTERNAL for a handler that throws; the server keeps serving', async () => {
+    const address = await start();
+    const r = await raw(address, { ':path': '/test.Test/Throw' }, frameMessage(bytes('a')));
+    expect(r.headers['grpc-status']).toBe(String(status.INTERNAL));
+    expect(r.headers['grpc-message']).toBe('internal error');
+    expect((await echo(client(address), 'after')).value).toBe('after:');
   });
 
   it('HTTP 415 for a request that is not application/grpc', async () => {
