@@ -53,8 +53,15 @@ export function sleep(ms: number): Promise<void> {
  */
 export const deadlineIn = (ms: number): number => Date.now() + ms;
 
+/** Node's longest timer (~24.8 days): setTimeout fires a longer delay after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
- * Node's longest timer (~24.8 days): setTimeout fires a longer delay after 1 ms, so a caller's
- * far-off deadline (grpc-timeout allows 99999999H) needs no timer at all.
+ * A real-time timer for a deadline a caller set (epoch ms): at once when it has passed; none for
+ * Infinity or a deadline past Node's longest timer (grpc-timeout allows 99999999H), which
+ * setTimeout would fire at once.
  */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export function timerAt(at: number, fn: () => void): NodeJS.Timeout | undefined {
+  const delay = Math.max(0, at - Date.now());
+  return delay <= MAX_TIMER_MS ? setTimeout(fn, delay) : undefined;
+}

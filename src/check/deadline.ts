@@ -1,5 +1,5 @@
 import type { Deadline } from '@grpc/grpc-js';
-import { MAX_TIMER_MS } from '../clock.js';
+import { timerAt } from '../clock.js';
 
 /**
  * Envoy sends its ext_authz timeout as `grpc-timeout`; past it Envoy answers `status_on_error`
@@ -22,10 +22,8 @@ export function answerBy(deadline: Deadline, now = Date.now()): number | undefin
  * past Node's longest timer sets none (it would fire at once).
  */
 export function withinDeadline<T>(work: Promise<T>, by: number, late: () => T): Promise<T> {
-  const delay = Math.max(0, by - Date.now());
-  if (delay > MAX_TIMER_MS) return work;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(late()), delay);
+    const timer = timerAt(by, () => resolve(late()));
     work.then(
       (v) => {
         clearTimeout(timer);

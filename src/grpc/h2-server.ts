@@ -7,7 +7,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { status } from '@grpc/grpc-js';
-import { MAX_TIMER_MS } from '../clock.js';
+import { timerAt } from '../clock.js';
 import { listenOn } from '../net/address.js';
 import type {
   GrpcError,
@@ -220,11 +220,10 @@ function trailersWhenWanted(stream: ServerHttp2Stream, trailers: Trailers): void
 
 function unaryCall(stream: ServerHttp2Stream, route: Route, call: CallBasics): void {
   let answered = false;
-  let timer: NodeJS.Timeout | undefined;
   const done = (err: GrpcError | null, value?: unknown, trailers?: Trailers) => {
     if (answered) return;
     answered = true;
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     if (err) return endCall(stream, err);
     let payload: Buffer;
     try {
@@ -237,11 +236,9 @@ function unaryCall(stream: ServerHttp2Stream, route: Route, call: CallBasics): v
     trailersWhenWanted(stream, { ...trailers, 'grpc-status': '0' });
     stream.end(frameMessage(payload));
   };
-  const delay = Math.max(0, call.deadline - Date.now());
-  // Infinity and deadlines past Node's longest timer (which would fire at once) get none.
-  if (delay <= MAX_TIMER_MS) {
-    timer = setTimeout(() => done(fail(status.DEADLINE_EXCEEDED, 'deadline exceeded')), delay);
-  }
+  const timer = timerAt(call.deadline, () =>
+    done(fail(status.DEADLINE_EXCEEDED, 'deadline exceeded')),
+  );
   route.unary!(call, done);
 }
 
