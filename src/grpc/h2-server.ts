@@ -10,6 +10,7 @@ import { status } from '@grpc/grpc-js';
 import { timerAt } from '../clock.js';
 import { listenOn } from '../net/address.js';
 import type {
+  Call,
   GrpcError,
   MethodDefinition,
   ServerStreamCall,
@@ -144,12 +145,6 @@ export class H2GrpcServer {
   }
 }
 
-interface CallBasics {
-  readonly request: unknown;
-  header(name: string): string | undefined;
-  readonly deadline: number;
-}
-
 function fail(code: status, details: string): GrpcError {
   return { code, details };
 }
@@ -194,17 +189,20 @@ function refuse(stream: ServerHttp2Stream, err: GrpcError): void {
   endCall(stream, err);
 }
 
-/** Ends a call that has sent nothing yet with an error: trailers-only. */
-function endCall(stream: ServerHttp2Stream, err: GrpcError): void {
+// Frozen: shared by every OK answer (node:http2 copies what it sends).
+const OK_TRAILERS: Trailers = Object.freeze({ 'grpc-status': '0' });
+
+/** A call's status as trailers: OK, or an error's code and percent-encoded message. */
+function statusTrailers(err?: GrpcError): Trailers {
+  return err
+    ? { 'grpc-status': String(err.code), 'grpc-message': encodeGrpcMessage(err.details) }
+    : OK_TRAILERS;
+}
+
+/** Ends a call that has sent nothing yet: trailers-only. */
+function endCall(stream: ServerHttp2Stream, err?: GrpcError): void {
   if (!answerable(stream)) return;
-  stream.respond(
-    {
-      ...RESPONSE_HEADERS,
-      'grpc-status': String(err.code),
-      'grpc-message': encodeGrpcMessage(err.details),
-    },
-    { endStream: true },
-  );
+  stream.respond({ ...RESPONSE_HEADERS, ...statusTrailers(err) }, { endStream: true });
 }
 
 /** Sends the trailers once node:http2 asks for them (after the last DATA frame). */
@@ -218,7 +216,7 @@ function trailersWhenWanted(stream: ServerHttp2Stream, trailers: Trailers): void
   });
 }
 
-function unaryCall(stream: ServerHttp2Stream, route: Route, call: CallBasics): void {
+function unaryCall(stream: ServerHttp2Stream, route: Route, call: Call<unknown>): void {
   let answered = false;
   const done = (err: GrpcError | null, value?: unknown, trailers?: Trailers) => {
     if (answered) return;
@@ -233,7 +231,7 @@ function unaryCall(stream: ServerHttp2Stream, route: Route, call: CallBasics): v
     }
     if (!answerable(stream)) return;
     stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    trailersWhenWanted(stream, { ...trailers, 'grpc-status': '0' });
+    trailersWhenWanted(stream, trailers ? { ...trailers, ...OK_TRAILERS } : OK_TRAILERS);
     stream.end(frameMessage(payload));
   };
   const timer = timerAt(call.deadline, () =>
@@ -245,19 +243,19 @@ function unaryCall(stream: ServerHttp2Stream, route: Route, call: CallBasics): v
 class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unknown> {
   readonly request: unknown;
   readonly deadline: number;
-  readonly header: (name: string) => string | undefined;
+  readonly header: Call<unknown>['header'];
   private started = false;
   private ended = false;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
     private readonly method: MethodDefinition<unknown, never>,
-    call: CallBasics,
+    call: Call<unknown>,
   ) {
     super();
     this.request = call.request;
     this.deadline = call.deadline;
-    this.header = (name) => call.header(name);
+    this.header = call.header;
     stream.on('drain', () => this.emit('drain'));
     stream.once('close', () => {
       if (this.ended) return;
@@ -282,11 +280,8 @@ class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unkno
   end(error?: GrpcError): void {
     if (this.ended) return;
     this.ended = true;
-    if (!this.started) return endCall(this.stream, error ?? fail(status.OK, ''));
-    const trailers: Trailers = error
-      ? { 'grpc-status': String(error.code), 'grpc-message': encodeGrpcMessage(error.details) }
-      : { 'grpc-status': '0' };
-    trailersWhenWanted(this.stream, trailers);
+    if (!this.started) return endCall(this.stream, error);
+    trailersWhenWanted(this.stream, statusTrailers(error));
     this.stream.end();
   }
 }
