@@ -1,11 +1,11 @@
-import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { connect, constants, type IncomingHttpHeaders } from 'node:http2';
 import {
   credentials,
   makeGenericClientConstructor,
+  Metadata,
   status,
   type Client,
   type ClientReadableStream,
-  type Metadata,
   type ServiceError,
 } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,13 +78,9 @@ function client(address: string): TestClient {
   return c;
 }
 
-/** One raw HTTP/2 request; resolves with the response headers, trailers and body. */
-async function raw(
-  address: string,
-  headers: Record<string, string>,
-  body: Buffer,
-): Promise<{ headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders; body: Buffer }> {
-  const session: ClientHttp2Session = connect(`http://${address}`);
+/** A raw HTTP/2 gRPC request on a connection of its own (Echo unless `headers` says otherwise). */
+function request(address: string, headers: Record<string, string> = {}) {
+  const session = connect(`http://${address}`);
   clients.push(session);
   const req = session.request({
     ':method': 'POST',
@@ -93,6 +89,16 @@ async function raw(
     te: 'trailers',
     ...headers,
   });
+  return { session, req };
+}
+
+/** One raw HTTP/2 request; resolves with the response headers, trailers and body. */
+async function raw(
+  address: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders; body: Buffer }> {
+  const { req } = request(address, headers);
   const chunks: Buffer[] = [];
   let trailers: IncomingHttpHeaders = {};
   req.on('trailers', (t) => (trailers = t));
@@ -125,7 +131,6 @@ const echo = (c: TestClient, req: string, md?: Metadata) =>
 describe('H2GrpcServer', () => {
   it('answers a unary call: the response, the call metadata it read, its extra trailers', async () => {
     const c = client(await start());
-    const { Metadata } = await import('@grpc/grpc-js');
     const md = new Metadata();
     md.set('x-test', 'meta');
     const trailers = new Promise<Metadata>((resolve) => {
@@ -242,13 +247,7 @@ describe('H2GrpcServer', () => {
 
   it('a call whose client went away: the handler answering later does not throw', async () => {
     const address = await start();
-    const session = connect(`http://${address}`);
-    clients.push(session);
-    const req = session.request({
-      ':method': 'POST',
-      ':path': '/test.Test/Hang',
-      'content-type': 'application/grpc',
-    });
+    const { req } = request(address, { ':path': '/test.Test/Hang' });
     req.on('error', () => undefined);
     req.end(frameMessage(bytes('a')));
     await waitFor(() => hung.length === 1, 'the call to arrive');
@@ -292,15 +291,9 @@ describe('H2GrpcServer', () => {
     const address = await start();
     const c = client(address);
     await echo(c, 'warm');
-    const session = connect(`http://${address}`);
-    clients.push(session);
+    const { session, req } = request(address, { ':path': '/test.Test/Hang' });
     // As Envoy and grpc-js do: a connection told to go away closes once its streams are done.
     session.on('goaway', () => session.close());
-    const req = session.request({
-      ':method': 'POST',
-      ':path': '/test.Test/Hang',
-      'content-type': 'application/grpc',
-    });
     req.on('error', () => undefined);
     req.resume();
     req.end(frameMessage(bytes('open')));
