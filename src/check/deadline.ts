@@ -1,4 +1,3 @@
-import type { Deadline } from '@grpc/grpc-js';
 import { timerAt } from '../clock.js';
 
 /**
@@ -10,7 +9,7 @@ import { timerAt } from '../clock.js';
  * The deadline is wall-clock time set by the network peer, so it is measured with Date.now and a
  * real timer, not the injected Clock (which may be a test's ManualClock).
  */
-export function answerBy(deadline: Deadline, now = Date.now()): number | undefined {
+export function answerBy(deadline: number | Date, now = Date.now()): number | undefined {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   if (!Number.isFinite(at)) return undefined;
   const budget = at - now;
