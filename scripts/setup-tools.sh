@@ -5,6 +5,9 @@
 #   spicedb  Go module proxy: go install github.com/authzed/spicedb/cmd/spicedb
 #   helm     Go module proxy: go install helm.sh/helm/v3/cmd/helm
 #   promtool Go module proxy: go install github.com/prometheus/prometheus/cmd/promtool (alert tests)
+#   h2spec   Go module proxy: go install github.com/summerwind/h2spec/cmd/h2spec (HTTP/2 conformance
+#            of the gRPC listener). The module has no go.mod, hence +incompatible, and so its
+#            imports (x/net, cobra, color) resolve to their latest versions when it is installed
 #   keycloak Maven Central org.keycloak:keycloak-quarkus-dist (zip, ~180 MB; interop tests), run
 #            with the machine's Java (17+), pre-built for the tests: in-memory H2, local caches
 #   node-image  npm registry node-linux-<arch> (the Node binary the `node` package installs), at
@@ -17,15 +20,16 @@
 #            fixed-rate load through Envoy)
 #   opa-ref  bench/opa-ext-authz built with go build against OPA from the Go module proxy
 #            (benchmarks only: the OPA reference of the distinct-token case)
-# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [keycloak] [node-image]
-#        [jemalloc] [h2load] [vegeta] [opa-ref]
-#        (default: envoy spicedb helm promtool keycloak node-image jemalloc)
+# Usage: scripts/setup-tools.sh [envoy] [spicedb] [helm] [promtool] [h2spec] [keycloak]
+#        [node-image] [jemalloc] [h2load] [vegeta] [opa-ref]
+#        (default: envoy spicedb helm promtool h2spec keycloak node-image jemalloc)
 set -euo pipefail
 
 ENVOY_VERSION=1.40.0
 SPICEDB_VERSION=v1.56.2
 HELM_VERSION=v3.22.0
 PROMETHEUS_VERSION=v0.316.0
+H2SPEC_VERSION=v2.2.1+incompatible
 KEYCLOAK_VERSION=26.7.3
 VEGETA_VERSION=v12.13.0
 # Its major is the Dockerfile's NODE_IMAGE (node:26-slim); test/unit/dockerfile.test.ts keeps them in step.
@@ -34,6 +38,9 @@ NODE_IMAGE_VERSION=26.12.1
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
 mkdir -p "$tools/bin"
+# Links point at the real folder, so a checkout whose .tools is a link to another's stays valid
+# for the others when it goes away.
+tools=$(cd "$tools" && pwd -P)
 
 log() { printf '[setup-tools] %s\n' "$*" >&2; }
 
@@ -153,13 +160,14 @@ install_opa_ref() {
 }
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool keycloak node-image jemalloc)
+[ ${#wanted[@]} -eq 0 ] && wanted=(envoy spicedb helm promtool h2spec keycloak node-image jemalloc)
 for t in "${wanted[@]}"; do
   case "$t" in
     envoy) install_envoy ;;
     spicedb) go_install spicedb github.com/authzed/spicedb/cmd/spicedb "$SPICEDB_VERSION" ;;
     helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
+    h2spec) go_install h2spec github.com/summerwind/h2spec/cmd/h2spec "$H2SPEC_VERSION" ;;
     keycloak) install_keycloak ;;
     node-image) install_node_image ;;
     jemalloc) install_jemalloc ;;

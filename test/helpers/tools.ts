@@ -14,7 +14,7 @@ export function toolsDir(): string {
 
 /** A binary installed by scripts/setup-tools.sh into .tools/bin. */
 export function tool(
-  name: 'envoy' | 'spicedb' | 'helm' | 'promtool' | 'h2load' | 'node-image' | 'jemalloc',
+  name: 'envoy' | 'spicedb' | 'helm' | 'promtool' | 'h2spec' | 'h2load' | 'node-image' | 'jemalloc',
 ): string {
   const p = path.join(toolsDir(), name);
   if (!existsSync(p)) {
