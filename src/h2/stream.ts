@@ -1,0 +1,93 @@
+import type { RequestHeaders } from './request-headers.js';
+
+/** What a stream needs from its connection to send; the connection applies flow control. */
+export interface StreamSink {
+  sendHeaders(stream: H2Stream, block: Uint8Array, endStream: boolean): void;
+  /** False when some of `data` waits for the peer's flow-control window. */
+  sendData(stream: H2Stream, data: Uint8Array): boolean;
+  /** Ends the stream with trailers once its queued data has gone. */
+  sendTrailers(stream: H2Stream, block: Uint8Array): void;
+}
+
+/**
+ * One request stream on the server side (RFC 9113 §5.1). The consumer sets the callbacks when the
+ * connection hands the stream over. `onData` gets the body as it arrives (until the consumer has
+ * answered; later data is read and dropped), `onEnd` when the peer has sent all of it, `onClose`
+ * when the stream is cut before we ended it (the peer reset it, or the connection is gone);
+ * `onDrain` once data queued by flow control has gone.
+ */
+export class H2Stream {
+  onData: ((chunk: Buffer) => void) | undefined;
+  onEnd: (() => void) | undefined;
+  onClose: (() => void) | undefined;
+  onDrain: (() => void) | undefined;
+
+  /** The peer has sent END_STREAM. */
+  remoteEnded = false;
+  /** We have sent (or queued) END_STREAM; nothing more may be sent. */
+  localEnded = false;
+  /** Gone from the connection: finished both ways, reset, or the connection closed. */
+  closed = false;
+  headersSent = false;
+
+  // Flow control and body accounting, kept by the connection.
+  sendWindow: number;
+  recvWindow: number;
+  readonly queued: Uint8Array[] = [];
+  queuedTrailers: Uint8Array | undefined;
+  /** Body octets handed to onData and not yet released (the connection window waits for them). */
+  held = 0;
+  bodyBytes = 0;
+
+  constructor(
+    readonly id: number,
+    readonly headers: RequestHeaders,
+    private readonly sink: StreamSink,
+    sendWindow: number,
+    recvWindow: number,
+    readonly contentLength: number | undefined,
+  ) {
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+  }
+
+  /** True while an answer can still start: open, nothing sent yet. */
+  get answerable(): boolean {
+    return !this.closed && !this.headersSent;
+  }
+
+  /** The whole answer is one header block that ends the stream (e.g. gRPC's trailers-only). */
+  respondOnly(block: Uint8Array): void {
+    if (this.closed || this.localEnded || this.headersSent) return;
+    this.sink.sendHeaders(this, block, true);
+  }
+
+  /** Response headers, the body and the trailers, in one write when flow control allows. */
+  respond(head: Uint8Array, body: Uint8Array, trailers: Uint8Array): void {
+    if (this.closed || this.localEnded || this.headersSent) return;
+    this.sink.sendHeaders(this, head, false);
+    this.sink.sendData(this, body);
+    this.sink.sendTrailers(this, trailers);
+  }
+
+  /** For streamed answers: the response headers, then write() per message, then end(). */
+  sendHeaders(head: Uint8Array): void {
+    if (this.closed || this.localEnded || this.headersSent) return;
+    this.sink.sendHeaders(this, head, false);
+  }
+
+  /** False when the data waits for the peer's window: wait for onDrain. */
+  write(data: Uint8Array): boolean {
+    if (this.closed || this.localEnded || !this.headersSent) return false;
+    return this.sink.sendData(this, data);
+  }
+
+  end(trailers: Uint8Array): void {
+    if (this.closed || this.localEnded || !this.headersSent) return;
+    this.sink.sendTrailers(this, trailers);
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.queued.length > 0;
+  }
+}
