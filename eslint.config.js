@@ -6,7 +6,7 @@ import regexp from 'eslint-plugin-regexp';
 
 /** Import paths that reach into a folder, relative to any file below src/. */
 const UP = {
-  domain: ['jwt', 'spicedb', 'tokens', 'token-exchange', 'sagas', 'envoy', 'net'].map(
+  domain: ['jwt', 'spicedb', 'tokens', 'token-exchange', 'sagas', 'envoy', 'net', 'grpc', 'h2'].map(
     (d) => `**/${d}/**`,
   ),
   check: ['**/check/**'],
@@ -64,7 +64,7 @@ export default tseslint.config(
     'config/ is read by every folder; it imports only src/*.ts, net/ (host:port) and pki/ (certificate names)',
   ),
   ...layer(
-    ['src/{jwt,spicedb,tokens,token-exchange,sagas,pki,envoy,net}/**/*.ts'],
+    ['src/{jwt,spicedb,tokens,token-exchange,sagas,pki,envoy,net,grpc,h2}/**/*.ts'],
     [...UP.check, ...UP.server, ...UP.apps],
     'domain folders never import the data path, the composition roots or the entry points',
   ),

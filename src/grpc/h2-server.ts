@@ -1,13 +1,10 @@
 import { EventEmitter } from 'node:events';
-import {
-  createServer,
-  type Http2Server,
-  type Http2Session,
-  type IncomingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
 import { status } from '@grpc/grpc-js';
 import { timerAt } from '../clock.js';
+import { encodeHeaderBlock } from '../h2/hpack-encoder.js';
+import type { RequestHeaders } from '../h2/request-headers.js';
+import { H2Server } from '../h2/server.js';
+import type { H2Stream } from '../h2/stream.js';
 import { listenOn } from '../net/address.js';
 import type {
   Call,
@@ -26,8 +23,10 @@ import { parseGrpcTimeout } from './timeout.js';
 export interface H2GrpcServerOptions {
   /** Largest request message accepted; a larger one is RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
-  /** Per-connection HTTP/2 memory (MB) before new streams are refused (node:http2). */
-  readonly maxSessionMemoryMb: number;
+  /** Open calls per connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused. */
+  readonly maxConcurrentCalls: number;
+  /** Request bytes a connection may hold for calls not yet complete (its receive window). */
+  readonly connectionWindowBytes: number;
 }
 
 interface Route {
@@ -37,34 +36,47 @@ interface Route {
 }
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/;
-const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto' };
-const ignore = () => undefined;
+const CONTENT_TYPE: readonly [string, string] = ['content-type', 'application/grpc+proto'];
+const RESPONSE_HEADERS = encodeHeaderBlock([[':status', '200'], CONTENT_TYPE]);
+const OK = ['grpc-status', '0'] as const;
+const OK_TRAILERS = encodeHeaderBlock([OK]);
+const UNSUPPORTED_MEDIA_TYPE = encodeHeaderBlock([
+  [':status', '415'],
+  ['content-type', 'text/plain'],
+]);
+const UNSUPPORTED_MEDIA_TYPE_BODY = Buffer.from('gRPC only: application/grpc\n');
+const NO_TRAILERS = new Uint8Array(0);
+/** Request headers larger than this are answered 431 by the HTTP/2 layer. */
+const MAX_HEADER_LIST_BYTES = 16 * 1024;
 
 /**
- * gRPC on node:http2, for the unary and server-streaming methods the sidecar serves (ext_authz
- * Check, grpc.health.v1). It does what a gRPC server must and no more, because the per-call work
- * of a general gRPC framework was most of a check's cost (bench/README.md, ninth session):
+ * gRPC on our HTTP/2 server (src/h2/), for the unary and server-streaming methods the sidecar
+ * serves (ext_authz Check, grpc.health.v1). It does what a gRPC server must and no more, because
+ * the per-call work of a general gRPC framework, then node:http2's second write per answer, were
+ * most of a check's cost (bench/README.md, ninth and tenth sessions):
  * - a request that is not `application/grpc` is HTTP 415; an unknown method is UNIMPLEMENTED;
  * - the body must be exactly one uncompressed message of at most maxMessageBytes (larger:
  *   RESOURCE_EXHAUSTED; compressed: UNIMPLEMENTED, we accept no encoding; else INTERNAL);
  * - `grpc-timeout` sets the call's deadline; a call not answered by then ends DEADLINE_EXCEEDED;
- * - errors go back trailers-only, with a percent-encoded `grpc-message`.
+ * - a unary answer (headers, message, trailers) leaves in one write; errors go back
+ *   trailers-only, with a percent-encoded `grpc-message`.
  * tryShutdown sends GOAWAY and lets open calls finish; forceShutdown cuts them.
  */
 export class H2GrpcServer {
   private readonly routes = new Map<string, Route>();
-  private readonly sessions = new Set<Http2Session>();
-  private readonly server: Http2Server;
+  private readonly server: H2Server;
 
   constructor(private readonly options: H2GrpcServerOptions) {
-    this.server = createServer({ maxSessionMemory: options.maxSessionMemoryMb });
-    this.server.on('session', (session) => {
-      this.sessions.add(session);
-      session.once('close', () => this.sessions.delete(session));
-      // A broken connection ends its calls ('close' on each stream); nothing to report.
-      session.on('error', ignore);
-    });
-    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    this.server = new H2Server(
+      {
+        maxConcurrentStreams: options.maxConcurrentCalls,
+        // A whole message fits a stream's window: a check needs no WINDOW_UPDATE round trip.
+        streamWindowBytes: options.maxMessageBytes + FRAME_HEADER_BYTES,
+        connectionWindowBytes: options.connectionWindowBytes,
+        maxHeaderListBytes: MAX_HEADER_LIST_BYTES,
+      },
+      (stream) => this.onStream(stream),
+    );
   }
 
   /**
@@ -90,35 +102,32 @@ export class H2GrpcServer {
    * failed bind rejects with a ListenError naming `setting`.
    */
   listen(address: string, setting: string): Promise<number> {
-    return listenOn(this.server, address, setting);
+    return listenOn(this.server.net, address, setting);
   }
 
   /** Stops accepting; GOAWAY on every connection; `done` once the open calls have finished. */
   tryShutdown(done: () => void): void {
-    this.server.close(() => done());
-    for (const session of this.sessions) session.close();
+    this.server.close(done);
   }
 
   /** Cuts every connection now. */
   forceShutdown(): void {
-    this.server.close();
-    for (const session of this.sessions) session.destroy();
+    this.server.destroy();
   }
 
-  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    // A reset or a broken connection is an 'error' here; the call is then simply over.
-    stream.on('error', ignore);
+  private onStream(stream: H2Stream): void {
+    const headers = stream.headers;
     const contentType = headers['content-type'];
-    if (typeof contentType !== 'string' || !GRPC_CONTENT_TYPE.test(contentType)) {
-      stream.resume(); // whatever the body, it is dropped
-      if (!stream.headersSent) stream.respond({ ':status': 415 }, { endStream: true });
-      return;
+    if (contentType === undefined || !GRPC_CONTENT_TYPE.test(contentType)) {
+      // Whatever the request's body, it is dropped.
+      return stream.respond(UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_BODY, NO_TRAILERS);
     }
-    const route = this.routes.get(headers[':path'] ?? '');
-    if (!route) return refuse(stream, fail(status.UNIMPLEMENTED, 'method not implemented'));
+    const route = this.routes.get(headers[':path']!);
+    if (!route) return endCall(stream, fail(status.UNIMPLEMENTED, 'method not implemented'));
     const timeout = parseGrpcTimeout(headers['grpc-timeout']);
-    if (timeout === 'invalid')
-      return refuse(stream, fail(status.INTERNAL, 'malformed grpc-timeout'));
+    if (timeout === 'invalid') {
+      return endCall(stream, fail(status.INTERNAL, 'malformed grpc-timeout'));
+    }
     const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
     readBody(stream, this.options.maxMessageBytes + FRAME_HEADER_BYTES, (body) => {
       const message = singleMessage(body);
@@ -129,11 +138,7 @@ export class H2GrpcServer {
       } catch {
         return endCall(stream, fail(status.INTERNAL, 'malformed request message'));
       }
-      const header = (name: string) => {
-        const v = headers[name];
-        return typeof v === 'string' ? v : undefined;
-      };
-      const call = { request, header, deadline };
+      const call = { request, header: headerReader(headers), deadline };
       try {
         if (route.unary) unaryCall(stream, route, call);
         else route.stream!(new StreamCall(stream, route.method, call));
@@ -143,6 +148,10 @@ export class H2GrpcServer {
       }
     });
   }
+}
+
+function headerReader(headers: RequestHeaders): Call<unknown>['header'] {
+  return (name) => headers[name];
 }
 
 function fail(code: status, details: string): GrpcError {
@@ -158,65 +167,50 @@ function framingError(problem: FramingProblem): GrpcError {
 }
 
 /** Collects the request body up to `limit` bytes; past it the call ends RESOURCE_EXHAUSTED. */
-function readBody(stream: ServerHttp2Stream, limit: number, onBody: (body: Buffer) => void): void {
+function readBody(stream: H2Stream, limit: number, onBody: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
-  const onData = (chunk: Buffer) => {
+  stream.onData = (chunk) => {
     size += chunk.length;
     if (size > limit) {
-      // Answered now; the rest of the body is read and dropped, so memory stays bounded. (A
-      // RST_STREAM right after the answer can reach a client before it has read the status.)
-      stream.off('data', onData);
-      stream.on('data', ignore);
+      // Answered now; the HTTP/2 layer reads and drops the rest of the body, so memory stays
+      // bounded. (A RST_STREAM right after the answer can reach a client before its status.)
+      chunks.length = 0;
       endCall(stream, fail(status.RESOURCE_EXHAUSTED, 'request message too large'));
       return;
     }
     chunks.push(chunk);
   };
-  stream.on('data', onData);
-  stream.once('end', () => {
+  stream.onEnd = () => {
     if (size <= limit) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-  });
+  };
 }
 
-function answerable(stream: ServerHttp2Stream): boolean {
-  return !stream.destroyed && !stream.closed && !stream.headersSent;
-}
-
-/** Ends a call before reading its body, which is dropped. */
-function refuse(stream: ServerHttp2Stream, err: GrpcError): void {
-  stream.resume();
-  endCall(stream, err);
-}
-
-// Frozen: shared by every OK answer (node:http2 copies what it sends).
-const OK_TRAILERS: Trailers = Object.freeze({ 'grpc-status': '0' });
-
-/** A call's status as trailers: OK, or an error's code and percent-encoded message. */
-function statusTrailers(err?: GrpcError): Trailers {
-  return err
-    ? { 'grpc-status': String(err.code), 'grpc-message': encodeGrpcMessage(err.details) }
-    : OK_TRAILERS;
+/** A call's status as a trailer block: OK (with extra trailers), or an error's code and message. */
+function statusTrailers(err?: GrpcError, extra?: Trailers): Uint8Array {
+  if (err) {
+    return encodeHeaderBlock([
+      ['grpc-status', String(err.code)],
+      ['grpc-message', encodeGrpcMessage(err.details)],
+    ]);
+  }
+  return extra ? encodeHeaderBlock([...Object.entries(extra), OK]) : OK_TRAILERS;
 }
 
 /** Ends a call that has sent nothing yet: trailers-only. */
-function endCall(stream: ServerHttp2Stream, err?: GrpcError): void {
-  if (!answerable(stream)) return;
-  stream.respond({ ...RESPONSE_HEADERS, ...statusTrailers(err) }, { endStream: true });
+function endCall(stream: H2Stream, err: GrpcError): void {
+  if (!stream.answerable) return;
+  stream.respondOnly(
+    encodeHeaderBlock([
+      [':status', '200'],
+      CONTENT_TYPE,
+      ['grpc-status', String(err.code)],
+      ['grpc-message', encodeGrpcMessage(err.details)],
+    ]),
+  );
 }
 
-/** Sends the trailers once node:http2 asks for them (after the last DATA frame). */
-function trailersWhenWanted(stream: ServerHttp2Stream, trailers: Trailers): void {
-  stream.once('wantTrailers', () => {
-    try {
-      stream.sendTrailers(trailers);
-    } catch {
-      // The stream closed in between: the caller is gone.
-    }
-  });
-}
-
-function unaryCall(stream: ServerHttp2Stream, route: Route, call: Call<unknown>): void {
+function unaryCall(stream: H2Stream, route: Route, call: Call<unknown>): void {
   let answered = false;
   const done = (err: GrpcError | null, value?: unknown, trailers?: Trailers) => {
     if (answered) return;
@@ -229,10 +223,8 @@ function unaryCall(stream: ServerHttp2Stream, route: Route, call: Call<unknown>)
     } catch {
       return endCall(stream, fail(status.INTERNAL, 'the response could not be encoded'));
     }
-    if (!answerable(stream)) return;
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    trailersWhenWanted(stream, trailers ? { ...trailers, ...OK_TRAILERS } : OK_TRAILERS);
-    stream.end(frameMessage(payload));
+    if (!stream.answerable) return;
+    stream.respond(RESPONSE_HEADERS, frameMessage(payload), statusTrailers(undefined, trailers));
   };
   const timer = timerAt(call.deadline, () =>
     done(fail(status.DEADLINE_EXCEEDED, 'deadline exceeded')),
@@ -248,7 +240,7 @@ class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unkno
   private ended = false;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: H2Stream,
     private readonly method: MethodDefinition<unknown, never>,
     call: Call<unknown>,
   ) {
@@ -256,12 +248,12 @@ class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unkno
     this.request = call.request;
     this.deadline = call.deadline;
     this.header = call.header;
-    stream.on('drain', () => this.emit('drain'));
-    stream.once('close', () => {
+    stream.onDrain = () => this.emit('drain');
+    stream.onClose = () => {
       if (this.ended) return;
       this.ended = true;
       this.emit('cancelled');
-    });
+    };
   }
 
   get writableNeedDrain(): boolean {
@@ -269,10 +261,10 @@ class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unkno
   }
 
   write(message: unknown): boolean {
-    if (this.ended || this.stream.destroyed) return false;
+    if (this.ended || this.stream.closed) return false;
     if (!this.started) {
       this.started = true;
-      this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      this.stream.sendHeaders(RESPONSE_HEADERS);
     }
     return this.stream.write(frameMessage(this.method.responseSerialize(message as never)));
   }
@@ -280,8 +272,13 @@ class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unkno
   end(error?: GrpcError): void {
     if (this.ended) return;
     this.ended = true;
-    if (!this.started) return endCall(this.stream, error);
-    trailersWhenWanted(this.stream, statusTrailers(error));
-    this.stream.end();
+    if (!this.started) return error ? endCall(this.stream, error) : this.okOnly();
+    this.stream.end(statusTrailers(error));
+  }
+
+  /** OK with no message: trailers-only. */
+  private okOnly(): void {
+    if (!this.stream.answerable) return;
+    this.stream.respondOnly(encodeHeaderBlock([[':status', '200'], CONTENT_TYPE, OK]));
   }
 }

@@ -14,7 +14,7 @@ export interface GrpcServer {
 
 /**
  * ext_authz and grpc.health.v1 (health-service.ts) on one listener (plaintext: the sidecar talks
- * over loopback), served by our own gRPC-on-node:http2 server (src/grpc/h2-server.ts); health
+ * over loopback), served by our own gRPC server (src/grpc/h2-server.ts) on our own HTTP/2 (src/h2/); health
  * says NOT_SERVING until setServing(true). `service` defaults to the lean codec
  * (server-codec.ts); the bench's bare ceiling passes the generic proto-loader definition.
  */
@@ -25,9 +25,11 @@ export async function startGrpcServer(
 ): Promise<GrpcServer> {
   const server = new H2GrpcServer({
     maxMessageBytes: 4 * 1024 * 1024,
-    // Envoy multiplexes every check of a worker thread over one connection: a burst must not be
-    // refused by node:http2's 10 MB default.
-    maxSessionMemoryMb: 64,
+    // Envoy multiplexes every check of a worker thread over one connection and opens another
+    // when a connection is full; 1,024 open checks per connection is far past any healthy load.
+    maxConcurrentCalls: 1024,
+    // Bodies of checks still arriving are held against this window: eight 4 MiB requests at once.
+    connectionWindowBytes: 32 * 1024 * 1024,
   });
   server.addService(service, { Check: check });
   const health = new HealthService({

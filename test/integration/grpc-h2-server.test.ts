@@ -53,7 +53,11 @@ let counting: ServerStreamCall<string, string>[] = [];
 let cancelled = 0;
 
 async function start(maxMessageBytes = 1024): Promise<string> {
-  server = new H2GrpcServer({ maxMessageBytes, maxSessionMemoryMb: 10 });
+  server = new H2GrpcServer({
+    maxMessageBytes,
+    maxConcurrentCalls: 100,
+    connectionWindowBytes: 1024 * 1024,
+  });
   server.addService(SERVICE, {
     Echo: (call: Call<string>, done: UnaryCallback<string>) =>
       done(null, `${call.request}:${call.header('x-test') ?? ''}`, { 'x-trailer': 'yes' }),
