@@ -9,8 +9,9 @@ import { warmLoad } from './jwtexchange-server.js';
  * The ceiling every other case is divided by: the real gRPC listener (src/grpc/h2-server.ts) and
  * proto, decoding the same CheckRequest and encoding an allow-shaped CheckResponse (the generic
  * proto-loader codec), but deciding nothing. `bare-lean` is the same with the real server's own
- * codec (src/envoy/server-codec.ts): what is left of the transport alone; `bare-h2` answers on
- * node:http2 with no gRPC server at all; `bare-grpcjs` is grpc-js's own server with proto-loader's
+ * codec (src/envoy/server-codec.ts): what is left of the transport alone (our HTTP/2, src/h2/);
+ * `bare-h2` answers on node:http2 with no gRPC server at all (the HTTP/2 the listener ran on
+ * until the tenth session); `bare-grpcjs` is grpc-js's own server with proto-loader's
  * codec, the ceiling issue 13 named (a reference: the sidecar served gRPC with it until the ninth
  * session).
  * `bare-http` is the ceiling of the HTTP cases: the real ext_authz HTTP listener
