@@ -71,6 +71,8 @@ export class H2Connection {
   private reading = false;
   private flushQueued = false;
   private paused = false;
+  private readonly frameHandler = (type: number, flags: number, id: number, payload: Buffer) =>
+    this.onFrame(type, flags, id, payload);
 
   constructor(
     private readonly socket: Socket,
@@ -124,9 +126,7 @@ export class H2Connection {
   private onBytes(chunk: Buffer): void {
     if (this.closed) return;
     this.reading = true;
-    const problem = this.reader.push(chunk, (type, flags, id, payload) =>
-      this.onFrame(type, flags, id, payload),
-    );
+    const problem = this.reader.push(chunk, this.frameHandler);
     this.reading = false;
     if (problem === 'frame-too-large') this.fail(ErrorCode.FRAME_SIZE_ERROR);
     else if (problem === 'bad-preface') this.fail(ErrorCode.PROTOCOL_ERROR);
