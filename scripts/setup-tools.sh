@@ -5,9 +5,9 @@
 #   spicedb  Go module proxy: go install github.com/authzed/spicedb/cmd/spicedb
 #   helm     Go module proxy: go install helm.sh/helm/v3/cmd/helm
 #   promtool Go module proxy: go install github.com/prometheus/prometheus/cmd/promtool (alert tests)
-#   h2spec   Go module proxy: go install github.com/summerwind/h2spec/cmd/h2spec (HTTP/2 conformance
-#            of the gRPC listener). The module has no go.mod, hence +incompatible, and so its
-#            imports (x/net, cobra, color) resolve to their latest versions when it is installed
+#   h2spec   Go module proxy: github.com/summerwind/h2spec/cmd/h2spec (HTTP/2 conformance of the
+#            gRPC listener). The module has no go.mod (hence +incompatible), so `go install` would
+#            take its imports' latest versions; it is built in a throw-away module that pins them
 #   keycloak Maven Central org.keycloak:keycloak-quarkus-dist (zip, ~180 MB; interop tests), run
 #            with the machine's Java (17+), pre-built for the tests: in-memory H2, local caches
 #   node-image  npm registry node-linux-<arch> (the Node binary the `node` package installs), at
@@ -30,6 +30,8 @@ SPICEDB_VERSION=v1.56.2
 HELM_VERSION=v3.22.0
 PROMETHEUS_VERSION=v0.316.0
 H2SPEC_VERSION=v2.2.1+incompatible
+# What h2spec imports, pinned (its own module names none).
+H2SPEC_DEPS=(golang.org/x/net@v0.62.0 github.com/spf13/cobra@v1.10.2 github.com/fatih/color@v1.19.0)
 KEYCLOAK_VERSION=26.7.3
 VEGETA_VERSION=v12.13.0
 # Its major is the Dockerfile's NODE_IMAGE (node:26-slim); test/unit/dockerfile.test.ts keeps them in step.
@@ -144,6 +146,25 @@ install_h2load() {
 }
 
 # Our own source, so the folder is keyed by a hash of it (a change rebuilds it).
+install_h2spec() {
+  local pins
+  pins=$(printf '%s ' "${H2SPEC_DEPS[@]}" | sha256sum | cut -c1-8)
+  local dir="$tools/h2spec-$H2SPEC_VERSION-$pins"
+  if [ ! -x "$dir/h2spec" ]; then
+    log "h2spec $H2SPEC_VERSION from the Go module proxy (its imports pinned: ${H2SPEC_DEPS[*]})"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/build"
+    (
+      cd "$dir.tmp/build"
+      go mod init h2spec-pinned >/dev/null 2>&1
+      go get "github.com/summerwind/h2spec@$H2SPEC_VERSION" "${H2SPEC_DEPS[@]}"
+      CGO_ENABLED=0 go build -o "$dir.tmp/h2spec" github.com/summerwind/h2spec/cmd/h2spec
+    )
+    rm -rf "$dir.tmp/build" && rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  link "$dir/h2spec" h2spec
+  log "h2spec: $H2SPEC_VERSION"
+}
+
 install_opa_ref() {
   local src="$root/bench/opa-ext-authz"
   local hash
@@ -167,7 +188,7 @@ for t in "${wanted[@]}"; do
     spicedb) go_install spicedb github.com/authzed/spicedb/cmd/spicedb "$SPICEDB_VERSION" ;;
     helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
-    h2spec) go_install h2spec github.com/summerwind/h2spec/cmd/h2spec "$H2SPEC_VERSION" ;;
+    h2spec) install_h2spec ;;
     keycloak) install_keycloak ;;
     node-image) install_node_image ;;
     jemalloc) install_jemalloc ;;
