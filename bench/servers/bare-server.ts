@@ -22,7 +22,7 @@ const grpc = await startGrpcServer(
     calls++;
     callback(null, FIXED_ALLOW);
   },
-  service,
+  { service },
 );
 setServing(grpc.health, true);
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import { timerAt } from '../clock.js';
 import { encodeHeaderBlock } from '../h2/hpack-encoder.js';
+import { errorName, type ErrorName } from '../h2/protocol.js';
 import type { RequestHeaders } from '../h2/request-headers.js';
 import { H2Server } from '../h2/server.js';
 import type { H2Stream } from '../h2/stream.js';
@@ -27,6 +28,8 @@ export interface H2GrpcServerOptions {
   readonly maxConcurrentCalls: number;
   /** Request bytes a connection may hold for calls not yet complete (its receive window). */
   readonly connectionWindowBytes: number;
+  /** Told of each HTTP/2 error the listener sends (a GOAWAY or RST_STREAM), by scope and name. */
+  readonly onProtocolError?: (scope: 'connection' | 'stream', error: ErrorName) => void;
 }
 
 interface Route {
@@ -74,6 +77,9 @@ export class H2GrpcServer {
         streamWindowBytes: options.maxMessageBytes + FRAME_HEADER_BYTES,
         connectionWindowBytes: options.connectionWindowBytes,
         maxHeaderListBytes: MAX_HEADER_LIST_BYTES,
+        onProtocolError: options.onProtocolError
+          ? (scope, code) => options.onProtocolError!(scope, errorName(code))
+          : undefined,
       },
       (stream) => this.onStream(stream),
     );

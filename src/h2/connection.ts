@@ -36,6 +36,8 @@ export interface H2ConnectionOptions {
   readonly connectionWindowBytes: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE; a larger request is answered 431. */
   readonly maxHeaderListBytes: number;
+  /** Told of each error we send: a connection's GOAWAY (not NO_ERROR) or a stream's RST_STREAM. */
+  readonly onProtocolError?: (scope: 'connection' | 'stream', code: ErrorCode) => void;
 }
 
 /** Above this many unsent octets, we stop reading the socket until it drains. */
@@ -384,6 +386,7 @@ export class H2Connection {
 
   private resetId(id: number, code: ErrorCode): boolean {
     this.send(rstStreamFrame(id, code));
+    this.options.onProtocolError?.('stream', code);
     if (this.recentResets.push(id) > RECENT_RESETS) this.recentResets.shift();
     return true;
   }
@@ -439,6 +442,7 @@ export class H2Connection {
   private fail(code: ErrorCode): boolean {
     if (this.closed) return false;
     this.send(goawayFrame(this.lastStreamId, code));
+    this.options.onProtocolError?.('connection', code);
     this.closed = true;
     for (const stream of [...this.streams.values()]) this.abort(stream);
     this.flush();

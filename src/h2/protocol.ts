@@ -37,6 +37,16 @@ export const ErrorCode = {
   ENHANCE_YOUR_CALM: 0xb,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export type ErrorName = keyof typeof ErrorCode;
+
+const ERROR_NAMES = new Map(
+  Object.entries(ErrorCode).map(([name, code]) => [code as number, name as ErrorName]),
+);
+
+/** The name of one of our error codes (a closed set: a metric label). */
+export function errorName(code: ErrorCode): ErrorName {
+  return ERROR_NAMES.get(code)!;
+}
 
 export const Setting = {
   HEADER_TABLE_SIZE: 0x1,

@@ -16,6 +16,7 @@ export class SidecarMetrics extends MetricsRegistry {
   readonly phaseDuration: PlainHistogram<'phase'>;
   readonly checksInFlight: Gauge;
   readonly verifiedCache: Counter<'result'>;
+  readonly grpcProtocolErrors: Counter<'scope' | 'error'>;
   readonly jwksAge: Gauge<'issuer'>;
   readonly jwksKeys: Gauge<'issuer'>;
   readonly serviceTokenExchanges: Counter<'audience' | 'result'>;
@@ -73,6 +74,12 @@ export class SidecarMetrics extends MetricsRegistry {
       help: 'Checks being evaluated right now.',
       registers: r,
       collect: this.hooked('jwtexchange_checks_in_flight'),
+    });
+    this.grpcProtocolErrors = new Counter({
+      name: 'jwtexchange_grpc_protocol_errors_total',
+      help: 'HTTP/2 errors the ext_authz gRPC listener sent, by scope (connection: GOAWAY, stream: RST_STREAM) and error code name.',
+      labelNames: ['scope', 'error'],
+      registers: r,
     });
     this.verifiedCache = new Counter({
       name: 'jwtexchange_verified_token_cache_total',

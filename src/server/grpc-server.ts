@@ -1,7 +1,7 @@
 import type { createCheckHandler } from '../check/handler.js';
 import { leanAuthorizationService } from '../envoy/server-codec.js';
 import type { ServiceMethods } from '../grpc/calls.js';
-import { H2GrpcServer } from '../grpc/h2-server.js';
+import { H2GrpcServer, type H2GrpcServerOptions } from '../grpc/h2-server.js';
 import { HealthService } from './health-service.js';
 
 const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
@@ -15,13 +15,19 @@ export interface GrpcServer {
 /**
  * ext_authz and grpc.health.v1 (health-service.ts) on one listener (plaintext: the sidecar talks
  * over loopback), served by our own gRPC server (src/grpc/h2-server.ts) on our own HTTP/2 (src/h2/); health
- * says NOT_SERVING until setServing(true). `service` defaults to the lean codec
- * (server-codec.ts); the bench's bare ceiling passes the generic proto-loader definition.
+ * says NOT_SERVING until setServing(true).
  */
+export interface GrpcServerOptions {
+  /** The Check method's codec: the lean one by default; the bench's ceiling passes the generic. */
+  readonly service?: ServiceMethods;
+  /** Told of each HTTP/2 error the listener sends (the transport-errors metric). */
+  readonly onProtocolError?: H2GrpcServerOptions['onProtocolError'];
+}
+
 export async function startGrpcServer(
   address: string,
   check: ReturnType<typeof createCheckHandler>,
-  service: ServiceMethods = leanAuthorizationService(),
+  options: GrpcServerOptions = {},
 ): Promise<GrpcServer> {
   const server = new H2GrpcServer({
     maxMessageBytes: 4 * 1024 * 1024,
@@ -30,8 +36,9 @@ export async function startGrpcServer(
     maxConcurrentCalls: 1024,
     // Bodies of checks still arriving are held against this window: eight 4 MiB requests at once.
     connectionWindowBytes: 32 * 1024 * 1024,
+    onProtocolError: options.onProtocolError,
   });
-  server.addService(service, { Check: check });
+  server.addService(options.service ?? leanAuthorizationService(), { Check: check });
   const health = new HealthService({
     '': 'NOT_SERVING',
     [AUTHORIZATION_SERVICE_NAME]: 'NOT_SERVING',

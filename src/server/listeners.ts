@@ -55,7 +55,9 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
     // One runner answers both transports: the same metrics, log lines and in-flight count.
     const run = createCheckRunner(deps, inFlight);
     const grpcAddress = config.server.grpcAddress;
-    grpc = await startGrpcServer(grpcAddress, createCheckHandler(run)).catch((err: unknown) => {
+    grpc = await startGrpcServer(grpcAddress, createCheckHandler(run), {
+      onProtocolError: (scope, error) => metrics.grpcProtocolErrors.inc({ scope, error }),
+    }).catch((err: unknown) => {
       throw asListenError(err, 'server.grpcAddress', grpcAddress);
     });
     const { httpCheckAddress, httpCheckTimeoutMs } = config.server;

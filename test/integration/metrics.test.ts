@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizationClient, syntheticCheckRequest } from '../../src/envoy/client.js';
+import { connect } from 'node:net';
+import { frame, settingsFrame } from '../../src/h2/frame-writer.js';
+import { encodeHeaderBlock } from '../../src/h2/hpack-encoder.js';
+import { Flag, FrameType, PREFACE } from '../../src/h2/protocol.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { scrapeMetrics, type Scrape } from '../helpers/prometheus.js';
 
@@ -165,5 +169,56 @@ describe('/metrics in dry-run', () => {
       scrape.sum('jwtexchange_checks_total', { decision: 'dry_run', reason: 'missing_token' }),
     ).toBe(1);
     expect(scrape.sum('jwtexchange_checks_total', { decision: 'deny' })).toBe(0);
+  });
+});
+
+describe('/metrics: HTTP/2 errors the gRPC listener sends', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+
+  afterAll(async () => {
+    await t?.app.shutdown();
+  });
+
+  /** Sends frames after the preface and reads until the frame of `type` comes back, or close. */
+  function exchange(frames: Buffer[], until: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(t.app.grpcPort, '127.0.0.1');
+      let got = Buffer.alloc(0);
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+      socket.on('data', (chunk: Buffer) => {
+        got = Buffer.concat([got, chunk]);
+        for (let at = 0; at + 9 <= got.length; at += 9 + got.readUIntBE(at, 3)) {
+          if (got[at + 3] === until) {
+            socket.destroy();
+            return;
+          }
+        }
+      });
+      socket.write(Buffer.concat([PREFACE, settingsFrame([]), ...frames]));
+    });
+  }
+
+  it('counts a reset malformed request and a connection ended by GOAWAY, by scope and code', async () => {
+    const malformed = encodeHeaderBlock([
+      [':method', 'POST'],
+      [':scheme', 'http'],
+      [':path', '/envoy.service.auth.v3.Authorization/Check'],
+      ['X-Upper', 'v'],
+    ]);
+    await exchange(
+      [frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, malformed)],
+      FrameType.RST_STREAM,
+    );
+    await exchange([frame(FrameType.HEADERS, Flag.END_HEADERS, 2, malformed)], FrameType.GOAWAY);
+    const scrape = await scrapeMetrics(t.app.httpPort);
+    const errors = (scope: string) =>
+      scrape.sum('jwtexchange_grpc_protocol_errors_total', { scope, error: 'PROTOCOL_ERROR' });
+    expect(errors('stream')).toBe(1);
+    expect(errors('connection')).toBe(1);
   });
 });
