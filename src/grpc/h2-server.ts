@@ -224,13 +224,16 @@ function unaryCall(stream: H2Stream, route: Route, call: Call<unknown>): void {
     clearTimeout(timer);
     if (err) return endCall(stream, err);
     let payload: Buffer;
+    let trailerBlock: Uint8Array;
     try {
       payload = route.method.responseSerialize(value as never);
+      // Extra trailers are encoded here too: one that cannot be (a CR, say) fails the call only.
+      trailerBlock = statusTrailers(undefined, trailers);
     } catch {
       return endCall(stream, fail(status.INTERNAL, 'the response could not be encoded'));
     }
     if (!stream.answerable) return;
-    stream.respond(RESPONSE_HEADERS, frameMessage(payload), statusTrailers(undefined, trailers));
+    stream.respond(RESPONSE_HEADERS, frameMessage(payload), trailerBlock);
   };
   const timer = timerAt(call.deadline, () =>
     done(fail(status.DEADLINE_EXCEEDED, 'deadline exceeded')),

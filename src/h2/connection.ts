@@ -128,7 +128,13 @@ export class H2Connection {
   private onBytes(chunk: Buffer): void {
     if (this.closed) return;
     this.reading = true;
-    const problem = this.reader.push(chunk, this.frameHandler);
+    let problem;
+    try {
+      problem = this.reader.push(chunk, this.frameHandler);
+    } catch {
+      // A bug of ours, here or in a consumer's callback, costs this connection, never the process.
+      this.fail(ErrorCode.INTERNAL_ERROR);
+    }
     this.reading = false;
     if (problem === 'frame-too-large') this.fail(ErrorCode.FRAME_SIZE_ERROR);
     else if (problem === 'bad-preface') this.fail(ErrorCode.PROTOCOL_ERROR);

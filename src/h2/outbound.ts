@@ -86,8 +86,9 @@ export class Outbound implements StreamSink {
 
   /** Sends as much of `data` as both windows allow, in frames of the peer's size; returns how much. */
   private dataFrames(stream: H2Stream, data: Uint8Array): number {
-    const room = Math.min(data.length, this.window, stream.sendWindow);
-    if (room <= 0 && data.length > 0) return 0;
+    // A window can be negative (the peer lowered SETTINGS_INITIAL_WINDOW_SIZE): no room, not less.
+    const room = Math.max(0, Math.min(data.length, this.window, stream.sendWindow));
+    if (room === 0 && data.length > 0) return 0;
     const max = this.peer.maxFrameSize;
     const frames = Math.max(1, Math.ceil(room / max));
     const out = Buffer.allocUnsafe(room + frames * FRAME_HEADER_LENGTH);

@@ -249,6 +249,18 @@ describe('H2GrpcServer', () => {
     expect((await echo(c, 'still')).value).toBe('still:');
   });
 
+  it('INTERNAL for an answer whose extra trailers cannot be sent, given later; the server keeps serving', async () => {
+    const address = await start();
+    const answer = raw(address, { ':path': '/test.Test/Hang' }, frameMessage(bytes('a')));
+    await waitFor(() => hung.length === 1, 'the call to arrive');
+    // Outside any read of the connection: a throw here would reach the process.
+    hung[0]!.done(null, 'x', { 'x-bad': 'a\r\nb' });
+    const r = await answer;
+    expect(r.headers['grpc-status']).toBe(String(status.INTERNAL));
+    expect(r.headers['grpc-message']).toBe('the response could not be encoded');
+    expect((await echo(client(address), 'after')).value).toBe('after:');
+  });
+
   it('a call whose client went away: the handler answering later does not throw', async () => {
     const address = await start();
     const { req } = request(address, { ':path': '/test.Test/Hang' });

@@ -266,6 +266,29 @@ describe('H2Connection', () => {
     expect(drained).toBe(0); // ended: nothing more to write, so no drain
   });
 
+  it('waits, without sending, while a lowered SETTINGS_INITIAL_WINDOW_SIZE leaves a window negative', () => {
+    const c = connect(OPTIONS, (s) => s.sendHeaders(Uint8Array.of(0x88)));
+    c.send(headers(1, Flag.END_HEADERS | Flag.END_STREAM));
+    const s = c.streams[0]!;
+    expect(s.write(Buffer.from('abcdefgh'))).toBe(true);
+    c.send(settingsFrame([[Setting.INITIAL_WINDOW_SIZE, 0]])); // 65,535 - 65,535 - 8 < 0
+    // A zero-length DATA frame costs no window: it goes, where it once threw a RangeError.
+    expect(s.write(Buffer.alloc(0))).toBe(true);
+    expect(s.write(Buffer.from('ij'))).toBe(false);
+    c.send(windowUpdateFrame(1, 10));
+    const data = c.written().filter((f) => f.type === FrameType.DATA);
+    expect(data.map((f) => f.payload.toString())).toEqual(['', 'ij']);
+  });
+
+  it('ends only the connection, with INTERNAL_ERROR, when handling a frame throws', () => {
+    const c = connect(OPTIONS, () => {
+      throw new Error('a bug');
+    });
+    c.send(headers(1, Flag.END_HEADERS | Flag.END_STREAM));
+    expect(goaway(c.written())).toBe(ErrorCode.INTERNAL_ERROR);
+    expect(c.socket.ended).toBe(true);
+  });
+
   it('on shutdown sends GOAWAY, refuses new streams, and ends once the open one is done', () => {
     const c = connect();
     c.send(headers(1, Flag.END_HEADERS | Flag.END_STREAM));
