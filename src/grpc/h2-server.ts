@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import { timerAt } from '../clock.js';
 import { encodeHeaderBlock } from '../h2/hpack-encoder.js';
-import { errorName, type ErrorName } from '../h2/protocol.js';
+import type { ErrorName } from '../h2/protocol.js';
 import type { RequestHeaders } from '../h2/request-headers.js';
 import { H2Server } from '../h2/server.js';
 import type { H2Stream } from '../h2/stream.js';
@@ -77,9 +77,7 @@ export class H2GrpcServer {
         streamWindowBytes: options.maxMessageBytes + FRAME_HEADER_BYTES,
         connectionWindowBytes: options.connectionWindowBytes,
         maxHeaderListBytes: MAX_HEADER_LIST_BYTES,
-        onProtocolError: options.onProtocolError
-          ? (scope, code) => options.onProtocolError!(scope, errorName(code))
-          : undefined,
+        onProtocolError: options.onProtocolError,
       },
       (stream) => this.onStream(stream),
     );

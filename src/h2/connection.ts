@@ -10,16 +10,19 @@ import {
 import { FrameReader } from './frame-reader.js';
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack-decoder.js';
+import { encodeHeaderBlock } from './hpack-encoder.js';
 import { Outbound } from './outbound.js';
 import { applySettings, defaultPeerSettings } from './peer-settings.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_WINDOW,
   ErrorCode,
+  errorName,
   Flag,
   FrameType,
   MAX_WINDOW,
   Setting,
+  type ErrorName,
 } from './protocol.js';
 import { requestHeaders, validTrailers } from './request-headers.js';
 import { H2Stream } from './stream.js';
@@ -37,14 +40,15 @@ export interface H2ConnectionOptions {
   /** SETTINGS_MAX_HEADER_LIST_SIZE; a larger request is answered 431. */
   readonly maxHeaderListBytes: number;
   /** Told of each error we send: a connection's GOAWAY (not NO_ERROR) or a stream's RST_STREAM. */
-  readonly onProtocolError?: (scope: 'connection' | 'stream', code: ErrorCode) => void;
+  readonly onProtocolError?: (scope: 'connection' | 'stream', error: ErrorName) => void;
 }
 
 /** Above this many unsent octets, we stop reading the socket until it drains. */
 const WRITE_HIGH_WATER = 1024 * 1024;
 const HPACK_TABLE_SIZE = 4096; // the protocol default; we do not advertise another
 const RECENT_RESETS = 64;
-const STATUS_431 = Uint8Array.of(0x08, 0x03, 0x34, 0x33, 0x31); // :status 431, literal, no index
+/** The answer to a header list over our limit (RFC 9113 §8.2.2, RFC 6585). */
+const STATUS_431 = encodeHeaderBlock([[':status', '431']]);
 
 /**
  * The server side of one HTTP/2 connection over cleartext TCP with prior knowledge (RFC 9113
@@ -281,7 +285,7 @@ export class H2Connection {
     );
     this.streams.set(id, stream);
     if (!headers) {
-      stream.respondOnly(STATUS_431); // too large a header list (RFC 9113 §8.2.2, RFC 6585)
+      stream.respondOnly(STATUS_431);
     } else {
       this.onStream(stream);
     }
@@ -392,7 +396,7 @@ export class H2Connection {
 
   private resetId(id: number, code: ErrorCode): boolean {
     this.send(rstStreamFrame(id, code));
-    this.options.onProtocolError?.('stream', code);
+    this.options.onProtocolError?.('stream', errorName(code));
     if (this.recentResets.push(id) > RECENT_RESETS) this.recentResets.shift();
     return true;
   }
@@ -448,19 +452,20 @@ export class H2Connection {
   private fail(code: ErrorCode): boolean {
     if (this.closed) return false;
     this.send(goawayFrame(this.lastStreamId, code));
-    this.options.onProtocolError?.('connection', code);
-    this.closed = true;
-    for (const stream of [...this.streams.values()]) this.abort(stream);
-    this.flush();
-    this.socket.end();
-    // A peer that never closes its side is cut after a moment.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.options.onProtocolError?.('connection', errorName(code));
+    this.endSocket();
     return false;
   }
 
   private endIfIdle(): void {
     if (this.closed || this.streams.size > 0 || !(this.goawaySent || this.peerGoaway)) return;
+    this.endSocket();
+  }
+
+  /** Sends what is queued, then ends the socket; a peer that never closes its side is cut soon. */
+  private endSocket(): void {
     this.closed = true;
+    this.abortAll();
     this.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -468,6 +473,11 @@ export class H2Connection {
 
   private onSocketClose(): void {
     this.closed = true;
-    for (const stream of [...this.streams.values()]) this.abort(stream);
+    this.abortAll();
+  }
+
+  /** Deleting the entry being visited is safe while iterating a Map. */
+  private abortAll(): void {
+    for (const stream of this.streams.values()) this.abort(stream);
   }
 }

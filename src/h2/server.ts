@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { H2Connection, type H2ConnectionOptions } from './connection.js';
 import type { H2Stream } from './stream.js';
 
@@ -9,25 +9,25 @@ import type { H2Stream } from './stream.js';
  */
 export class H2Server {
   readonly net: Server;
-  private readonly connections = new Map<Socket, H2Connection>();
+  private readonly connections = new Set<H2Connection>();
 
   constructor(options: H2ConnectionOptions, onStream: (stream: H2Stream) => void) {
     this.net = createServer((socket) => {
       const connection = new H2Connection(socket, options, onStream);
-      this.connections.set(socket, connection);
-      socket.once('close', () => this.connections.delete(socket));
+      this.connections.add(connection);
+      socket.once('close', () => this.connections.delete(connection));
     });
   }
 
   /** Stops accepting; GOAWAY on every connection; `done` once the last one has ended. */
   close(done?: () => void): void {
     this.net.close(() => done?.());
-    for (const connection of this.connections.values()) connection.shutdown();
+    for (const connection of this.connections) connection.shutdown();
   }
 
   /** Cuts every connection now. */
   destroy(): void {
     this.net.close();
-    for (const connection of this.connections.values()) connection.destroy();
+    for (const connection of this.connections) connection.destroy();
   }
 }

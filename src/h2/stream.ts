@@ -30,9 +30,7 @@ export class H2Stream {
   closed = false;
   headersSent = false;
 
-  // Flow control and body accounting, kept by the connection.
-  sendWindow: number;
-  recvWindow: number;
+  // Flow control and body accounting, kept by the connection (so are the two windows).
   readonly queued: Uint8Array[] = [];
   queuedTrailers: Uint8Array | undefined;
   /** Body octets handed to onData and not yet released (the connection window waits for them). */
@@ -43,28 +41,25 @@ export class H2Stream {
     readonly id: number,
     readonly headers: RequestHeaders,
     private readonly sink: StreamSink,
-    sendWindow: number,
-    recvWindow: number,
+    public sendWindow: number,
+    public recvWindow: number,
     readonly contentLength: number | undefined,
-  ) {
-    this.sendWindow = sendWindow;
-    this.recvWindow = recvWindow;
-  }
+  ) {}
 
-  /** True while an answer can still start: open, nothing sent yet. */
+  /** True while an answer can still start: open, nothing sent yet (END_STREAM comes after headers). */
   get answerable(): boolean {
     return !this.closed && !this.headersSent;
   }
 
   /** The whole answer is one header block that ends the stream (e.g. gRPC's trailers-only). */
   respondOnly(block: Uint8Array): void {
-    if (this.closed || this.localEnded || this.headersSent) return;
+    if (!this.answerable) return;
     this.sink.sendHeaders(this, block, true);
   }
 
   /** Response headers, the body and the trailers, in one write when flow control allows. */
   respond(head: Uint8Array, body: Uint8Array, trailers: Uint8Array): void {
-    if (this.closed || this.localEnded || this.headersSent) return;
+    if (!this.answerable) return;
     this.sink.sendHeaders(this, head, false);
     this.sink.sendData(this, body);
     this.sink.sendTrailers(this, trailers);
@@ -72,7 +67,7 @@ export class H2Stream {
 
   /** For streamed answers: the response headers, then write() per message, then end(). */
   sendHeaders(head: Uint8Array): void {
-    if (this.closed || this.localEnded || this.headersSent) return;
+    if (!this.answerable) return;
     this.sink.sendHeaders(this, head, false);
   }
 
