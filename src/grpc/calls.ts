@@ -6,6 +6,10 @@ export interface GrpcError {
   readonly details: string;
 }
 
+export function grpcError(code: status, details: string): GrpcError {
+  return { code, details };
+}
+
 /** Extra response trailers (printable ASCII values). */
 export type Trailers = Readonly<Record<string, string>>;
 

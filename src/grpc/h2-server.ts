@@ -7,15 +7,16 @@ import type { RequestHeaders } from '../h2/request-headers.js';
 import { H2Server } from '../h2/server.js';
 import type { H2Stream } from '../h2/stream.js';
 import { listenOn } from '../net/address.js';
-import type {
-  Call,
-  GrpcError,
-  MethodDefinition,
-  ServerStreamCall,
-  ServerStreamHandler,
-  ServiceMethods,
-  Trailers,
-  UnaryHandler,
+import {
+  grpcError,
+  type Call,
+  type GrpcError,
+  type MethodDefinition,
+  type ServerStreamCall,
+  type ServerStreamHandler,
+  type ServiceMethods,
+  type Trailers,
+  type UnaryHandler,
 } from './calls.js';
 import { FRAME_HEADER_BYTES, frameMessage, singleMessage, type FramingProblem } from './framing.js';
 import { encodeGrpcMessage } from './status-message.js';
@@ -43,6 +44,8 @@ const CONTENT_TYPE: readonly [string, string] = ['content-type', 'application/gr
 const RESPONSE_HEADERS = encodeHeaderBlock([[':status', '200'], CONTENT_TYPE]);
 const OK = ['grpc-status', '0'] as const;
 const OK_TRAILERS = encodeHeaderBlock([OK]);
+/** OK with no message, trailers-only: HPACK blocks without indexing simply concatenate. */
+const OK_ONLY = Buffer.concat([RESPONSE_HEADERS, OK_TRAILERS]);
 const UNSUPPORTED_MEDIA_TYPE = encodeHeaderBlock([
   [':status', '415'],
   ['content-type', 'text/plain'],
@@ -127,10 +130,10 @@ export class H2GrpcServer {
       return stream.respond(UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_MEDIA_TYPE_BODY, NO_TRAILERS);
     }
     const route = this.routes.get(headers[':path']!);
-    if (!route) return endCall(stream, fail(status.UNIMPLEMENTED, 'method not implemented'));
+    if (!route) return endCall(stream, grpcError(status.UNIMPLEMENTED, 'method not implemented'));
     const timeout = parseGrpcTimeout(headers['grpc-timeout']);
     if (timeout === 'invalid') {
-      return endCall(stream, fail(status.INTERNAL, 'malformed grpc-timeout'));
+      return endCall(stream, grpcError(status.INTERNAL, 'malformed grpc-timeout'));
     }
     const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
     readBody(stream, this.options.maxMessageBytes + FRAME_HEADER_BYTES, (body) => {
@@ -140,7 +143,7 @@ export class H2GrpcServer {
       try {
         request = route.method.requestDeserialize(message);
       } catch {
-        return endCall(stream, fail(status.INTERNAL, 'malformed request message'));
+        return endCall(stream, grpcError(status.INTERNAL, 'malformed request message'));
       }
       const call = { request, header: headerReader(headers), deadline };
       try {
@@ -148,7 +151,7 @@ export class H2GrpcServer {
         else route.stream!(new StreamCall(stream, route.method, call));
       } catch {
         // Handlers are written not to throw; one that does fails its call, never the process.
-        endCall(stream, fail(status.INTERNAL, 'internal error'));
+        endCall(stream, grpcError(status.INTERNAL, 'internal error'));
       }
     });
   }
@@ -158,16 +161,12 @@ function headerReader(headers: RequestHeaders): Call<unknown>['header'] {
   return (name) => headers[name];
 }
 
-function fail(code: status, details: string): GrpcError {
-  return { code, details };
-}
-
 function framingError(problem: FramingProblem): GrpcError {
   if (problem === 'compressed') {
-    return fail(status.UNIMPLEMENTED, 'compressed messages are not accepted');
+    return grpcError(status.UNIMPLEMENTED, 'compressed messages are not accepted');
   }
-  if (problem === 'truncated') return fail(status.INTERNAL, 'truncated request message');
-  return fail(status.INTERNAL, 'expected exactly one request message');
+  if (problem === 'truncated') return grpcError(status.INTERNAL, 'truncated request message');
+  return grpcError(status.INTERNAL, 'expected exactly one request message');
 }
 
 /** Collects the request body up to `limit` bytes; past it the call ends RESOURCE_EXHAUSTED. */
@@ -180,7 +179,7 @@ function readBody(stream: H2Stream, limit: number, onBody: (body: Buffer) => voi
       // Answered now; the HTTP/2 layer reads and drops the rest of the body, so memory stays
       // bounded. (A RST_STREAM right after the answer can reach a client before its status.)
       chunks.length = 0;
-      endCall(stream, fail(status.RESOURCE_EXHAUSTED, 'request message too large'));
+      endCall(stream, grpcError(status.RESOURCE_EXHAUSTED, 'request message too large'));
       return;
     }
     chunks.push(chunk);
@@ -190,28 +189,23 @@ function readBody(stream: H2Stream, limit: number, onBody: (body: Buffer) => voi
   };
 }
 
-/** A call's status as a trailer block: OK (with extra trailers), or an error's code and message. */
-function statusTrailers(err?: GrpcError, extra?: Trailers): Uint8Array {
-  if (err) {
-    return encodeHeaderBlock([
-      ['grpc-status', String(err.code)],
-      ['grpc-message', encodeGrpcMessage(err.details)],
-    ]);
-  }
+/** The trailers of an OK answer: grpc-status 0 after any extra trailers. */
+function okTrailers(extra?: Trailers): Uint8Array {
   return extra ? encodeHeaderBlock([...Object.entries(extra), OK]) : OK_TRAILERS;
+}
+
+/** The trailers of an error: its code and percent-encoded message. */
+function errorTrailers(err: GrpcError): Uint8Array {
+  return encodeHeaderBlock([
+    ['grpc-status', String(err.code)],
+    ['grpc-message', encodeGrpcMessage(err.details)],
+  ]);
 }
 
 /** Ends a call that has sent nothing yet: trailers-only. */
 function endCall(stream: H2Stream, err: GrpcError): void {
   if (!stream.answerable) return;
-  stream.respondOnly(
-    encodeHeaderBlock([
-      [':status', '200'],
-      CONTENT_TYPE,
-      ['grpc-status', String(err.code)],
-      ['grpc-message', encodeGrpcMessage(err.details)],
-    ]),
-  );
+  stream.respondOnly(Buffer.concat([RESPONSE_HEADERS, errorTrailers(err)]));
 }
 
 function unaryCall(stream: H2Stream, route: Route, call: Call<unknown>): void {
@@ -226,15 +220,15 @@ function unaryCall(stream: H2Stream, route: Route, call: Call<unknown>): void {
     try {
       payload = route.method.responseSerialize(value as never);
       // Extra trailers are encoded here too: one that cannot be (a CR, say) fails the call only.
-      trailerBlock = statusTrailers(undefined, trailers);
+      trailerBlock = okTrailers(trailers);
     } catch {
-      return endCall(stream, fail(status.INTERNAL, 'the response could not be encoded'));
+      return endCall(stream, grpcError(status.INTERNAL, 'the response could not be encoded'));
     }
     if (!stream.answerable) return;
     stream.respond(RESPONSE_HEADERS, frameMessage(payload), trailerBlock);
   };
   const timer = timerAt(call.deadline, () =>
-    done(fail(status.DEADLINE_EXCEEDED, 'deadline exceeded')),
+    done(grpcError(status.DEADLINE_EXCEEDED, 'deadline exceeded')),
   );
   route.unary!(call, done);
 }
@@ -279,13 +273,11 @@ class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unkno
   end(error?: GrpcError): void {
     if (this.ended) return;
     this.ended = true;
-    if (!this.started) return error ? endCall(this.stream, error) : this.okOnly();
-    this.stream.end(statusTrailers(error));
-  }
-
-  /** OK with no message: trailers-only. */
-  private okOnly(): void {
-    if (!this.stream.answerable) return;
-    this.stream.respondOnly(encodeHeaderBlock([[':status', '200'], CONTENT_TYPE, OK]));
+    if (!this.started) {
+      if (error) endCall(this.stream, error);
+      else this.stream.respondOnly(OK_ONLY);
+      return;
+    }
+    this.stream.end(error ? errorTrailers(error) : OK_TRAILERS);
   }
 }

@@ -12,11 +12,6 @@ export interface GrpcServer {
   readonly port: number;
 }
 
-/**
- * ext_authz and grpc.health.v1 (health-service.ts) on one listener (plaintext: the sidecar talks
- * over loopback), served by our own gRPC server (src/grpc/h2-server.ts) on our own HTTP/2 (src/h2/); health
- * says NOT_SERVING until setServing(true).
- */
 export interface GrpcServerOptions {
   /** The Check method's codec: the lean one by default; the bench's ceiling passes the generic. */
   readonly service?: ServiceMethods;
@@ -24,6 +19,11 @@ export interface GrpcServerOptions {
   readonly onProtocolError?: H2GrpcServerOptions['onProtocolError'];
 }
 
+/**
+ * ext_authz and grpc.health.v1 (health-service.ts) on one listener (plaintext: the sidecar talks
+ * over loopback), served by our own gRPC server (src/grpc/h2-server.ts) on our own HTTP/2
+ * (src/h2/); health says NOT_SERVING until setServing(true).
+ */
 export async function startGrpcServer(
   address: string,
   check: ReturnType<typeof createCheckHandler>,

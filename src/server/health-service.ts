@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { Call, GrpcError, ServerStreamCall, UnaryCallback } from '../grpc/calls.js';
+import { grpcError, type Call, type ServerStreamCall, type UnaryCallback } from '../grpc/calls.js';
 import type { H2GrpcServer } from '../grpc/h2-server.js';
 import {
   healthServiceDefinition,
@@ -22,8 +22,6 @@ interface Watcher {
 
 /** Watch streams open at once, and services List answers, before RESOURCE_EXHAUSTED. */
 const DEFAULT_LIMIT = 100;
-
-const fail = (code: GrpcStatus, details: string): GrpcError => ({ code, details });
 
 /**
  * grpc.health.v1.Health as https://github.com/grpc/grpc/blob/master/doc/health-checking.md
@@ -82,17 +80,17 @@ export class HealthService {
   }
 
   private check(req: Decoded<HealthCheckRequest>, done: UnaryCallback<HealthCheckResponse>): void {
-    if ('invalid' in req) return done(fail(GrpcStatus.INVALID_ARGUMENT, req.invalid));
+    if ('invalid' in req) return done(grpcError(GrpcStatus.INVALID_ARGUMENT, req.invalid));
     const status = this.statuses.get(req.service);
     // The caller's service name is not echoed back: it may be megabytes long.
-    if (status === undefined) return done(fail(GrpcStatus.NOT_FOUND, 'unknown service'));
+    if (status === undefined) return done(grpcError(GrpcStatus.NOT_FOUND, 'unknown service'));
     done(null, { status });
   }
 
   private list(req: Decoded<HealthListRequest>, done: UnaryCallback<HealthListResponse>): void {
-    if ('invalid' in req) return done(fail(GrpcStatus.INVALID_ARGUMENT, req.invalid));
+    if ('invalid' in req) return done(grpcError(GrpcStatus.INVALID_ARGUMENT, req.invalid));
     if (this.statuses.size > this.limit) {
-      return done(fail(GrpcStatus.RESOURCE_EXHAUSTED, 'too many services to list'));
+      return done(grpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'too many services to list'));
     }
     const statuses: Record<string, HealthCheckResponse> = Object.create(null) as Record<
       string,
@@ -134,7 +132,7 @@ export class HealthService {
 
 /** Ends a stream with a status, after what is queued. */
 function end(call: WatchCall, code: GrpcStatus, details: string): void {
-  call.end(fail(code, details));
+  call.end(grpcError(code, details));
 }
 
 /** Writes a status unless it is the one last sent; while the stream is full, keeps only the latest. */
