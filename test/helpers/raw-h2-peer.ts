@@ -2,54 +2,28 @@ import http2 from 'node:http2';
 import type { OutgoingHttpHeaders } from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { SETTINGS_ACK, frame, settingsFrame } from '../../src/h2/frame-writer.js';
+import { FrameReader } from '../../src/h2/frame-reader.js';
+import { HeaderBlockAssembler } from '../../src/h2/header-block.js';
+import { Flag, FrameType, MAX_ALLOWED_FRAME_SIZE, Setting } from '../../src/h2/protocol.js';
 
 /*
  * A bare HTTP/2 server side on a raw socket, to meet node:http2's client (nghttp2, an independent
  * HPACK implementation) at the HPACK layer: it hands over the client's header blocks as sent, and
- * answers with header blocks the test encoded itself. Just enough framing for that; loopback only.
+ * answers with header blocks the test encoded itself. Framing comes from src/h2 (its reader and
+ * header-block assembly, h2spec-checked); no HPACK of ours is involved. Loopback only.
  */
-
-const PREFACE_LENGTH = 24;
-const HEADERS = 0x1;
-const SETTINGS = 0x4;
-const CONTINUATION = 0x9;
-const RST_STREAM = 0x3;
-const GOAWAY = 0x7;
-const END_STREAM = 0x1;
-const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY = 0x20;
-
-export function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(stream, 5);
-  return Buffer.concat([header, payload]);
-}
 
 /** A HEADERS frame that ends its stream: a whole response in one header block. */
 export function responseFrame(stream: number, block: Buffer): Buffer {
-  return frame(HEADERS, END_HEADERS | END_STREAM, stream, block);
+  return frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, stream, block);
 }
 
 /** Our SETTINGS (HEADER_TABLE_SIZE when given) and an ACK of the client's. */
 function openingFrames(headerTableSize?: number): Buffer {
-  const settings = Buffer.alloc(headerTableSize === undefined ? 0 : 6);
-  if (headerTableSize !== undefined) {
-    settings.writeUInt16BE(0x1, 0);
-    settings.writeUInt32BE(headerTableSize, 2);
-  }
-  return Buffer.concat([frame(SETTINGS, 0, 0, settings), frame(SETTINGS, 0x1, 0, Buffer.alloc(0))]);
-}
-
-/** The header block fragment of a HEADERS frame, without padding and priority fields. */
-function fragmentOf(type: number, flags: number, payload: Buffer): Buffer {
-  if (type !== HEADERS) return payload;
-  const pad = flags & PADDED ? payload[0]! : 0;
-  const start = (flags & PADDED ? 1 : 0) + (flags & PRIORITY ? 5 : 0);
-  return payload.subarray(start, payload.length - pad);
+  const settings: [number, number][] =
+    headerTableSize === undefined ? [] : [[Setting.HEADER_TABLE_SIZE, headerTableSize]];
+  return Buffer.concat([settingsFrame(settings), SETTINGS_ACK]);
 }
 
 /**
@@ -60,29 +34,21 @@ function headerBlockReader(
   onBlock: (stream: number, block: Buffer) => void,
   onRefusal: (frameType: number) => void,
 ) {
-  let buffered = Buffer.alloc(0);
-  let fragments: Buffer[] = [];
+  const reader = new FrameReader(MAX_ALLOWED_FRAME_SIZE);
+  const blocks = new HeaderBlockAssembler(Infinity);
+  const onFrame = (type: number, flags: number, stream: number, payload: Buffer) => {
+    const block =
+      type === FrameType.HEADERS
+        ? blocks.headers(flags, stream, payload)
+        : type === FrameType.CONTINUATION
+          ? blocks.continuation(flags, stream, payload)
+          : undefined;
+    if (typeof block === 'object') onBlock(block.streamId, block.bytes);
+    if (type === FrameType.RST_STREAM || type === FrameType.GOAWAY) onRefusal(type);
+    return true;
+  };
   return (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    let pos = PREFACE_LENGTH;
-    while (buffered.length - pos >= 9) {
-      const length = buffered.readUIntBE(pos, 3);
-      if (buffered.length - pos < 9 + length) break;
-      const [type, flags] = [buffered[pos + 3]!, buffered[pos + 4]!];
-      const stream = buffered.readUInt32BE(pos + 5) & 0x7fffffff;
-      const payload = buffered.subarray(pos + 9, pos + 9 + length);
-      if (type === HEADERS || type === CONTINUATION) {
-        fragments.push(fragmentOf(type, flags, payload));
-        if (flags & END_HEADERS) {
-          onBlock(stream, Buffer.concat(fragments));
-          fragments = [];
-        }
-      }
-      if (type === RST_STREAM || type === GOAWAY) onRefusal(type);
-      pos += 9 + length;
-    }
-    // Keep the preface in front so `pos` always starts past it.
-    buffered = Buffer.concat([buffered.subarray(0, PREFACE_LENGTH), buffered.subarray(pos)]);
+    reader.push(chunk, onFrame);
   };
 }
 

@@ -5,6 +5,7 @@ import { frame, settingsFrame } from '../../src/h2/frame-writer.js';
 import { encodeHeaderBlock } from '../../src/h2/hpack-encoder.js';
 import { Flag, FrameType, PREFACE } from '../../src/h2/protocol.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { parseFrames } from '../helpers/h2-frames.js';
 import { scrapeMetrics, type Scrape } from '../helpers/prometheus.js';
 
 /**
@@ -192,12 +193,7 @@ describe('/metrics: HTTP/2 errors the gRPC listener sends', () => {
       socket.on('close', () => resolve());
       socket.on('data', (chunk: Buffer) => {
         got = Buffer.concat([got, chunk]);
-        for (let at = 0; at + 9 <= got.length; at += 9 + got.readUIntBE(at, 3)) {
-          if (got[at + 3] === until) {
-            socket.destroy();
-            return;
-          }
-        }
+        if (parseFrames(got).some((f) => f.type === until)) socket.destroy();
       });
       socket.write(Buffer.concat([PREFACE, settingsFrame([]), ...frames]));
     });

@@ -6,6 +6,7 @@ import { frame, settingsFrame, windowUpdateFrame } from '../../../src/h2/frame-w
 import { encodeHeaderBlock } from '../../../src/h2/hpack-encoder.js';
 import { ErrorCode, Flag, FrameType, PREFACE, Setting } from '../../../src/h2/protocol.js';
 import type { H2Stream } from '../../../src/h2/stream.js';
+import { parseFrames, type Frame } from '../../helpers/h2-frames.js';
 
 /** A socket that records each write() call: what one write carries is what matters here. */
 class FakeSocket extends EventEmitter {
@@ -33,40 +34,21 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-interface Frame {
-  type: number;
-  flags: number;
-  id: number;
-  payload: Buffer;
-}
-
-function parseFrames(bytes: Buffer): Frame[] {
-  const frames: Frame[] = [];
-  for (let at = 0; at < bytes.length;) {
-    const length = bytes.readUIntBE(at, 3);
-    frames.push({
-      type: bytes[at + 3]!,
-      flags: bytes[at + 4]!,
-      id: bytes.readUInt32BE(at + 5),
-      payload: bytes.subarray(at + 9, at + 9 + length),
-    });
-    at += 9 + length;
-  }
-  return frames;
-}
-
 const OPTIONS: H2ConnectionOptions = {
   maxConcurrentStreams: 2,
   streamWindowBytes: 1024,
   connectionWindowBytes: 4096,
   maxHeaderListBytes: 1024,
 };
-const REQUEST = encodeHeaderBlock([
-  [':method', 'POST'],
-  [':scheme', 'http'],
-  [':path', '/x'],
-  ['content-type', 'application/grpc'],
-]);
+/** A request's header block: the pseudo-headers, then one more field. */
+const requestWith = (name: string, value: string) =>
+  encodeHeaderBlock([
+    [':method', 'POST'],
+    [':scheme', 'http'],
+    [':path', '/x'],
+    [name, value],
+  ]);
+const REQUEST = requestWith('content-type', 'application/grpc');
 const headers = (id: number, flags: number = Flag.END_HEADERS, block: Uint8Array = REQUEST) =>
   frame(FrameType.HEADERS, flags, id, block);
 const data = (id: number, bytes: number, flags: number = 0) =>
@@ -186,12 +168,7 @@ describe('H2Connection', () => {
 
   it('answers 431 to a header list over the limit, and keeps the HPACK table in step', () => {
     const c = connect();
-    const big = encodeHeaderBlock([
-      [':method', 'POST'],
-      [':scheme', 'http'],
-      [':path', '/x'],
-      ['x-big', 'a'.repeat(1500)],
-    ]);
+    const big = requestWith('x-big', 'a'.repeat(1500));
     c.send(frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, big));
     const answer = c.written().find((f) => f.id === 1)!;
     expect(answer.type).toBe(FrameType.HEADERS);
@@ -203,12 +180,7 @@ describe('H2Connection', () => {
 
   it('resets a malformed request with PROTOCOL_ERROR and never hands it over', () => {
     const c = connect();
-    const upper = encodeHeaderBlock([
-      [':method', 'POST'],
-      [':scheme', 'http'],
-      [':path', '/x'],
-      ['X-Upper', 'v'],
-    ]);
+    const upper = requestWith('X-Upper', 'v');
     c.send(headers(1, Flag.END_HEADERS, upper));
     expect(resets(c.written())).toEqual([[1, ErrorCode.PROTOCOL_ERROR]]);
     expect(c.streams).toEqual([]);

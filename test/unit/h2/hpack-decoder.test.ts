@@ -2,7 +2,7 @@ import { sensitiveHeaders } from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { HpackDecoder } from '../../../src/h2/hpack-decoder.js';
 import type { HpackResult } from '../../../src/h2/hpack-decoder.js';
-import { huffmanEncode } from '../../../src/h2/huffman.js';
+import { huffmanEncode } from '../../helpers/huffman-encode.js';
 import { exchangeWithNodeClient } from '../../helpers/raw-h2-peer.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

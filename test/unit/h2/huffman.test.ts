@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { huffmanDecode, huffmanEncode } from '../../../src/h2/huffman.js';
+import { huffmanDecode } from '../../../src/h2/huffman.js';
+import { huffmanEncode } from '../../helpers/huffman-encode.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const decode = (b: Uint8Array) => huffmanDecode(b, 0, b.length);
