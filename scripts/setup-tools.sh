@@ -6,8 +6,8 @@
 #   helm     Go module proxy: go install helm.sh/helm/v3/cmd/helm
 #   promtool Go module proxy: go install github.com/prometheus/prometheus/cmd/promtool (alert tests)
 #   h2spec   Go module proxy: github.com/summerwind/h2spec/cmd/h2spec (HTTP/2 conformance of the
-#            gRPC listener). The module has no go.mod (hence +incompatible), so `go install` would
-#            take its imports' latest versions; it is built in a throw-away module that pins them
+#            gRPC listener). The module has no go.mod (hence +incompatible), so its imports are
+#            pinned (H2SPEC_DEPS; go_install builds it in a throw-away module that requires them)
 #   keycloak Maven Central org.keycloak:keycloak-quarkus-dist (zip, ~180 MB; interop tests), run
 #            with the machine's Java (17+), pre-built for the tests: in-memory H2, local caches
 #   node-image  npm registry node-linux-<arch> (the Node binary the `node` package installs), at
@@ -61,13 +61,30 @@ install_envoy() {
   log "envoy: $("$tools/bin/envoy" --version | grep -o 'version: [^ ]*' | head -n1)"
 }
 
-go_install() { # name module version
-  local name=$1 module=$2 version=$3
+go_install() { # name package version [import@version ...]: with imports, they are pinned
+  local name=$1 package=$2 version=$3
+  shift 3
+  local pins=("$@")
   local dir="$tools/$name-$version"
+  # The folder names the pins too, so changing one builds anew.
+  [ ${#pins[@]} -gt 0 ] && dir="$dir-$(printf '%s ' "${pins[@]}" | sha256sum | cut -c1-8)"
   if [ ! -x "$dir/$name" ]; then
-    log "$name $version from the Go module proxy (go install, takes a few minutes the first time)"
+    log "$name $version from the Go module proxy (takes a few minutes the first time)${pins[*]:+; pinned: ${pins[*]}}"
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-    GOBIN="$dir.tmp" CGO_ENABLED=0 go install "$module@$version"
+    if [ ${#pins[@]} -eq 0 ]; then
+      GOBIN="$dir.tmp" CGO_ENABLED=0 go install "$package@$version"
+    else
+      # A module without a go.mod leaves its imports to `go install`'s latest versions: it is
+      # built in a throw-away module that requires the pinned ones.
+      mkdir "$dir.tmp/build"
+      (
+        cd "$dir.tmp/build"
+        go mod init pinned-build >/dev/null 2>&1
+        go get "$package@$version" "${pins[@]}"
+        CGO_ENABLED=0 go build -o "$dir.tmp/$name" "$package"
+      )
+      rm -rf "$dir.tmp/build"
+    fi
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   link "$dir/$name" "$name"
@@ -146,25 +163,6 @@ install_h2load() {
 }
 
 # Our own source, so the folder is keyed by a hash of it (a change rebuilds it).
-install_h2spec() {
-  local pins
-  pins=$(printf '%s ' "${H2SPEC_DEPS[@]}" | sha256sum | cut -c1-8)
-  local dir="$tools/h2spec-$H2SPEC_VERSION-$pins"
-  if [ ! -x "$dir/h2spec" ]; then
-    log "h2spec $H2SPEC_VERSION from the Go module proxy (its imports pinned: ${H2SPEC_DEPS[*]})"
-    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/build"
-    (
-      cd "$dir.tmp/build"
-      go mod init h2spec-pinned >/dev/null 2>&1
-      go get "github.com/summerwind/h2spec@$H2SPEC_VERSION" "${H2SPEC_DEPS[@]}"
-      CGO_ENABLED=0 go build -o "$dir.tmp/h2spec" github.com/summerwind/h2spec/cmd/h2spec
-    )
-    rm -rf "$dir.tmp/build" && rm -rf "$dir" && mv "$dir.tmp" "$dir"
-  fi
-  link "$dir/h2spec" h2spec
-  log "h2spec: $H2SPEC_VERSION"
-}
-
 install_opa_ref() {
   local src="$root/bench/opa-ext-authz"
   local hash
@@ -188,7 +186,7 @@ for t in "${wanted[@]}"; do
     spicedb) go_install spicedb github.com/authzed/spicedb/cmd/spicedb "$SPICEDB_VERSION" ;;
     helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
-    h2spec) install_h2spec ;;
+    h2spec) go_install h2spec github.com/summerwind/h2spec/cmd/h2spec "$H2SPEC_VERSION" "${H2SPEC_DEPS[@]}" ;;
     keycloak) install_keycloak ;;
     node-image) install_node_image ;;
     jemalloc) install_jemalloc ;;
