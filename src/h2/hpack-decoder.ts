@@ -96,7 +96,8 @@ export class HpackDecoder {
   private readSizeUpdate(): boolean {
     const size = this.readInteger(5);
     if (size < 0) return false;
-    if (size > this.limits.maxTableSize) return this.fail('table size update over the limit');
+    if (size > this.limits.maxTableSize)
+      return this.fail('table size update over the limit', false);
     this.table.resize(size);
     return true;
   }
@@ -128,7 +129,7 @@ export class HpackDecoder {
 
   /** Sets this.name (and this.value, when withValue) from the static or the dynamic table. */
   private lookup(index: number, withValue: boolean): boolean {
-    if (index === 0) return this.fail('index 0');
+    if (index === 0) return this.fail('index 0', false);
     if (index <= STATIC_TABLE.length) {
       const entry = STATIC_TABLE[index - 1]!;
       this.name = entry[0];
@@ -136,7 +137,7 @@ export class HpackDecoder {
       return true;
     }
     const dynamic = index - STATIC_TABLE.length;
-    if (dynamic > this.table.length) return this.fail('index past the tables');
+    if (dynamic > this.table.length) return this.fail('index past the tables', false);
     this.name = this.table.name(dynamic);
     if (withValue) this.value = this.table.value(dynamic);
     return true;
@@ -150,11 +151,11 @@ export class HpackDecoder {
     let value = src[pos++]! & mask;
     if (value === mask) {
       for (let octets = 0, scale = 1; ; octets++, scale *= 128) {
-        if (octets === MAX_CONTINUATION_OCTETS) return this.failInteger('integer too long');
-        if (pos >= src.length) return this.failInteger('block ends inside a field');
+        if (octets === MAX_CONTINUATION_OCTETS) return this.fail('integer too long', -1);
+        if (pos >= src.length) return this.fail('block ends inside a field', -1);
         const octet = src[pos++]!;
         value += (octet & 0x7f) * scale;
-        if (value > MAX_INTEGER) return this.failInteger('integer overflow');
+        if (value > MAX_INTEGER) return this.fail('integer overflow', -1);
         if ((octet & 0x80) === 0) break;
       }
     }
@@ -165,31 +166,23 @@ export class HpackDecoder {
   /** A string literal (§5.2), or undefined (this.reason says why). */
   private readString(): string | undefined {
     const src = this.src;
-    if (this.pos >= src.length) return this.failString('block ends inside a field');
+    if (this.pos >= src.length) return this.fail('block ends inside a field', undefined);
     const huffman = (src[this.pos]! & 0x80) !== 0;
     const length = this.readInteger(7);
     if (length < 0) return undefined;
     const start = this.pos;
-    if (length > src.length - start) return this.failString('string past the end of the block');
+    if (length > src.length - start)
+      return this.fail('string past the end of the block', undefined);
     this.pos = start + length;
     if (!huffman) return src.toString('latin1', start, this.pos);
     const decoded = huffmanDecode(src, start, this.pos);
-    return decoded ?? this.failString('invalid huffman string');
+    return decoded ?? this.fail('invalid huffman string', undefined);
   }
 
-  private fail(reason: string): false {
+  /** Notes why decoding failed; returns `result`, what the caller returns on failure. */
+  private fail<T>(reason: string, result: T): T {
     this.reason = reason;
-    return false;
-  }
-
-  private failInteger(reason: string): number {
-    this.reason = reason;
-    return -1;
-  }
-
-  private failString(reason: string): undefined {
-    this.reason = reason;
-    return undefined;
+    return result;
   }
 }
 
