@@ -70,6 +70,11 @@ export function checkPort(s: ServerUnderTest, transport: CheckTransport): number
   return Number((transport === 'http' ? s.httpCheckAddress! : s.address).split(':').at(-1));
 }
 
+/** Experiments only (bench/README.md): e.g. --trace-gc, or V8 heap flags to compare. */
+function benchNodeFlags(): string[] {
+  return process.env.JWTX_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+}
+
 /**
  * A bare ceiling: the sidecar's gRPC listener (bench/servers/bare-server.ts) with the generic or the lean
  * codec, the HTTP one (bench/servers/bare-http-server.ts) or node:http2 alone
@@ -83,7 +88,7 @@ export async function startBareServer(
 ): Promise<ServerUnderTest> {
   const { name, script, args } = BARE[kind];
   const child = spawnLogged(
-    [...nodeFlags, '--import', 'tsx', script, '127.0.0.1:0', ...args],
+    [...nodeFlags, ...benchNodeFlags(), '--import', 'tsx', script, '127.0.0.1:0', ...args],
     logFile,
     { ipc: true, cpus, env: serverEnv() },
   );
@@ -150,8 +155,7 @@ export async function startAppServer(options: AppServerOptions): Promise<ServerU
     [
       ...SERVER_NODE_FLAGS,
       ...(options.nodeFlags ?? []),
-      // Experiments only (bench/README.md): e.g. --trace-gc, or V8 heap flags to compare.
-      ...(process.env.JWTX_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...benchNodeFlags(),
       CLI,
       'serve',
       '--config',

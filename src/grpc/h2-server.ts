@@ -3,9 +3,8 @@ import { status } from '@grpc/grpc-js';
 import { timerAt } from '../clock.js';
 import { encodeHeaderBlock } from '../h2/hpack-encoder.js';
 import type { ErrorName } from '../h2/protocol.js';
-import type { RequestHeaders } from '../h2/request-headers.js';
 import { H2Server } from '../h2/server.js';
-import type { H2Stream } from '../h2/stream.js';
+import type { H2Stream, StreamConsumer } from '../h2/stream.js';
 import { listenOn } from '../net/address.js';
 import {
   grpcError,
@@ -136,29 +135,65 @@ export class H2GrpcServer {
       return endCall(stream, grpcError(status.INTERNAL, 'malformed grpc-timeout'));
     }
     const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
-    readBody(stream, this.options.maxMessageBytes + FRAME_HEADER_BYTES, (body) => {
-      const message = singleMessage(body);
-      if (typeof message === 'string') return endCall(stream, framingError(message));
-      let request: unknown;
-      try {
-        request = route.method.requestDeserialize(message);
-      } catch {
-        return endCall(stream, grpcError(status.INTERNAL, 'malformed request message'));
-      }
-      const call = { request, header: headerReader(headers), deadline };
-      try {
-        if (route.unary) unaryCall(stream, route, call);
-        else route.stream!(new StreamCall(stream, route.method, call));
-      } catch {
-        // Handlers are written not to throw; one that does fails its call, never the process.
-        endCall(stream, grpcError(status.INTERNAL, 'internal error'));
-      }
-    });
+    stream.consumer = new IncomingCall(stream, route, this.options.maxMessageBytes, deadline);
   }
 }
 
-function headerReader(headers: RequestHeaders): Call<unknown>['header'] {
-  return (name) => headers[name];
+/**
+ * A call from its headers to its handler, as its stream's consumer: collects the request body up
+ * to one message of `maxMessageBytes` (past it the call ends RESOURCE_EXHAUSTED), decodes it and
+ * runs the method. A class, not closures on the stream: see StreamConsumer (src/h2/stream.ts).
+ */
+class IncomingCall implements StreamConsumer, Call<unknown> {
+  request: unknown;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly limit: number;
+
+  constructor(
+    private readonly stream: H2Stream,
+    private readonly route: Route,
+    maxMessageBytes: number,
+    readonly deadline: number,
+  ) {
+    this.limit = maxMessageBytes + FRAME_HEADER_BYTES;
+  }
+
+  header(name: string): string | undefined {
+    return this.stream.headers[name];
+  }
+
+  onData(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.limit) {
+      // Answered now; the HTTP/2 layer reads and drops the rest of the body, so memory stays
+      // bounded. (A RST_STREAM right after the answer can reach a client before its status.)
+      this.chunks.length = 0;
+      endCall(this.stream, grpcError(status.RESOURCE_EXHAUSTED, 'request message too large'));
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onEnd(): void {
+    if (this.size > this.limit) return;
+    const { stream, route, chunks } = this;
+    const message = singleMessage(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    chunks.length = 0;
+    if (typeof message === 'string') return endCall(stream, framingError(message));
+    try {
+      this.request = route.method.requestDeserialize(message);
+    } catch {
+      return endCall(stream, grpcError(status.INTERNAL, 'malformed request message'));
+    }
+    try {
+      if (route.unary) unaryCall(stream, route, this);
+      else route.stream!(new StreamCall(stream, route.method, this));
+    } catch {
+      // Handlers are written not to throw; one that does fails its call, never the process.
+      endCall(stream, grpcError(status.INTERNAL, 'internal error'));
+    }
+  }
 }
 
 function framingError(problem: FramingProblem): GrpcError {
@@ -167,26 +202,6 @@ function framingError(problem: FramingProblem): GrpcError {
   }
   if (problem === 'truncated') return grpcError(status.INTERNAL, 'truncated request message');
   return grpcError(status.INTERNAL, 'expected exactly one request message');
-}
-
-/** Collects the request body up to `limit` bytes; past it the call ends RESOURCE_EXHAUSTED. */
-function readBody(stream: H2Stream, limit: number, onBody: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  stream.onData = (chunk) => {
-    size += chunk.length;
-    if (size > limit) {
-      // Answered now; the HTTP/2 layer reads and drops the rest of the body, so memory stays
-      // bounded. (A RST_STREAM right after the answer can reach a client before its status.)
-      chunks.length = 0;
-      endCall(stream, grpcError(status.RESOURCE_EXHAUSTED, 'request message too large'));
-      return;
-    }
-    chunks.push(chunk);
-  };
-  stream.onEnd = () => {
-    if (size <= limit) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-  };
 }
 
 /** The trailers of an OK answer: grpc-status 0 after any extra trailers. */
@@ -233,10 +248,12 @@ function unaryCall(stream: H2Stream, route: Route, call: Call<unknown>): void {
   route.unary!(call, done);
 }
 
-class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unknown> {
+class StreamCall
+  extends EventEmitter
+  implements ServerStreamCall<unknown, unknown>, StreamConsumer
+{
   readonly request: unknown;
   readonly deadline: number;
-  readonly header: Call<unknown>['header'];
   private started = false;
   private ended = false;
 
@@ -248,13 +265,21 @@ class StreamCall extends EventEmitter implements ServerStreamCall<unknown, unkno
     super();
     this.request = call.request;
     this.deadline = call.deadline;
-    this.header = call.header;
-    stream.onDrain = () => this.emit('drain');
-    stream.onClose = () => {
-      if (this.ended) return;
-      this.ended = true;
-      this.emit('cancelled');
-    };
+    stream.consumer = this;
+  }
+
+  header(name: string): string | undefined {
+    return this.stream.headers[name];
+  }
+
+  onDrain(): void {
+    this.emit('drain');
+  }
+
+  onClose(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit('cancelled');
   }
 
   get writableNeedDrain(): boolean {

@@ -341,9 +341,10 @@ export class H2Connection {
 
   /** Body octets go to the consumer while it wants them (and are held), else are dropped. */
   private deliver(stream: H2Stream, data: Buffer, frameBytes: number): void {
-    if (stream.onData && !stream.localEnded && !stream.closed) {
+    const consumer = stream.consumer;
+    if (consumer?.onData && !stream.localEnded && !stream.closed) {
       stream.held += frameBytes;
-      if (data.length > 0) stream.onData(data);
+      if (data.length > 0) consumer.onData(data);
     } else {
       this.credit(frameBytes);
     }
@@ -354,7 +355,7 @@ export class H2Connection {
       return this.reset(stream, ErrorCode.PROTOCOL_ERROR);
     }
     stream.remoteEnded = true;
-    if (!stream.localEnded) stream.onEnd?.();
+    if (!stream.localEnded) stream.consumer?.onEnd?.();
     this.release(stream);
     if (stream.localEnded && !stream.closed && stream.queued.length === 0) this.finish(stream);
     return !this.closed;
@@ -385,7 +386,7 @@ export class H2Connection {
     this.streams.delete(stream.id);
     this.release(stream);
     stream.queued.length = 0;
-    stream.onClose?.();
+    stream.consumer?.onClose?.();
     this.endIfIdle();
   }
 

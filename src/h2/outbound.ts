@@ -72,7 +72,7 @@ export class Outbound implements StreamSink {
       this.send(headersFrames(stream.id, trailers, true, this.peer.maxFrameSize));
       this.onLocalEnd(stream);
     } else if (!stream.localEnded) {
-      stream.onDrain?.();
+      stream.consumer?.onDrain?.();
     }
   }
 

@@ -10,17 +10,26 @@ export interface StreamSink {
 }
 
 /**
- * One request stream on the server side (RFC 9113 §5.1). The consumer sets the callbacks when the
- * connection hands the stream over. `onData` gets the body as it arrives (until the consumer has
- * answered; later data is read and dropped), `onEnd` when the peer has sent all of it, `onClose`
- * when the stream is cut before we ended it (the peer reset it, or the connection is gone);
- * `onDrain` once data queued by flow control has gone.
+ * What a stream's consumer is told. The connection calls these as methods of one object per
+ * stream (the consumer knows its stream), never as closures stored on the stream: on Node 26,
+ * per-stream closures called from here kept every request alive through young-generation
+ * collections, which promoted ~1 KB a request and made mark-compacts run every few seconds
+ * (bench/README.md, eleventh session).
  */
+export interface StreamConsumer {
+  /** The body as it arrives, until the stream has been answered (later data is read and dropped). */
+  onData?(chunk: Buffer): void;
+  /** The peer has sent all of the body. */
+  onEnd?(): void;
+  /** The stream was cut before we ended it: the peer reset it, or the connection is gone. */
+  onClose?(): void;
+  /** Data queued by flow control has gone. */
+  onDrain?(): void;
+}
+
+/** One request stream on the server side (RFC 9113 §5.1); the consumer is set when it is handed over. */
 export class H2Stream {
-  onData: ((chunk: Buffer) => void) | undefined;
-  onEnd: (() => void) | undefined;
-  onClose: (() => void) | undefined;
-  onDrain: (() => void) | undefined;
+  consumer: StreamConsumer | undefined;
 
   /** The peer has sent END_STREAM. */
   remoteEnded = false;

@@ -101,8 +101,12 @@ describe('H2Connection', () => {
 
   it('sends a whole answer (headers, message, trailers) in one write', async () => {
     const c = connect(OPTIONS, (s) => {
-      s.onEnd = () =>
-        setImmediate(() => s.respond(Uint8Array.of(0x88), Buffer.from('hi'), Uint8Array.of(0x88)));
+      s.consumer = {
+        onEnd: () =>
+          setImmediate(() =>
+            s.respond(Uint8Array.of(0x88), Buffer.from('hi'), Uint8Array.of(0x88)),
+          ),
+      };
     });
     c.send(headers(1), data(1, 10, Flag.END_STREAM));
     await new Promise((r) => setImmediate(r));
@@ -118,7 +122,9 @@ describe('H2Connection', () => {
 
   it('answers within the read that completed the request in that read’s one write', () => {
     const c = connect(OPTIONS, (s) => {
-      s.onEnd = () => s.respond(Uint8Array.of(0x88), Buffer.from('hi'), Uint8Array.of(0x88));
+      s.consumer = {
+        onEnd: () => s.respond(Uint8Array.of(0x88), Buffer.from('hi'), Uint8Array.of(0x88)),
+      };
     });
     c.send(headers(1), data(1, 10, Flag.END_STREAM), headers(3), data(3, 10, Flag.END_STREAM));
     expect(c.socket.writes).toHaveLength(1);
@@ -130,7 +136,7 @@ describe('H2Connection', () => {
     ).toEqual([1, 3]);
   });
 
-  const holding = (s: H2Stream) => (s.onData = () => undefined);
+  const holding = (s: H2Stream) => (s.consumer = { onData: () => undefined });
   const wide = { ...OPTIONS, streamWindowBytes: 65_535, connectionWindowBytes: 65_535 };
   const connectionUpdates = (frames: Frame[]) =>
     frames.filter((f) => f.type === FrameType.WINDOW_UPDATE && f.id === 0);
@@ -189,9 +195,11 @@ describe('H2Connection', () => {
   it('drops the rest of a body once the stream is answered, still crediting the windows', () => {
     const got: number[] = [];
     const c = connect({ ...OPTIONS, streamWindowBytes: 2000 }, (s) => {
-      s.onData = (chunk) => {
-        got.push(chunk.length);
-        s.respondOnly(Uint8Array.of(0x88));
+      s.consumer = {
+        onData: (chunk) => {
+          got.push(chunk.length);
+          s.respondOnly(Uint8Array.of(0x88));
+        },
       };
     });
     c.send(headers(1), data(1, 600));
@@ -204,7 +212,7 @@ describe('H2Connection', () => {
 
   it('tells the consumer when the peer resets its stream', () => {
     let closed = 0;
-    const c = connect(OPTIONS, (s) => (s.onClose = () => closed++));
+    const c = connect(OPTIONS, (s) => (s.consumer = { onClose: () => closed++ }));
     c.send(headers(1), frame(FrameType.RST_STREAM, 0, 1, Buffer.alloc(4)));
     expect(closed).toBe(1);
     expect(c.streams[0]!.closed).toBe(true);
@@ -212,7 +220,7 @@ describe('H2Connection', () => {
 
   it('queues DATA past the peer window and sends it, then the trailers, on WINDOW_UPDATE', () => {
     let drained = 0;
-    const c = connect(OPTIONS, (s) => (s.onDrain = () => drained++));
+    const c = connect(OPTIONS, (s) => (s.consumer = { onDrain: () => drained++ }));
     c.send(
       settingsFrame([[Setting.INITIAL_WINDOW_SIZE, 4]]),
       headers(1, Flag.END_HEADERS | Flag.END_STREAM),
