@@ -11,6 +11,7 @@ import { FrameReader } from './frame-reader.js';
 import { HeaderBlockAssembler, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { encodeHeaderBlock } from './hpack-encoder.js';
+import { OpenStreams } from './open-streams.js';
 import { Outbound } from './outbound.js';
 import { applySettings, defaultPeerSettings } from './peer-settings.js';
 import {
@@ -60,7 +61,7 @@ const STATUS_431 = encodeHeaderBlock([[':status', '431']]);
 export class H2Connection {
   private readonly reader = new FrameReader(DEFAULT_MAX_FRAME_SIZE);
   private readonly hpack: HpackDecoder;
-  private readonly streams = new Map<number, H2Stream>();
+  private readonly streams = new OpenStreams();
   private readonly peer = defaultPeerSettings();
   private readonly recentResets: number[] = [];
   private lastStreamId = 0;
@@ -196,13 +197,13 @@ export class H2Connection {
     const applied = applySettings(this.peer, payload);
     if ('error' in applied) return this.fail(applied.error);
     if (applied.windowDelta !== 0) {
-      for (const stream of this.streams.values()) {
+      for (const stream of this.streams.list()) {
         stream.sendWindow += applied.windowDelta;
         if (stream.sendWindow > MAX_WINDOW) return this.fail(ErrorCode.FLOW_CONTROL_ERROR);
       }
     }
     this.send(SETTINGS_ACK);
-    if (applied.windowDelta > 0) this.outbound.flushAll(this.streams.values());
+    if (applied.windowDelta > 0) this.outbound.flushAll(this.streams.list());
     return true;
   }
 
@@ -212,7 +213,7 @@ export class H2Connection {
     if (id === 0) {
       if (increment === 0) return this.fail(ErrorCode.PROTOCOL_ERROR);
       if (!this.outbound.grow(increment)) return this.fail(ErrorCode.FLOW_CONTROL_ERROR);
-      this.outbound.flushAll(this.streams.values());
+      this.outbound.flushAll(this.streams.list());
       return true;
     }
     if (id > this.lastStreamId) return this.fail(ErrorCode.PROTOCOL_ERROR); // idle stream
@@ -283,7 +284,7 @@ export class H2Connection {
       this.options.streamWindowBytes,
       contentLength,
     );
-    this.streams.set(id, stream);
+    this.streams.add(stream);
     if (!headers) {
       stream.respondOnly(STATUS_431);
     } else {
@@ -477,8 +478,8 @@ export class H2Connection {
     this.abortAll();
   }
 
-  /** Deleting the entry being visited is safe while iterating a Map. */
+  /** Over a snapshot: each abort removes its stream. */
   private abortAll(): void {
-    for (const stream of this.streams.values()) this.abort(stream);
+    for (const stream of this.streams.list()) this.abort(stream);
   }
 }
