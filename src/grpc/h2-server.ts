@@ -142,7 +142,7 @@ export class H2GrpcServer {
 /**
  * A call from its headers to its handler, as its stream's consumer: collects the request body up
  * to one message of `maxMessageBytes` (past it the call ends RESOURCE_EXHAUSTED), decodes it and
- * runs the method. A class, not closures on the stream: see StreamConsumer (src/h2/stream.ts).
+ * runs the method.
  */
 class IncomingCall implements StreamConsumer, Call<unknown> {
   request: unknown;

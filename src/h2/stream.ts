@@ -10,11 +10,8 @@ export interface StreamSink {
 }
 
 /**
- * What a stream's consumer is told. The connection calls these as methods of one object per
- * stream (the consumer knows its stream), never as closures stored on the stream: on Node 26,
- * per-stream closures called from here kept every request alive through young-generation
- * collections, which promoted ~1 KB a request and made mark-compacts run every few seconds
- * (bench/README.md, eleventh session).
+ * What a stream's consumer is told, as methods of one object per stream (the consumer knows its
+ * stream): the gRPC layer's call is that object, so a call costs no closure per callback.
  */
 export interface StreamConsumer {
   /** The body as it arrives, until the stream has been answered (later data is read and dropped). */
