@@ -13,7 +13,8 @@ export class InFlight {
 
   leave(): void {
     this.count--;
-    if (this.count === 0) for (const w of this.waiters.splice(0)) w();
+    // Most checks end with the count at 0 and nobody waiting: no array is built for them.
+    if (this.count === 0 && this.waiters.length > 0) for (const w of this.waiters.splice(0)) w();
   }
 
   idle(): Promise<void> {
