@@ -203,7 +203,7 @@ export class H2Connection {
       }
     }
     this.send(SETTINGS_ACK);
-    if (applied.windowDelta > 0) this.outbound.flushAll(this.streams.list());
+    if (applied.windowDelta > 0) this.outbound.flushAll();
     return true;
   }
 
@@ -213,7 +213,7 @@ export class H2Connection {
     if (id === 0) {
       if (increment === 0) return this.fail(ErrorCode.PROTOCOL_ERROR);
       if (!this.outbound.grow(increment)) return this.fail(ErrorCode.FLOW_CONTROL_ERROR);
-      this.outbound.flushAll(this.streams.list());
+      this.outbound.flushAll();
       return true;
     }
     if (id > this.lastStreamId) return this.fail(ErrorCode.PROTOCOL_ERROR); // idle stream
@@ -386,7 +386,7 @@ export class H2Connection {
     stream.closed = true;
     this.streams.delete(stream.id);
     this.release(stream);
-    stream.queued.length = 0;
+    this.outbound.forget(stream);
     stream.consumer?.onClose?.();
     this.endIfIdle();
   }

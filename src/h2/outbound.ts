@@ -11,6 +11,12 @@ import type { H2Stream, StreamSink } from './stream.js';
  */
 export class Outbound implements StreamSink {
   private window = DEFAULT_WINDOW;
+  /**
+   * Streams with data waiting for a window, in the order they started waiting: a window update
+   * walks these, not every open stream, so a peer's stream of WINDOW_UPDATE frames costs no more
+   * with 1,024 streams open than with one.
+   */
+  private readonly waiting: H2Stream[] = [];
 
   constructor(
     private readonly peer: PeerSettings,
@@ -41,8 +47,10 @@ export class Outbound implements StreamSink {
       return false;
     }
     const sent = this.dataFrames(stream, data);
-    if (sent < data.length) stream.queued.push(data.subarray(sent));
-    return sent === data.length;
+    if (sent === data.length) return true;
+    stream.queued.push(data.subarray(sent));
+    this.waiting.push(stream);
+    return false;
   }
 
   sendTrailers(stream: H2Stream, block: Uint8Array): void {
@@ -66,6 +74,7 @@ export class Outbound implements StreamSink {
       }
       stream.queued.shift();
     }
+    this.forget(stream);
     const trailers = stream.queuedTrailers;
     if (trailers) {
       stream.queuedTrailers = undefined;
@@ -77,11 +86,18 @@ export class Outbound implements StreamSink {
   }
 
   /** After a window grew: the streams with queued data, in order, while there is room. */
-  flushAll(streams: Iterable<H2Stream>): void {
-    for (const stream of streams) {
+  flushAll(): void {
+    for (const stream of [...this.waiting]) {
       if (this.window <= 0) return;
-      if (stream.queued.length > 0) this.flush(stream);
+      this.flush(stream);
     }
+  }
+
+  /** The stream's queued data is gone (sent, or dropped with the stream). */
+  forget(stream: H2Stream): void {
+    stream.queued.length = 0;
+    const at = this.waiting.indexOf(stream);
+    if (at >= 0) this.waiting.splice(at, 1);
   }
 
   /** Sends as much of `data` as both windows allow, in frames of the peer's size; returns how much. */

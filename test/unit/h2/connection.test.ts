@@ -246,6 +246,24 @@ describe('H2Connection', () => {
     expect(drained).toBe(0); // ended: nothing more to write, so no drain
   });
 
+  it('on a connection WINDOW_UPDATE sends what waits, and nothing of a stream reset meanwhile', () => {
+    const c = connect(OPTIONS, (s) => s.sendHeaders(Uint8Array.of(0x88)));
+    c.send(
+      settingsFrame([[Setting.INITIAL_WINDOW_SIZE, 1 << 20]]), // streams' windows: no limit here
+      headers(1, Flag.END_HEADERS | Flag.END_STREAM),
+      headers(3, Flag.END_HEADERS | Flag.END_STREAM),
+    );
+    const [one, three] = c.streams;
+    expect(three!.write(Buffer.alloc(65_535))).toBe(true); // the connection's window, all of it
+    expect(one!.write(Buffer.from('aaaa'))).toBe(false);
+    expect(three!.write(Buffer.from('bbbb'))).toBe(false);
+    c.send(frame(FrameType.RST_STREAM, 0, 1, Buffer.alloc(4)));
+    c.send(windowUpdateFrame(0, 100));
+    const sent = c.written().filter((f) => f.type === FrameType.DATA);
+    expect(sent.map((f) => [f.id, f.payload.toString()])).toEqual([[3, 'bbbb']]);
+    expect(three!.write(Buffer.from('cc'))).toBe(true); // nothing waits any more
+  });
+
   it('waits, without sending, while a lowered SETTINGS_INITIAL_WINDOW_SIZE leaves a window negative', () => {
     const c = connect(OPTIONS, (s) => s.sendHeaders(Uint8Array.of(0x88)));
     c.send(headers(1, Flag.END_HEADERS | Flag.END_STREAM));
