@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Clock } from '../clock.js';
 import {
   SETTINGS_ACK,
   goawayFrame,
@@ -26,6 +27,7 @@ import {
   type ErrorName,
 } from './protocol.js';
 import { requestHeaders, validTrailers } from './request-headers.js';
+import { ResetBudget } from './reset-budget.js';
 import { H2Stream } from './stream.js';
 
 export interface H2ConnectionOptions {
@@ -42,6 +44,8 @@ export interface H2ConnectionOptions {
   readonly maxHeaderListBytes: number;
   /** Told of each error we send: a connection's GOAWAY (not NO_ERROR) or a stream's RST_STREAM. */
   readonly onProtocolError?: (scope: 'connection' | 'stream', error: ErrorName) => void;
+  /** Time for the peer's reset budget (reset-budget.ts); tests move it by hand. */
+  readonly clock?: Clock;
 }
 
 /** Above this many unsent octets, we stop reading the socket until it drains. */
@@ -64,6 +68,7 @@ export class H2Connection {
   private readonly streams = new OpenStreams();
   private readonly peer = defaultPeerSettings();
   private readonly recentResets: number[] = [];
+  private readonly peerResets: ResetBudget;
   private lastStreamId = 0;
   private settingsSeen = false;
   private readonly blocks: HeaderBlockAssembler;
@@ -86,6 +91,7 @@ export class H2Connection {
     private readonly options: H2ConnectionOptions,
     private readonly onStream: (stream: H2Stream) => void,
   ) {
+    this.peerResets = new ResetBudget(options.clock);
     this.hpack = new HpackDecoder({
       maxTableSize: HPACK_TABLE_SIZE,
       maxHeaderListSize: options.maxHeaderListBytes,
@@ -231,8 +237,9 @@ export class H2Connection {
     if (payload.length !== 4) return this.fail(ErrorCode.FRAME_SIZE_ERROR);
     if (id > this.lastStreamId) return this.fail(ErrorCode.PROTOCOL_ERROR); // idle stream
     const stream = this.streams.get(id);
-    if (stream) this.abort(stream);
-    return true;
+    if (!stream) return true;
+    this.abort(stream);
+    return this.peerResets.take() || this.fail(ErrorCode.ENHANCE_YOUR_CALM);
   }
 
   private onPriority(id: number, payload: Buffer): boolean {

@@ -6,7 +6,9 @@ import { frame, settingsFrame, windowUpdateFrame } from '../../../src/h2/frame-w
 import { encodeHeaderBlock } from '../../../src/h2/hpack-encoder.js';
 import { ErrorCode, Flag, FrameType, PREFACE, Setting } from '../../../src/h2/protocol.js';
 import type { H2Stream } from '../../../src/h2/stream.js';
+import { RESET_BURST, RESETS_PER_SECOND } from '../../../src/h2/reset-budget.js';
 import { parseFrames, type Frame } from '../../helpers/h2-frames.js';
+import { ManualClock } from '../../helpers/manual-time.js';
 
 /** A socket that records each write() call: what one write carries is what matters here. */
 class FakeSocket extends EventEmitter {
@@ -276,6 +278,26 @@ describe('H2Connection', () => {
     c.send(windowUpdateFrame(1, 10));
     const data = c.written().filter((f) => f.type === FrameType.DATA);
     expect(data.map((f) => f.payload.toString())).toEqual(['', 'ij']);
+  });
+
+  it('ends the connection with ENHANCE_YOUR_CALM once the peer has reset too many streams', () => {
+    const clock = new ManualClock();
+    const c = connect({ ...OPTIONS, clock });
+    const rst = (id: number) => frame(FrameType.RST_STREAM, 0, id, Buffer.alloc(4));
+    let id = 1;
+    const openAndReset = (n: number) => {
+      for (let i = 0; i < n; i++, id += 2) c.send(headers(id), rst(id));
+    };
+    openAndReset(RESET_BURST);
+    clock.advance(1000); // a second refills RESETS_PER_SECOND
+    openAndReset(RESETS_PER_SECOND);
+    expect(c.socket.ended).toBe(false);
+    // A reset of a stream already gone spends nothing.
+    c.send(rst(1));
+    expect(c.socket.ended).toBe(false);
+    openAndReset(1);
+    expect(goaway(c.written())).toBe(ErrorCode.ENHANCE_YOUR_CALM);
+    expect(c.socket.ended).toBe(true);
   });
 
   it('ends only the connection, with INTERNAL_ERROR, when handling a frame throws', () => {
