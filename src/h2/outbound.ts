@@ -65,6 +65,7 @@ export class Outbound implements StreamSink {
 
   /** Sends what waits on a stream while there is room; then its trailers, or says 'drain'. */
   flush(stream: H2Stream): void {
+    const waited = stream.queued.length > 0;
     while (stream.queued.length > 0) {
       const data = stream.queued[0]!;
       const sent = this.dataFrames(stream, data);
@@ -74,7 +75,7 @@ export class Outbound implements StreamSink {
       }
       stream.queued.shift();
     }
-    this.forget(stream);
+    if (waited) this.unwait(stream);
     const trailers = stream.queuedTrailers;
     if (trailers) {
       stream.queuedTrailers = undefined;
@@ -93,11 +94,19 @@ export class Outbound implements StreamSink {
     }
   }
 
-  /** The stream's queued data is gone (sent, or dropped with the stream). */
+  /** Drops what waits on a stream that is gone. */
   forget(stream: H2Stream): void {
+    if (stream.queued.length === 0) return;
     stream.queued.length = 0;
-    const at = this.waiting.indexOf(stream);
-    if (at >= 0) this.waiting.splice(at, 1);
+    this.unwait(stream);
+  }
+
+  /**
+   * A stream is in `waiting` exactly while it has queued data, so only such a stream is looked
+   * up here: a window update for a stream with nothing queued costs no search.
+   */
+  private unwait(stream: H2Stream): void {
+    this.waiting.splice(this.waiting.indexOf(stream), 1);
   }
 
   /** Sends as much of `data` as both windows allow, in frames of the peer's size; returns how much. */
