@@ -70,13 +70,16 @@ const MAX_HEADER_LIST_BYTES = 16 * 1024;
 export class H2GrpcServer {
   private readonly routes = new Map<string, Route>();
   private readonly server: H2Server;
+  /** A request body's largest size: one message of maxMessageBytes with its gRPC frame header. */
+  private readonly bodyLimit: number;
 
-  constructor(private readonly options: H2GrpcServerOptions) {
+  constructor(options: H2GrpcServerOptions) {
+    this.bodyLimit = options.maxMessageBytes + FRAME_HEADER_BYTES;
     this.server = new H2Server(
       {
         maxConcurrentStreams: options.maxConcurrentCalls,
         // A whole message fits a stream's window: a check needs no WINDOW_UPDATE round trip.
-        streamWindowBytes: options.maxMessageBytes + FRAME_HEADER_BYTES,
+        streamWindowBytes: this.bodyLimit,
         connectionWindowBytes: options.connectionWindowBytes,
         maxHeaderListBytes: MAX_HEADER_LIST_BYTES,
         onProtocolError: options.onProtocolError,
@@ -135,29 +138,25 @@ export class H2GrpcServer {
       return endCall(stream, grpcError(status.INTERNAL, 'malformed grpc-timeout'));
     }
     const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
-    stream.consumer = new IncomingCall(stream, route, this.options.maxMessageBytes, deadline);
+    stream.consumer = new IncomingCall(stream, route, this.bodyLimit, deadline);
   }
 }
 
 /**
  * A call from its headers to its handler, as its stream's consumer: collects the request body up
- * to one message of `maxMessageBytes` (past it the call ends RESOURCE_EXHAUSTED), decodes it and
- * runs the method.
+ * to `limit` bytes (past it the call ends RESOURCE_EXHAUSTED), decodes it and runs the method.
  */
 class IncomingCall implements StreamConsumer, Call<unknown> {
   request: unknown;
   private readonly chunks: Buffer[] = [];
   private size = 0;
-  private readonly limit: number;
 
   constructor(
     private readonly stream: H2Stream,
     private readonly route: Route,
-    maxMessageBytes: number,
+    private readonly limit: number,
     readonly deadline: number,
-  ) {
-    this.limit = maxMessageBytes + FRAME_HEADER_BYTES;
-  }
+  ) {}
 
   header(name: string): string | undefined {
     return this.stream.headers[name];
