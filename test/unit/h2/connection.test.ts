@@ -55,6 +55,8 @@ const headers = (id: number, flags: number = Flag.END_HEADERS, block: Uint8Array
   frame(FrameType.HEADERS, flags, id, block);
 const data = (id: number, bytes: number, flags: number = 0) =>
   frame(FrameType.DATA, flags, id, Buffer.alloc(bytes, 1));
+/** The peer resets a stream (the code, NO_ERROR, does not matter here). */
+const rst = (id: number) => frame(FrameType.RST_STREAM, 0, id, Buffer.alloc(4));
 
 function connect(options = OPTIONS, onStream: (s: H2Stream) => void = () => undefined) {
   const socket = new FakeSocket();
@@ -215,7 +217,7 @@ describe('H2Connection', () => {
   it('tells the consumer when the peer resets its stream', () => {
     let closed = 0;
     const c = connect(OPTIONS, (s) => (s.consumer = { onClose: () => closed++ }));
-    c.send(headers(1), frame(FrameType.RST_STREAM, 0, 1, Buffer.alloc(4)));
+    c.send(headers(1), rst(1));
     expect(closed).toBe(1);
     expect(c.streams[0]!.closed).toBe(true);
   });
@@ -259,7 +261,7 @@ describe('H2Connection', () => {
     expect(three!.write(Buffer.alloc(65_535))).toBe(true); // the connection's window, all of it
     expect(one!.write(Buffer.from('aaaa'))).toBe(false);
     expect(three!.write(Buffer.from('bbbb'))).toBe(false);
-    c.send(frame(FrameType.RST_STREAM, 0, 1, Buffer.alloc(4)));
+    c.send(rst(1));
     c.send(windowUpdateFrame(0, 100));
     const sent = c.written().filter((f) => f.type === FrameType.DATA);
     expect(sent.map((f) => [f.id, f.payload.toString()])).toEqual([[3, 'bbbb']]);
@@ -283,7 +285,6 @@ describe('H2Connection', () => {
   it('ends the connection with ENHANCE_YOUR_CALM once the peer has reset too many streams', () => {
     const clock = new ManualClock();
     const c = connect({ ...OPTIONS, clock });
-    const rst = (id: number) => frame(FrameType.RST_STREAM, 0, id, Buffer.alloc(4));
     let id = 1;
     const openAndReset = (n: number) => {
       for (let i = 0; i < n; i++, id += 2) c.send(headers(id), rst(id));
