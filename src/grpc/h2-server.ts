@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import { timerAt } from '../clock.js';
 import { encodeHeaderBlock } from '../h2/hpack-encoder.js';
-import type { ErrorName } from '../h2/protocol.js';
+import type { ProtocolErrorListener } from '../h2/connection.js';
 import { H2Server } from '../h2/server.js';
 import type { H2Stream, StreamConsumer } from '../h2/stream.js';
 import { listenOn } from '../net/address.js';
@@ -29,7 +29,7 @@ export interface H2GrpcServerOptions {
   /** Request bytes a connection may hold for calls not yet complete (its receive window). */
   readonly connectionWindowBytes: number;
   /** Told of each HTTP/2 error the listener sends (a GOAWAY or RST_STREAM), by scope and name. */
-  readonly onProtocolError?: (scope: 'connection' | 'stream', error: ErrorName) => void;
+  readonly onProtocolError?: ProtocolErrorListener;
 }
 
 interface Route {

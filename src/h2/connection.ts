@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '../clock.js';
+import { peerAddress } from '../net/address.js';
 import {
   SETTINGS_ACK,
   goawayFrame,
@@ -30,6 +31,13 @@ import { requestHeaders, validTrailers } from './request-headers.js';
 import { ResetBudget } from './reset-budget.js';
 import { H2Stream } from './stream.js';
 
+/** An HTTP/2 error we sent, by scope and code name, and to whom (`peerAddress`). */
+export type ProtocolErrorListener = (
+  scope: 'connection' | 'stream',
+  error: ErrorName,
+  peer: string,
+) => void;
+
 export interface H2ConnectionOptions {
   /** SETTINGS_MAX_CONCURRENT_STREAMS: more open streams are refused (REFUSED_STREAM). */
   readonly maxConcurrentStreams: number;
@@ -42,8 +50,11 @@ export interface H2ConnectionOptions {
   readonly connectionWindowBytes: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE; a larger request is answered 431. */
   readonly maxHeaderListBytes: number;
-  /** Told of each error we send: a connection's GOAWAY (not NO_ERROR) or a stream's RST_STREAM. */
-  readonly onProtocolError?: (scope: 'connection' | 'stream', error: ErrorName) => void;
+  /**
+   * Told of each error we send: a connection's GOAWAY (not NO_ERROR) or a stream's RST_STREAM,
+   * with the peer's address.
+   */
+  readonly onProtocolError?: ProtocolErrorListener;
   /** Time for the peer's reset budget (reset-budget.ts); tests move it by hand. */
   readonly clock?: Clock;
 }
@@ -405,7 +416,7 @@ export class H2Connection {
 
   private resetId(id: number, code: ErrorCode): boolean {
     this.send(rstStreamFrame(id, code));
-    this.options.onProtocolError?.('stream', errorName(code));
+    this.options.onProtocolError?.('stream', errorName(code), peerAddress(this.socket));
     if (this.recentResets.push(id) > RECENT_RESETS) this.recentResets.shift();
     return true;
   }
@@ -461,7 +472,7 @@ export class H2Connection {
   private fail(code: ErrorCode): boolean {
     if (this.closed) return false;
     this.send(goawayFrame(this.lastStreamId, code));
-    this.options.onProtocolError?.('connection', errorName(code));
+    this.options.onProtocolError?.('connection', errorName(code), peerAddress(this.socket));
     this.endSocket();
     return false;
   }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { parseHostPort } from './host-port.js';
 
 /** Parses the listen addresses of the config: host:port, [v6]:port or unix:/path. */
@@ -31,6 +31,13 @@ export function listenOn(
     if ('path' in target) server.listen(target.path, done);
     else server.listen(target.port, target.host, done);
   });
+}
+
+/** Who is at the other end of an accepted socket, for a log line (`unix` on a unix socket). */
+export function peerAddress(socket: Socket): string {
+  const host = socket.remoteAddress;
+  if (host === undefined) return 'unix';
+  return `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? 0}`;
 }
 
 /** The address a listener really bound: the configured one with port 0 replaced. */

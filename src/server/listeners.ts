@@ -56,7 +56,13 @@ export async function startListeners(config: Config, parts: ListenerParts): Prom
     const run = createCheckRunner(deps, inFlight);
     const grpcAddress = config.server.grpcAddress;
     grpc = await startGrpcServer(grpcAddress, createCheckHandler(run), {
-      onProtocolError: (scope, error) => metrics.grpcProtocolErrors.inc({ scope, error }),
+      onProtocolError: (scope, error, peer) => {
+        metrics.grpcProtocolErrors.inc({ scope, error });
+        // A connection error ends every call on it, and such a peer is rarely Envoy: say who. A
+        // stream's reset stays a count, or a peer could write a line per frame.
+        if (scope === 'connection')
+          logger.warn('grpc connection ended on an error', { error, peer });
+      },
     }).catch((err: unknown) => {
       throw asListenError(err, 'server.grpcAddress', grpcAddress);
     });

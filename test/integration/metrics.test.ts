@@ -216,5 +216,16 @@ describe('/metrics: HTTP/2 errors the gRPC listener sends', () => {
       scrape.sum('jwtexchange_grpc_protocol_errors_total', { scope, error: 'PROTOCOL_ERROR' });
     expect(errors('stream')).toBe(1);
     expect(errors('connection')).toBe(1);
+    // The connection's end is also a log line naming the code and the peer; the reset is not.
+    const lines = t.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'grpc connection ended on an error');
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        error: 'PROTOCOL_ERROR',
+        peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      }),
+    ]);
   });
 });

@@ -1,9 +1,11 @@
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   asListenError,
   boundAddress,
   ListenError,
   listenTarget,
+  peerAddress,
 } from '../../../src/net/address.js';
 
 describe('listenTarget', () => {
@@ -23,6 +25,20 @@ describe('listenTarget', () => {
     expect(() => listenTarget(address)).toThrow(
       `${JSON.stringify(address)} is not host:port, [ipv6]:port or unix:/path`,
     );
+  });
+});
+
+describe('peerAddress', () => {
+  const socket = (remoteAddress?: string, remotePort?: number) =>
+    ({ remoteAddress, remotePort }) as Socket;
+
+  it.each([
+    [socket('127.0.0.1', 40312), '127.0.0.1:40312'],
+    [socket('::1', 40312), '[::1]:40312'],
+    [socket('::ffff:10.0.0.7', 5), '[::ffff:10.0.0.7]:5'],
+    [socket(), 'unix'],
+  ])('names the peer of %o as %s', (s, name) => {
+    expect(peerAddress(s)).toBe(name);
   });
 });
 
