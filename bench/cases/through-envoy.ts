@@ -132,6 +132,7 @@ async function runThroughEnvoy(
     const counts = app && app.server.countsDecisions !== false;
     const before = counts ? await app.server.stats() : undefined;
     const cpuBefore = app ? treeCpuMicros(app.server.pid) : 0;
+    const envoyCpuBefore = treeCpuMicros(envoy.pid);
     const seconds = { warmup: ctx.settings.warmupSeconds, measured: ctx.settings.durationSeconds };
     const target = { url, headers: { authorization: `Bearer ${token}` } };
     const scratch = path.join(ctx.resultsDir, c.name);
@@ -145,13 +146,16 @@ async function runThroughEnvoy(
           )
         : await runVegeta(target, load, seconds, scratch);
     const cpu = app ? treeCpuMicros(app.server.pid) - cpuBefore : NaN;
+    const envoyCpu = treeCpuMicros(envoy.pid) - envoyCpuBefore;
     const after = counts ? await app.server.stats() : undefined;
     problems.push(...countProblems(result, before?.ok, after?.ok));
     if (load !== 'closed') problems.push(...rateProblems(result, load, seconds.measured));
-    // The ext_authz server's CPU per request, warm-up included (it ran at the same rate).
+    // CPU per request of the ext_authz server and of Envoy, warm-up included (same rate).
     const calls = (result.completed * (seconds.warmup + seconds.measured)) / seconds.measured;
-    const extras: Record<string, number> =
-      variant === 'ext-authz' ? { extAuthzErrors: await extAuthzErrors(envoy) } : {};
+    const extras: Record<string, number> = {
+      envoyCpuUs: Math.round((10 * envoyCpu) / calls) / 10,
+      ...(variant === 'ext-authz' ? { extAuthzErrors: await extAuthzErrors(envoy) } : {}),
+    };
     measuredCase = toCase(c, result, load, problems, cpu / calls, extras);
   } finally {
     await envoy?.stop();

@@ -97,6 +97,8 @@ export interface RunningEnvoy {
   /** The bound port of one listener (throws for an unknown name). */
   port(listener: string): number;
   readonly logs: () => string;
+  /** Envoy's process id (the bench reads its CPU time). */
+  readonly pid: number;
   stats(filter?: string): Promise<string>;
   /** One counter or gauge by its full name (e.g. `http.ingress.ext_authz.error`); NaN if absent. */
   counter(name: string): Promise<number>;
@@ -179,6 +181,7 @@ export async function startEnvoy(
   };
   return {
     adminPort: Number(new URL(admin).port),
+    pid: child.pid!,
     ports,
     port(listener) {
       const p = ports[listener];
