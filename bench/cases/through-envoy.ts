@@ -31,7 +31,7 @@ const PATH = '/v2/namespaces';
 /**
  * Through Envoy, as deployed: a client → Envoy (the shipped envoy/ingress.yaml, 2 worker
  * threads) → the same trivial upstream, with no auth, with Envoy's own jwt_authn, or with
- * ext_authz → jwtexchange (`server.workers` left at its default: one per core). The ext_authz
+ * ext_authz → jwtexchange (`server.workers: 1`, the chart's; envoyCaseWorkers). The ext_authz
  * variant runs over either transport: gRPC (envoy/ingress.yaml) or HTTP (envoy/ingress-http.yaml,
  * case names with `-http`), and with a reference server in jwtexchange's place (`envoy-bare-http`,
  * `envoy-opa`). Nothing is pinned: Envoy, the ext_authz server and the load generator share the
@@ -50,7 +50,7 @@ export function throughEnvoyCase(
   const how =
     load === 'closed' ? 'closed loop, h2load HTTP/1.1' : `${load} req/s open loop, vegeta`;
   const behind: Record<AuthzServer, string> = {
-    jwtexchange: `ext_authz (${transport === 'http' ? 'HTTP' : 'gRPC'}) → jwtexchange`,
+    jwtexchange: `ext_authz (${transport === 'http' ? 'HTTP' : 'gRPC'}) → jwtexchange (workers: ${envoyCaseWorkers()})`,
     'bare-http': 'ext_authz (HTTP) → bare Node HTTP server (fixed allow)',
     'bare-lean': "ext_authz (gRPC) → the sidecar's bare gRPC listener, lean codec (fixed allow)",
     'bare-h2': 'ext_authz (gRPC) → bare node:http2 server, no gRPC server (fixed allow)',
@@ -251,8 +251,13 @@ function toCase(
   };
 }
 
-/** `server.workers` of the ext_authz cases: auto, or JWTX_BENCH_ENVOY_WORKERS to compare. */
-function envoyCaseWorkers(): number | 'auto' {
-  const n = Number(process.env.JWTX_BENCH_ENVOY_WORKERS);
-  return Number.isInteger(n) && n > 0 ? n : 'auto';
+/**
+ * `server.workers` of the ext_authz cases: 1, as the Helm chart runs it (a pod's cores are Envoy's
+ * too: bench/README.md, twelfth session), or JWTX_BENCH_ENVOY_WORKERS (a number, or `auto`).
+ */
+export function envoyCaseWorkers(): number | 'auto' {
+  const v = process.env.JWTX_BENCH_ENVOY_WORKERS;
+  if (v === 'auto') return 'auto';
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : 1;
 }
