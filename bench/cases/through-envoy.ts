@@ -133,7 +133,7 @@ async function runThroughEnvoy(
     const before = counts ? await app.server.stats() : undefined;
     const cpuBefore = app ? treeCpuMicros(app.server.pid) : 0;
     const envoyCpuBefore = treeCpuMicros(envoy.pid);
-    const seconds = { warmup: ctx.settings.warmupSeconds, measured: ctx.settings.durationSeconds };
+    const seconds = { warmup: ctx.settings.warmupSeconds, measured: measuredSeconds(ctx, load) };
     const target = { url, headers: { authorization: `Bearer ${token}` } };
     const scratch = path.join(ctx.resultsDir, c.name);
     const result =
@@ -163,6 +163,17 @@ async function runThroughEnvoy(
     profile = await app?.stop();
   }
   return { ...measuredCase, ...(profile ? { profile } : {}) };
+}
+
+/**
+ * At 3,000 req/s on two shared cores one stall of ~100 ms (a JIT tier-up, the scheduler) delays
+ * 300 requests: the p99 of a 10 s window by itself. Three times as long shows whether stalls recur
+ * (bench/README.md, twelfth session).
+ */
+function measuredSeconds(ctx: CaseContext, load: EnvoyLoad): number {
+  return load !== 'closed' && load >= 3000
+    ? 3 * ctx.settings.durationSeconds
+    : ctx.settings.durationSeconds;
 }
 
 /**
