@@ -211,7 +211,7 @@ function warmInPairs(find: Find, t: GoalTransport): Goal {
 
 const MEMORY_TARGET = 'RSS ≤ 150 MiB';
 
-/** Memory with `server.workers: auto`, the server's default: one process per CPU it may use. */
+/** Memory with `server.workers: auto`, the server's default: the CPU limit, 1 without one. */
 function memoryAuto(find: Find): Goal {
   const m = find('memory-churn');
   const goal = 'memory after distinct-token churn, workers: auto';
@@ -221,7 +221,8 @@ function memoryAuto(find: Find): Goal {
     goal: `${goal} (${e.processes} processes here)`,
     transport: 'gRPC',
     value: `RSS ${e.rssMiB} MiB (pod charged ≈ ${e.podChargedMiB} MiB, largest process ${e.largestProcessMiB} MiB)`,
-    reference: 'under a memory limit auto forks no more than it holds (256Mi: one process)',
+    reference:
+      'auto: the CPU limit (1 without one), no more than the memory limit holds (256Mi: one process)',
     target: MEMORY_TARGET,
     met: Number(e.rssMiB) <= 150,
   };

@@ -24,16 +24,15 @@ function cgroupCpus(read: ReadText): number | undefined {
 }
 
 /**
- * The cores this process may use: the CPU limit of its container (cgroup quota, rounded up), no
- * more than the CPUs it may be scheduled on (affinity, e.g. taskset). At least 1.
+ * The CPU limit of this process's container (cgroup quota, rounded up, at least 1), no more than
+ * the CPUs it may be scheduled on (affinity, e.g. taskset); undefined when there is no quota.
  */
 export function cpuLimit(
   read: ReadText = readText,
   parallelism: number = os.availableParallelism(),
-): number {
+): number | undefined {
   const quota = cgroupCpus(read);
-  const limit = quota === undefined ? parallelism : Math.min(parallelism, Math.ceil(quota));
-  return Math.max(1, limit);
+  return quota === undefined ? undefined : Math.max(1, Math.min(parallelism, Math.ceil(quota)));
 }
 
 /** cgroup v2 `memory.max` ("max" or bytes), else v1's limit (a huge number means none). */
@@ -61,19 +60,21 @@ export function workersForMemory(limitBytes: number | undefined): number {
 }
 
 export interface Limits {
-  readonly cpus: () => number;
+  readonly cpus: () => number | undefined;
   readonly memoryBytes: () => number | undefined;
 }
 
 /**
  * `server.workers`: a number as configured, or `auto` → the CPU limit, no more than the memory
  * limit holds (a pod limited to 256Mi, the chart's default, runs one process however many cores
- * it may use).
+ * it may use). Without a CPU limit `auto` is 1: the node's CPUs are not the sidecar's to take
+ * (each worker is a whole Node process, ~130 MiB, beside Envoy and the app on the same cores).
  */
 export function workerCount(
   setting: number | 'auto',
   limits: Limits = { cpus: () => cpuLimit(), memoryBytes: () => memoryLimitBytes() },
 ): number {
   if (setting !== 'auto') return setting;
-  return Math.min(limits.cpus(), workersForMemory(limits.memoryBytes()));
+  const cpus = limits.cpus();
+  return cpus === undefined ? 1 : Math.min(cpus, workersForMemory(limits.memoryBytes()));
 }

@@ -26,9 +26,9 @@ export const serverSection = () =>
       drainDelayMs: z.number().int().min(0).max(60_000).default(0),
       /**
        * Processes that answer checks on grpcAddress (`jwtexchange serve`). `auto`: the CPU limit
-       * of the container (cgroup quota, else the CPUs the process may run on), no more than its
-       * memory limit holds (server/container-limits.ts). Above 1, a primary process owns the service
-       * tokens and /metrics, and the workers share the port.
+       * of the container (cgroup quota; 1 without one), no more than its memory limit holds
+       * (server/container-limits.ts). Above 1, a primary process owns the service tokens and
+       * /metrics, and the workers share the port.
        */
       workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
     })

@@ -15,9 +15,10 @@ describe('cpuLimit', () => {
     expect(cpuLimit(files({ '/sys/fs/cgroup/cpu.max': '800000 100000' }), 2)).toBe(2);
   });
 
-  it('uses the CPUs it may run on when there is no quota', () => {
-    expect(cpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000' }), 4)).toBe(4);
-    expect(cpuLimit(files({}), 3)).toBe(3);
+  it('is undefined when there is no quota', () => {
+    expect(cpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000' }), 4)).toBeUndefined();
+    expect(cpuLimit(files({}), 3)).toBeUndefined();
+    expect(cpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'garbage' }), 3)).toBeUndefined();
   });
 
   it('reads cgroup v1 when v2 is absent', () => {
@@ -30,12 +31,12 @@ describe('cpuLimit', () => {
       '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
       '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
     });
-    expect(cpuLimit(unlimited, 16)).toBe(16);
+    expect(cpuLimit(unlimited, 16)).toBeUndefined();
   });
 
   it('never answers less than one', () => {
     expect(cpuLimit(files({ '/sys/fs/cgroup/cpu.max': '1000 100000' }), 1)).toBe(1);
-    expect(cpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'garbage' }), 0)).toBe(1);
+    expect(cpuLimit(files({ '/sys/fs/cgroup/cpu.max': '1000 100000' }), 0)).toBe(1);
   });
 });
 
@@ -71,7 +72,7 @@ describe('workersForMemory', () => {
 });
 
 describe('workerCount', () => {
-  const limits = (cpus: number, memoryMiB?: number) => ({
+  const limits = (cpus: number | undefined, memoryMiB?: number) => ({
     cpus: () => cpus,
     memoryBytes: () => (memoryMiB === undefined ? undefined : memoryMiB * 1024 * 1024),
   });
@@ -83,6 +84,11 @@ describe('workerCount', () => {
   it('is the CPU limit for auto when memory allows', () => {
     expect(workerCount('auto', limits(2))).toBe(2);
     expect(workerCount('auto', limits(2, 1024))).toBe(2);
+  });
+
+  it('is 1 for auto without a CPU limit, whatever the memory', () => {
+    expect(workerCount('auto', limits(undefined))).toBe(1);
+    expect(workerCount('auto', limits(undefined, 4096))).toBe(1);
   });
 
   it('is what the memory limit holds for auto when that is fewer', () => {
