@@ -218,7 +218,7 @@ function memoryAuto(find: Find): Goal {
   if (!m) return missing(goal, 'gRPC', MEMORY_TARGET, 'memory-churn not run');
   const e = m.extras;
   return {
-    goal: `${goal} (${e.processes} processes here)`,
+    goal: `${goal} (${e.processes} process${e.processes === 1 ? '' : 'es'} here)`,
     transport: 'gRPC',
     value: `RSS ${e.rssMiB} MiB (pod charged ≈ ${e.podChargedMiB} MiB, largest process ${e.largestProcessMiB} MiB)`,
     reference:
