@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT, type JWK } from 'jose';
 import { nowSeconds, systemClock, type Clock } from '../clock.js';
 import { isLoopbackHost } from '../config/fields.js';
+import { formatHostPort } from '../net/host-port.js';
 import { generateEcKeyPair } from '../pki/ec-key-pair.js';
 
 /**
@@ -111,7 +112,7 @@ export async function startDevAuth(options: DevAuthOptions = {}): Promise<DevAut
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `http://${formatHostPort(host, port)}`;
   if (!issuer) issuer = url;
   return {
     issuer,

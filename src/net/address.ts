@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'node:net';
-import { parseHostPort } from './host-port.js';
+import { formatHostPort, parseHostPort } from './host-port.js';
 
 /** Parses the listen addresses of the config: host:port, [v6]:port or unix:/path. */
 export function listenTarget(address: string): { host: string; port: number } | { path: string } {
@@ -36,8 +36,7 @@ export function listenOn(
 /** Who is at the other end of an accepted socket, for a log line (`unix` on a unix socket). */
 export function peerAddress(socket: Socket): string {
   const host = socket.remoteAddress;
-  if (host === undefined) return 'unix';
-  return `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? 0}`;
+  return host === undefined ? 'unix' : formatHostPort(host, socket.remotePort ?? 0);
 }
 
 /** The address a listener really bound: the configured one with port 0 replaced. */

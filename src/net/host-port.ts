@@ -7,3 +7,8 @@ export function parseHostPort(text: string): { host: string; port: number } | un
   if (!m) return undefined;
   return { host: m[1] ?? m[2]!, port: Number(m[3]) };
 }
+
+/** The inverse: `host:port`, an IPv6 host in brackets (for URLs and log lines). */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { TokenExchangeMetrics } from '../metrics/token-exchange.js';
 import { listenOn, listenTarget } from '../net/address.js';
+import { formatHostPort } from '../net/host-port.js';
 import { resolveAllowlist } from './allowlist.js';
 import type { TokenExchangeConfig } from './config.js';
 import { createRouter } from './router.js';
@@ -132,7 +133,7 @@ function baseUrlOf(address: string, port: number): string {
     'host' in target && target.host !== '0.0.0.0' && target.host !== '::'
       ? target.host
       : '127.0.0.1';
-  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `https://${formatHostPort(host, port)}`;
 }
 
 /** Starts the reference token-exchange server (RFC 8693 over mTLS). */

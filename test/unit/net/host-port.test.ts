@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listenTarget } from '../../../src/net/address.js';
-import { parseHostPort } from '../../../src/net/host-port.js';
+import { formatHostPort, parseHostPort } from '../../../src/net/host-port.js';
 
 const TABLE: [string, { host: string; port: number } | undefined][] = [
   ['127.0.0.1:9191', { host: '127.0.0.1', port: 9191 }],
@@ -26,5 +26,16 @@ describe('parseHostPort: the one host:port parser', () => {
     expect(listenTarget('[::1]:0')).toEqual({ host: '::1', port: 0 });
     expect(listenTarget('unix:/run/x.sock')).toEqual({ path: '/run/x.sock' });
     expect(() => listenTarget('nope')).toThrow(/not host:port/);
+  });
+});
+
+describe('formatHostPort: its inverse', () => {
+  it.each([
+    ['127.0.0.1', 9191, '127.0.0.1:9191'],
+    ['::1', 8443, '[::1]:8443'],
+    ['spicedb.authz.svc', 50051, 'spicedb.authz.svc:50051'],
+  ])('%s and %i give %s, which parses back', (host, port, text) => {
+    expect(formatHostPort(host, port)).toBe(text);
+    expect(parseHostPort(text)).toEqual({ host, port });
   });
 });
