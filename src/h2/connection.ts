@@ -90,6 +90,8 @@ export class H2Connection {
   private goawaySent = false;
   private peerGoaway = false;
   private closed = false;
+  /** The peer's address for onProtocolError: built on the first error, not per reset. */
+  private remote: string | undefined;
   private readonly out: Buffer[] = [];
   private reading = false;
   private flushQueued = false;
@@ -416,7 +418,7 @@ export class H2Connection {
 
   private resetId(id: number, code: ErrorCode): boolean {
     this.send(rstStreamFrame(id, code));
-    this.options.onProtocolError?.('stream', errorName(code), peerAddress(this.socket));
+    this.options.onProtocolError?.('stream', errorName(code), this.remoteAddress());
     if (this.recentResets.push(id) > RECENT_RESETS) this.recentResets.shift();
     return true;
   }
@@ -468,11 +470,15 @@ export class H2Connection {
     }
   }
 
+  private remoteAddress(): string {
+    return (this.remote ??= peerAddress(this.socket));
+  }
+
   /** A connection error: GOAWAY with the code, then the connection ends. Returns false. */
   private fail(code: ErrorCode): boolean {
     if (this.closed) return false;
     this.send(goawayFrame(this.lastStreamId, code));
-    this.options.onProtocolError?.('connection', errorName(code), peerAddress(this.socket));
+    this.options.onProtocolError?.('connection', errorName(code), this.remoteAddress());
     this.endSocket();
     return false;
   }

@@ -88,6 +88,8 @@ export class Outbound implements StreamSink {
 
   /** After a window grew: the streams with queued data, in order, while there is room. */
   flushAll(): void {
+    if (this.waiting.length === 0) return; // the usual case: no copy of the list
+    // Over a copy: each stream that empties leaves the list.
     for (const stream of [...this.waiting]) {
       if (this.window <= 0) return;
       this.flush(stream);
